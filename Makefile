@@ -1,0 +1,43 @@
+# suse-docker-host
+#   make demo    set up .venv and run the main job on the embedded SUSE default
+#   make test    install what the tests need (Debian/SUSE packages too, as root),
+#                lint, and run the whole suite, destructive tests included
+#   make bench   in-process timings
+#   make lint | make format
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+.PHONY: demo test lint format bench system-packages clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[tests]'
+	touch $@
+
+system-packages:
+	@sh tools/install-system-packages
+
+demo: $(STAMP)
+	@bash demo/run $(BIN)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: system-packages lint
+	$(BIN)/python -m pytest --run-destructive
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_sysconfig.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

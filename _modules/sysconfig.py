@@ -1,0 +1,1005 @@
+"""
+Read and edit SUSE ``/etc/sysconfig`` files.
+
+A sysconfig file is read by three programs: shell scripts ``source`` it,
+systemd reads it through ``EnvironmentFile=``, and YaST edits it using the
+``## Type:``/``## Default:`` metadata in its comments. This module reads a
+file the way bash does, reports that metadata, and changes one variable's
+assignment at a time, leaving every other byte of the file as it was.
+
+:depends: nothing beyond Salt and the Python standard library.
+:configuration: none. Every function takes ``root`` to work on an alternative
+    root directory (an image root being built, or a test sandbox).
+
+Why it is written by hand: Salt's ``file.keyvalue`` and ``file.replace``
+treat the file as text and quote naively, and no maintained library parses
+shell-variable files the way bash reads them while keeping the file byte for
+byte. What this module evaluates:
+
+- single quotes, double quotes with their backslash escapes, backslash
+  escapes and line continuations outside quotes, and the concatenation of
+  these in one word;
+- ``$NAME`` and ``${NAME}`` references to variables set earlier in the same
+  file (a variable the file does not set reads as empty, as in a shell with
+  an empty environment);
+- several assignments on one line, ``;`` separators, ``export``, comments.
+
+Anything whose value would depend on running something (command
+substitution, arithmetic, other parameter expansions, tilde expansion, a
+line that runs a command) is reported as an error naming the file and line,
+never guessed at.
+
+Names are absolute paths or paths relative to ``/etc/sysconfig``
+(``docker``, ``SuSEfirewall2``, ``network/config``).
+"""
+
+import contextlib
+import dataclasses
+import difflib
+import errno
+import fcntl
+import ipaddress
+import os
+import re
+import stat
+import tempfile
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "sysconfig"
+__func_alias__ = {"set_": "set"}
+
+SYSCONFIG_DIR = "/etc/sysconfig"
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# --------------------------------------------------------------------------
+# Locating the file
+# --------------------------------------------------------------------------
+
+
+def _path(name, root=None):
+    """Return the file's path on this host, with ``root`` applied."""
+    if not isinstance(name, str) or not name.strip():
+        raise SaltInvocationError(
+            "name must be a sysconfig file: an absolute path or a path under "
+            f"{SYSCONFIG_DIR} such as 'docker'; got {name!r}"
+        )
+    if os.path.isabs(name):
+        path = os.path.normpath(name)
+    else:
+        path = os.path.normpath(os.path.join(SYSCONFIG_DIR, name))
+        if not path.startswith(SYSCONFIG_DIR + os.sep):
+            raise SaltInvocationError(
+                f"name {name!r} leaves {SYSCONFIG_DIR}; give an absolute path instead"
+            )
+    if root in (None, "", "/"):
+        return path
+    return os.path.join(os.path.abspath(root), path.lstrip(os.sep))
+
+
+def _follow_link(path, root):
+    """Resolve a symlink at ``path`` the way it resolves inside ``root``."""
+    for _ in range(40):
+        if not os.path.islink(path):
+            return path
+        target = os.readlink(path)
+        if os.path.isabs(target):
+            path = _path(target, root)
+        else:
+            path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    raise CommandExecutionError(f"{path}: too many levels of symbolic links")
+
+
+def _os_error(path, err, action):
+    """Turn an OSError into a message that says what to do."""
+    if err.errno == errno.ENOENT:
+        return CommandExecutionError(
+            f"{path} does not exist. Check the name (relative names are taken "
+            f"under {SYSCONFIG_DIR}) or install the package that provides it."
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return CommandExecutionError(
+            f"cannot {action} {path}: permission denied. Run this as root."
+        )
+    if err.errno == errno.EISDIR:
+        return CommandExecutionError(f"{path} is a directory, not a sysconfig file")
+    return CommandExecutionError(f"cannot {action} {path}: {err.strerror}")
+
+
+def _check_regular(path, st):
+    if stat.S_ISDIR(st.st_mode):
+        raise CommandExecutionError(f"{path} is a directory, not a sysconfig file")
+    if not stat.S_ISREG(st.st_mode):
+        raise CommandExecutionError(f"{path} is not a regular file")
+
+
+def _read(path):
+    """Return the text of ``path``; bytes that are not UTF-8 survive a round trip."""
+    try:
+        with open(path, "rb") as handle:
+            _check_regular(path, os.fstat(handle.fileno()))
+            data = handle.read()
+    except OSError as err:
+        raise _os_error(path, err, "read") from err
+    return data.decode("utf-8", "surrogateescape")
+
+
+# --------------------------------------------------------------------------
+# Parsing: what bash sees
+# --------------------------------------------------------------------------
+
+
+class _ParseError(Exception):
+    def __init__(self, line, message):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclasses.dataclass
+class _Assignment:
+    key: str
+    value: str
+    line: int  # 1-based line of the key
+    end_line: int  # 1-based line where the value ends
+    value_start: int  # offsets of the right-hand side in the text
+    value_end: int
+    style: str  # '"', "'", "" (bare) or "mixed": how the right-hand side is quoted
+
+
+# Most lines of a real sysconfig file are comments, blank lines or a simple
+# KEY="value": this pattern takes those whole, and everything else goes
+# through the character-level scanner below, which gives the same answer.
+_FAST = re.compile(
+    r"(?P<gap>(?:[ \t]*(?:#[^\n]*)?(?:\n|\Z))+)"
+    r"|[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_]*)="
+    r"(?P<value>\"[^\"\\$`\n]*\"|'[^'\n]*'|[^ \t\n\r\f\v\"'\\$`;&|<>()~]*)"
+    r"(?:[ \t]+(?:#[^\n]*)?)?(?:\n|\Z)"
+)
+_NAME_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGN_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_PLAIN_RUN = re.compile(r"[^ \t\n;&|<>()'\"\\$`~:]+")
+_DQ_RUN = re.compile(r"[^\"\\$`]+")
+_SPECIAL_PARAMS = "0123456789@*#?$!-"
+
+
+class _Scanner:
+    """Character-level reader for the lines the fast pattern does not take."""
+
+    def __init__(self, text, env):
+        self.text = text
+        self.env = env
+
+    def line_at(self, pos):
+        return self.text.count("\n", 0, pos) + 1
+
+    def fail(self, pos, message):
+        raise _ParseError(self.line_at(pos), message)
+
+    def expand(self, pos, quoted=False):
+        """Evaluate a ``$`` at ``pos``; return (text, new position)."""
+        text = self.text
+        nxt = text[pos + 1] if pos + 1 < len(text) else ""
+        if nxt == "{":
+            close = text.find("}", pos + 2)
+            inner = text[pos + 2 : close] if close != -1 else ""
+            if close == -1 or not _NAME_RE.match(inner):
+                self.fail(
+                    pos,
+                    "only $NAME and ${NAME} are evaluated; this parameter "
+                    "expansion depends on the shell that reads the file",
+                )
+            return self.env.get(inner, ""), close + 1
+        if nxt == "(":
+            self.fail(pos, "command substitution $(...) would run a program when sourced")
+        if nxt and (nxt.isalpha() or nxt == "_"):
+            name = _NAME_AT.match(text, pos + 1).group(0)
+            return self.env.get(name, ""), pos + 1 + len(name)
+        if nxt and nxt in _SPECIAL_PARAMS:
+            self.fail(pos, f"${nxt} depends on the shell that reads the file")
+        if nxt in ("'", '"') and not quoted:
+            self.fail(pos, f"${nxt}...{nxt} quoting is bash-specific and not evaluated")
+        return "$", pos + 1
+
+    def single_quoted(self, pos):
+        close = self.text.find("'", pos + 1)
+        if close == -1:
+            self.fail(pos, "unterminated single quote")
+        return self.text[pos + 1 : close], close + 1
+
+    def double_quoted(self, pos):
+        text, out = self.text, []
+        start, pos = pos, pos + 1
+        while True:
+            run = _DQ_RUN.match(text, pos)
+            if run:
+                out.append(run.group(0))
+                pos = run.end()
+            if pos >= len(text):
+                self.fail(start, "unterminated double quote")
+            char = text[pos]
+            if char == '"':
+                return "".join(out), pos + 1
+            if char == "\\":
+                nxt = text[pos + 1 : pos + 2]
+                if nxt in ('"', "\\", "$", "`"):
+                    out.append(nxt)
+                elif nxt != "\n":
+                    out.append("\\" + nxt)
+                pos += 2
+            elif char == "$":
+                value, pos = self.expand(pos, quoted=True)
+                out.append(value)
+            else:
+                self.fail(pos, "command substitution `...` would run a program when sourced")
+
+    def word(self, pos):
+        """Read one word; return (value, end, style)."""
+        text, out, kinds = self.text, [], []
+        start = pos
+        while pos < len(text):
+            char = text[pos]
+            if char in " \t\n;&|<>()":
+                break
+            if char == "'":
+                value, pos = self.single_quoted(pos)
+                out.append(value)
+                kinds.append("'")
+            elif char == '"':
+                value, pos = self.double_quoted(pos)
+                out.append(value)
+                kinds.append('"')
+            elif char == "\\":
+                nxt = text[pos + 1 : pos + 2]
+                if nxt != "\n":
+                    out.append(nxt or "\\")
+                kinds.append("\\")
+                pos += 2
+            elif char == "$":
+                value, pos = self.expand(pos)
+                out.append(value)
+                kinds.append("$")
+            elif char == "`":
+                self.fail(pos, "command substitution `...` would run a program when sourced")
+            elif char == "~" and (pos == start or text[pos - 1] == ":"):
+                self.fail(pos, "tilde expansion depends on the home directory of the reader")
+            elif char in "~:":
+                out.append(char)
+                pos += 1
+            else:
+                run = _PLAIN_RUN.match(text, pos)
+                out.append(run.group(0))
+                pos = run.end()
+        if not kinds:
+            style = ""
+        elif len(kinds) == 1 and kinds[0] in ("'", '"'):
+            style = kinds[0]
+        else:
+            style = "mixed"
+        return "".join(out), pos, style
+
+    def command_line(self, pos):
+        """Read commands up to the end of the line; return (assignments, end)."""
+        text, found = self.text, []
+        words = []  # each: (kind, payload) where kind is "assign" or "word"
+        while True:
+            while pos < len(text) and (text[pos] in " \t" or text.startswith("\\\n", pos)):
+                pos += 2 if text[pos] == "\\" else 1
+            if pos >= len(text) or text[pos] in "\n;":
+                self._finish(words, found)
+                words = []
+                if pos >= len(text) or text[pos] == "\n":
+                    return found, pos + 1
+                pos += 1
+                continue
+            char = text[pos]
+            if char == "#":
+                end = text.find("\n", pos)
+                pos = len(text) if end == -1 else end
+                continue
+            if char in "&|<>()":
+                self.fail(pos, f"'{char}' makes this line more than a variable assignment")
+            prefix = _ASSIGN_PREFIX.match(text, pos)
+            if prefix and (
+                words == [] or words[0] == ("word", "export") or words[-1][0] == "assign"
+            ):
+                key = prefix.group(1)
+                value_start = prefix.end()
+                value, pos, style = self.word(value_start)
+                self.env[key] = value
+                assignment = _Assignment(
+                    key,
+                    value,
+                    self.line_at(prefix.start()),
+                    self.line_at(pos),
+                    value_start,
+                    pos,
+                    style,
+                )
+                words.append(("assign", assignment))
+            else:
+                word_start = pos
+                value, pos, _ = self.word(pos)
+                words.append(("word", value))
+                if words[0] != ("word", "export"):
+                    raise _ParseError(
+                        self.line_at(word_start),
+                        f"'{value}' runs a command; a sysconfig file may only assign variables",
+                    )
+                if len(words) > 1 and not _NAME_RE.match(value):
+                    raise _ParseError(
+                        self.line_at(word_start),
+                        f"'export {value}' is not a variable name",
+                    )
+
+    @staticmethod
+    def _finish(words, found):
+        found.extend(payload for kind, payload in words if kind == "assign")
+
+
+def _parse(text):
+    """Return the file's assignments in order, as bash performs them."""
+    env = {}
+    scanner = None
+    assignments = []
+    pos, line, end = 0, 1, len(text)
+    match_at = _FAST.match
+    while pos < end:
+        match = match_at(text, pos)
+        if match is not None and match.group("gap") is None:
+            raw = match.group("value")
+            value = raw[1:-1] if raw[:1] in ("'", '"') else raw
+            key = match.group("key")
+            env[key] = value
+            assignments.append(
+                _Assignment(
+                    key,
+                    value,
+                    line,
+                    line,
+                    match.start("value"),
+                    match.end("value"),
+                    raw[:1] if raw[:1] in ("'", '"') else "",
+                )
+            )
+            line += 1
+            pos = match.end()
+        elif match is not None:
+            line += text.count("\n", pos, match.end())
+            pos = match.end()
+        else:
+            if scanner is None:
+                scanner = _Scanner(text, env)
+            found, new_pos = scanner.command_line(pos)
+            assignments.extend(found)
+            line += text.count("\n", pos, min(new_pos, end))
+            pos = new_pos
+    return assignments
+
+
+def _load(path):
+    """Read and parse ``path``; return (text, assignments)."""
+    text = _read(path)
+    return text, _parse_or_raise(path, text)
+
+
+def _parse_or_raise(path, text):
+    try:
+        return _parse(text)
+    except _ParseError as err:
+        raise CommandExecutionError(
+            f"{path}, line {err.line}: {err.message}. Fix the file by hand; nothing was changed."
+        ) from err
+
+
+# --------------------------------------------------------------------------
+# Metadata: what YaST and fillup read from the comments
+# --------------------------------------------------------------------------
+
+_KEYWORDS = {
+    word.lower(): word
+    for word in (
+        "Path",
+        "Description",
+        "Type",
+        "Default",
+        "ServiceRestart",
+        "ServiceReload",
+        "Command",
+        "PreSaveCommand",
+        "Config",
+    )
+}
+_ACTIONS = ("ServiceRestart", "ServiceReload", "Command", "PreSaveCommand")
+_LISTS = ("ServiceRestart", "ServiceReload", "Config")
+_META_LINE = re.compile(r"[ \t]*##(?!#)[ \t]*([A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*\Z")
+
+
+def _unquote(value):
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _region_metadata(lines):
+    """Parse the comments before a variable; return (metadata, help, had comments).
+
+    The help text is the last block of plain ``#`` comments, after any
+    metadata; ``###`` lines are hidden from it, as YaST hides them.
+    """
+    meta, help_lines, had_comment, after_blank = {}, [], False, False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.lstrip(" \t")
+        index += 1
+        if not stripped.startswith("#"):
+            after_blank = True
+            continue
+        had_comment = True
+        match = _META_LINE.match(line)
+        if match and match.group(1).lower() in _KEYWORDS:
+            value = match.group(2)
+            while value.endswith("\\") and index < len(lines):
+                nxt = lines[index].lstrip(" \t")
+                if not nxt.startswith("##"):
+                    break
+                value = value[:-1] + nxt[2:].rstrip(" \t")
+                index += 1
+            meta[_KEYWORDS[match.group(1).lower()]] = value.strip()
+            help_lines, after_blank = [], False
+        elif not stripped.startswith("##"):
+            if after_blank:
+                help_lines, after_blank = [], False
+            body = stripped[1:]
+            help_lines.append(body[1:] if body.startswith(" ") else body)
+    while help_lines and not help_lines[0].strip():
+        help_lines.pop(0)
+    while help_lines and not help_lines[-1].strip():
+        help_lines.pop()
+    return meta, "\n".join(help_lines), had_comment
+
+
+def _effective_metadata(own, comment, had_comment, previous, line):
+    """Apply the inheritance rules of the sysconfig metadata format."""
+    inherited = []
+    if previous is not None and not own:
+        # No metadata at all: the previous variable's applies (and, with no
+        # comment either, its help text too).
+        result = {k: v for k, v in previous.items() if k not in ("inherited", "line")}
+        inherited = [k for k in _KEYWORDS.values() if result.get(k) is not None]
+        if had_comment:
+            result["comment"] = comment
+        else:
+            inherited.append("comment")
+        result["inherited"] = inherited
+        result["line"] = line
+        return result
+
+    result = {word: None for word in _KEYWORDS.values()}
+    for word, value in own.items():
+        if word in _LISTS:
+            result[word] = [item.strip() for item in value.split(",") if item.strip()]
+        elif word == "Default":
+            result[word] = _unquote(value)
+        else:
+            result[word] = value
+    if previous is not None:
+        if "Path" not in own and previous.get("Path") is not None:
+            result["Path"] = previous["Path"]
+            inherited.append("Path")
+            if "Description" not in own and previous.get("Description") is not None:
+                result["Description"] = previous["Description"]
+                inherited.append("Description")
+        if not any(word in own for word in _ACTIONS):
+            for word in _ACTIONS:
+                if previous.get(word) is not None:
+                    result[word] = previous[word]
+                    inherited.append(word)
+    if result["Type"] is None:
+        result["Type"] = "string"
+    result["comment"] = comment
+    result["inherited"] = inherited
+    result["line"] = line
+    return result
+
+
+def _describe_all(text, assignments):
+    """Return {key: metadata} for the last assignment of every variable."""
+    lines = text.split("\n")
+    described, previous, prev_end = {}, None, 0
+    for assignment in assignments:
+        region = lines[prev_end : assignment.line - 1] if assignment.line > prev_end else []
+        own, comment, had_comment = _region_metadata(region)
+        previous = _effective_metadata(own, comment, had_comment, previous, assignment.line)
+        described[assignment.key] = previous
+        prev_end = assignment.end_line
+    return described
+
+
+# --------------------------------------------------------------------------
+# Types: what a value may be
+# --------------------------------------------------------------------------
+
+
+def _split_choices(text):
+    """Split ``a,b,"c d",`` into its items, honouring double quotes."""
+    items, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return items
+
+
+def _type_error(type_spec, value):
+    """Return why ``value`` does not fit ``## Type: type_spec``, or None."""
+    spec = (type_spec or "string").strip()
+    match = re.fullmatch(r"([A-Za-z0-9]+)[ \t]*(?:\((.*)\))?", spec, re.S)
+    if not match:
+        return None  # an odd type seen in real files: treated as string
+    kind, arg = match.group(1).lower(), match.group(2)
+    if kind == "list" and arg is not None:
+        choices = _split_choices(arg)
+        if value not in choices:
+            shown = ", ".join(repr(c) for c in choices)
+            return f"must be one of {shown}"
+        return None
+    if value == "":
+        # SUSE's templates ship typed variables empty: empty means "the
+        # program's built-in default" and is always accepted.
+        return None
+    if kind == "yesno" and arg is None:
+        return None if value in ("yes", "no") else "must be 'yes' or 'no'"
+    if kind == "boolean" and arg is None:
+        return None if value in ("true", "false") else "must be 'true' or 'false'"
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?[0-9]+", value):
+            return "must be an integer"
+        if arg is None:
+            return None
+        bounds = re.fullmatch(r"[ \t]*([+-]?[0-9]*)[ \t]*:[ \t]*([+-]?[0-9]*)[ \t]*", arg)
+        if not bounds:
+            return None
+        low, high = bounds.groups()
+        number = int(value)
+        if (low and number < int(low)) or (high and number > int(high)):
+            return f"must be an integer in {low or '-inf'}..{high or 'inf'}"
+        return None
+    if kind in ("ip", "ip4", "ip6") and arg is None:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return f"must be an {'IP' if kind == 'ip' else 'IPv' + kind[-1]} address"
+        if kind == "ip4" and address.version != 4:
+            return "must be an IPv4 address"
+        if kind == "ip6" and address.version != 6:
+            return "must be an IPv6 address"
+        return None
+    if kind == "regexp" and arg is not None:
+        try:
+            pattern = re.compile(arg)
+        except re.error:
+            return None  # not a pattern Python understands: treated as string
+        return None if pattern.search(value) else f"must match {arg}"
+    return None
+
+
+def _as_text(key, value, type_spec):
+    """Turn a Python value from the CLI, a state or pillar into the file's text."""
+    kind = (type_spec or "").strip().lower()
+    if isinstance(value, bool):
+        if kind == "boolean":
+            return "true" if value else "false"
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise SaltInvocationError(
+        f"{key}: a sysconfig value is a string, number or boolean, not "
+        f"{type(value).__name__} ({value!r}); join a list into one string"
+    )
+
+
+# --------------------------------------------------------------------------
+# Writing a value that all three readers read back the same
+# --------------------------------------------------------------------------
+
+_BARE_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_SHELL_SPECIAL = re.compile(r"[\"\\$`]")
+# YaST looks for NAME="..." anywhere in a line before it tries single quotes.
+_YAST_DQ_ASSIGNMENT = re.compile(r'[A-Za-z0-9_]+[ \t]*=[ \t]*"[^"]*"')
+
+
+def _unrepresentable(value):
+    """Return why ``value`` cannot be written safely, or None."""
+    bad = _UNSAFE_CHARS.search(value)
+    if bad:
+        what = "a newline" if bad.group(0) == "\n" else f"control character {bad.group(0)!r}"
+        return f"contains {what}; YaST and systemd read one value per line, so it cannot be written"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8, which systemd refuses to load"
+    if "'" in value and _SHELL_SPECIAL.search(value):
+        return (
+            'contains a single quote together with one of " \\ $ `; no quoting '
+            "reads back the same in bash, systemd and YaST"
+        )
+    if _YAST_DQ_ASSIGNMENT.search(value):
+        return 'contains NAME="..."; YaST would read that part of the line as a variable of its own'
+    return None
+
+
+def _render(value, style):
+    """Quote ``value`` for the file, keeping the assignment's own quoting if safe."""
+    if style == "" and _BARE_SAFE.match(value):
+        return value
+    if style == "'" and "'" not in value:
+        return f"'{value}'"
+    if not _SHELL_SPECIAL.search(value):
+        return f'"{value}"'
+    # $, `, \ or " in the value: inside single quotes nothing is special to
+    # bash, systemd or YaST, so the value is read back literally and never run.
+    return f"'{value}'"
+
+
+# --------------------------------------------------------------------------
+# Atomic, locked writes
+# --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """Hold an exclusive lock on the file currently at ``path``.
+
+    The lock is taken on the file itself, and writes replace the file by
+    rename; a writer that waited on a file that has since been replaced
+    starts over on the new one, so no change is lost.
+    """
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as err:
+            raise _os_error(path, err, "open") from err
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held, current = os.fstat(fd), os.stat(path)
+            if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _read_fd(path, fd):
+    st = os.fstat(fd)
+    _check_regular(path, st)
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError as err:
+        raise _os_error(path, err, "read") from err
+    return b"".join(chunks).decode("utf-8", "surrogateescape"), st
+
+
+def _copy_xattrs(source, fd):
+    """Keep SELinux labels and ACLs on the replacement file."""
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    for attr in names:
+        with contextlib.suppress(OSError):
+            os.setxattr(fd, attr, os.getxattr(source, attr))
+
+
+def _write_atomic(path, text, st):
+    """Replace ``path`` with ``text``: temporary file, fsync, rename."""
+    directory, base = os.path.split(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".salt-tmp", dir=directory)
+    except OSError as err:
+        raise _os_error(directory, err, "write in") from err
+    try:
+        try:
+            os.fchmod(fd, stat.S_IMODE(st.st_mode))
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(fd, st.st_uid, st.st_gid)
+            _copy_xattrs(path, fd)
+            data = text.encode("utf-8", "surrogateescape")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _os_error(path, err, "write") from err
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+# --------------------------------------------------------------------------
+# Computing a change
+# --------------------------------------------------------------------------
+
+
+def _type_prefix(text):
+    """The ``## Type:`` prefix as this file spells it, for an appended block."""
+    found = None
+    for match in re.finditer(r"^##[ \t]*Type[ \t]*:[ \t]*", text, re.M):
+        found = match.group(0)
+    return found or "## Type: "
+
+
+def _plan(path, text, values):
+    """Compute the new text for ``values``.
+
+    Return (new_text, changes, appended, wanted): ``wanted`` holds each value
+    as the text the file will hold.
+
+    Every value is checked before anything is computed, and all the problems
+    are reported together.
+    """
+    assignments = _parse_or_raise(path, text)
+    last = {a.key: a for a in assignments}
+    described = _describe_all(text, assignments)
+    current = {a.key: a.value for a in assignments}
+
+    problems, wanted = [], {}
+    for key, raw in values.items():
+        if not isinstance(key, str) or not _NAME_RE.match(key):
+            problems.append(f"{key!r} is not a valid variable name")
+            continue
+        type_spec = described[key]["Type"] if key in described else "string"
+        try:
+            value = _as_text(key, raw, type_spec)
+        except SaltInvocationError as err:
+            problems.append(str(err))
+            continue
+        why = _unrepresentable(value)
+        if why is None:
+            why = _type_error(type_spec, value)
+            if why is not None:
+                why = f"is of type {type_spec} and {why}"
+        if why is not None:
+            problems.append(f"{key}={value!r} {why}")
+            continue
+        wanted[key] = value
+    if problems:
+        raise SaltInvocationError(f"{path}: " + "; ".join(problems) + ". Nothing was changed")
+
+    changes, appended, edits, tail = {}, [], [], []
+    for key, value in wanted.items():
+        if key in current and current[key] == value:
+            continue
+        changes[key] = {"old": current.get(key), "new": value}
+        if key in last:
+            assignment = last[key]
+            edits.append(
+                (
+                    assignment.value_start,
+                    assignment.value_end,
+                    _render(value, assignment.style),
+                )
+            )
+        else:
+            appended.append(key)
+            tail.append((key, _render(value, '"')))
+
+    new_text = text
+    for start, end, rendered in sorted(edits, reverse=True):
+        new_text = new_text[:start] + rendered + new_text[end:]
+    if tail:
+        if new_text and not new_text.endswith("\n"):
+            new_text += "\n"
+        prefix = _type_prefix(text)
+        for key, rendered in tail:
+            separator = "" if not new_text or new_text.endswith("\n\n") else "\n"
+            new_text += (
+                f"{separator}{prefix}string\n#\n# Added by Salt (sysconfig module).\n"
+                f"#\n{key}={rendered}\n"
+            )
+    return new_text, changes, appended, wanted
+
+
+def _diff(path, old, new):
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=path,
+            tofile=path,
+        )
+    )
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def items(name, root=None):
+    """
+    Return every variable the file sets, with its value as bash sees it.
+
+    name
+        An absolute path, or a path relative to ``/etc/sysconfig``.
+
+    root
+        Work on this alternative root directory instead of ``/``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.items docker
+        salt '*' sysconfig.items /etc/sysconfig/SuSEfirewall2
+        salt '*' sysconfig.items docker root=/srv/image-root
+    """
+    path = _follow_link(_path(name, root), root)
+    _, assignments = _load(path)
+    return {a.key: a.value for a in assignments}
+
+
+def get(name, key, default=None, root=None):
+    """
+    Return one variable's value as bash sees it, or ``default`` if the file
+    does not set it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.get docker DOCKER_OPTS
+        salt '*' sysconfig.get SuSEfirewall2 FW_ROUTE default=no
+    """
+    return items(name, root=root).get(key, default)
+
+
+def describe(name, key=None, root=None):
+    """
+    Return the fillup/YaST metadata of each variable (or of ``key`` only).
+
+    For every variable: ``Path``, ``Description``, ``Type``, ``Default``,
+    ``ServiceRestart``, ``ServiceReload``, ``Command``, ``PreSaveCommand`` and
+    ``Config`` (``None`` where not given; the three comma-separated ones as
+    lists), ``comment`` (the help text), ``inherited`` (the keywords taken
+    from a previous variable, as YaST does) and ``line``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.describe docker
+        salt '*' sysconfig.describe SuSEfirewall2 FW_ROUTE
+    """
+    path = _follow_link(_path(name, root), root)
+    text, assignments = _load(path)
+    described = _describe_all(text, assignments)
+    if key is None:
+        return described
+    if key not in described:
+        raise CommandExecutionError(f"{path} does not set {key}")
+    return described[key]
+
+
+def update(name, values, root=None, test=False):
+    """
+    Set several variables of one file in one atomic write.
+
+    Only the assignments of the listed variables change; every comment,
+    metadata line, blank line and other variable keeps its bytes. A variable
+    the file does not set is appended with a short metadata block. Values are
+    checked against each variable's ``## Type:`` first, and every problem is
+    reported at once; then nothing is written.
+
+    values
+        A mapping of variable name to value. ``True``/``False`` become
+        ``yes``/``no`` (``true``/``false`` for ``boolean`` variables).
+
+    test
+        Return what would change without writing anything.
+
+    Returns ``file``, ``values`` (each value as the text the file holds),
+    ``changes`` (``{KEY: {old, new}}``, ``old`` is ``None``
+    for an appended variable), ``appended`` (the keys added at the end),
+    ``diff`` and ``written``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.update docker values='{"DOCKER_OPTS": "--log-level=warn"}'
+        salt '*' sysconfig.update SuSEfirewall2 '{"FW_ROUTE": yes}' test=True
+    """
+    if not isinstance(values, dict):
+        raise SaltInvocationError(
+            f"values must be a mapping of VARIABLE: value, not {type(values).__name__}"
+        )
+    path = _follow_link(_path(name, root), root)
+    if test:
+        text = _read(path)
+        plan = _plan(path, text, values)
+        return _result(path, text, plan, written=False)
+    with _locked(path) as fd:
+        text, st = _read_fd(path, fd)
+        plan = _plan(path, text, values)
+        if plan[0] != text:
+            _write_atomic(path, plan[0], st)
+    return _result(path, text, plan, written=plan[0] != text)
+
+
+def _result(path, text, plan, written):
+    new_text, changes, appended, wanted = plan
+    return {
+        "file": path,
+        "values": wanted,
+        "changes": changes,
+        "appended": appended,
+        "diff": _diff(path, text, new_text),
+        "written": written,
+    }
+
+
+def set_(name, key, value, root=None, test=False):
+    """
+    Set one variable; return ``file``, ``key``, ``old``, ``new``, ``changed``,
+    ``appended`` and ``diff``.
+
+    The value is checked against the variable's ``## Type:`` and quoted so
+    that bash, systemd and YaST all read back exactly this value; a value
+    that cannot be written that way is refused. Only that assignment changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.set docker DOCKER_OPTS value='--storage-driver=btrfs'
+        salt '*' sysconfig.set SuSEfirewall2 FW_ROUTE yes
+        salt '*' sysconfig.set docker DOCKER_OPTS '' root=/srv/image-root test=True
+    """
+    result = update(name, {key: value}, root=root, test=test)
+    change = result["changes"].get(key)
+    new = result["values"][key]
+    return {
+        "file": result["file"],
+        "key": key,
+        "old": change["old"] if change else new,
+        "new": new,
+        "changed": change is not None,
+        "appended": key in result["appended"],
+        "diff": result["diff"],
+    }

@@ -1,0 +1,1 @@
+"""suse-docker-host: a Salt extension for SUSE Docker hosts."""

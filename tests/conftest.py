@@ -1,0 +1,100 @@
+"""Fixtures shared by the whole suite: paths, sandbox roots and bash as a judge."""
+
+import os
+import pathlib
+import shutil
+
+import pytest
+
+from tests import readers
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+SUSE_FIXTURES = pathlib.Path(
+    os.environ.get("SUSE_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures" / "suse")
+)
+
+# The real SUSE files that are shell-variable files (SuSE-release is not one:
+# it is "KEY = value" text that nothing sources).
+SHELL_VARIABLE_FIXTURES = sorted(
+    [
+        "docker/sysconfig.docker",
+        "susefirewall2/SuSEfirewall2.sysconfig",
+        "susefirewall2/SuSEfirewall2.defaults",
+        "sysconfig-examples/sysconfig.config-common.in",
+        "sysconfig-examples/sysconfig.config-netconfig-dns.in",
+        "sysconfig-examples/sysconfig.proxy",
+        "sysconfig-examples/network-config.yast-testdata",
+        "sysconfig-format/yast2-sysconfig-descriptions",
+    ]
+    + [f"os-release/{path.name}" for path in (SUSE_FIXTURES / "os-release").glob("*.os-release")]
+)
+
+
+def pytest_configure(config):
+    # Importing salt installs a handler that holds log records back until
+    # salt's own logging is set up, and writes them to a long-closed stderr at
+    # exit. Tests never set salt's logging up: hand the records to pytest's
+    # log capture instead.
+    import salt._logging.impl
+
+    salt._logging.impl.shutdown_temp_handler()
+
+
+@pytest.fixture(scope="session")
+def suse_fixtures():
+    if not SUSE_FIXTURES.is_dir():
+        pytest.fail(
+            f"SUSE fixtures not found at {SUSE_FIXTURES}: put shared/ beside the "
+            "repository or set SUSE_FIXTURES"
+        )
+    return SUSE_FIXTURES
+
+
+@pytest.fixture
+def sandbox_root(tmp_path, suse_fixtures):
+    """An alternative root with real SUSE sysconfig files in /etc/sysconfig."""
+    root = tmp_path / "root"
+    sysconfig = root / "etc" / "sysconfig"
+    (sysconfig / "network").mkdir(parents=True)
+    shutil.copy(suse_fixtures / "docker" / "sysconfig.docker", sysconfig / "docker")
+    shutil.copy(
+        suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig",
+        sysconfig / "SuSEfirewall2",
+    )
+    shutil.copy(suse_fixtures / "sysconfig-examples" / "sysconfig.proxy", sysconfig / "proxy")
+    shutil.copy(
+        suse_fixtures / "sysconfig-examples" / "sysconfig.config-common.in",
+        sysconfig / "network" / "config",
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def bash():
+    """bash, the judge of what a sysconfig file means to a script that sources it."""
+    return readers.bash_sees
+
+
+@pytest.fixture(scope="session")
+def systemd():
+    """systemd itself, reading a file as a service's EnvironmentFile=."""
+    problem = readers.systemd_unavailable()
+    if problem:
+        pytest.fail(f"a real systemd user manager cannot run here: {problem}")
+    return readers.systemd_sees
+
+
+@pytest.fixture(scope="session")
+def salt_factories_config():
+    """Configure pytest-salt-factories for the functional and integration tests."""
+    return {
+        "code_dir": str(REPO_ROOT),
+        "inject_sitecustomize": False,
+        "start_timeout": 120 if os.environ.get("CI") else 60,
+    }
+
+
+@pytest.fixture(scope="session")
+def yast():
+    """A model of YaST's sysconfig agent: YaST itself cannot run here."""
+    return readers.yast_sees

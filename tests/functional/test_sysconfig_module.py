@@ -1,0 +1,185 @@
+"""The sysconfig execution module through Salt's loader, on sandbox roots of real SUSE files."""
+
+import os
+import stat
+
+import pytest
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+
+def test_the_loader_finds_the_repository_module(modules):
+    for function in ("items", "get", "describe", "set", "update"):
+        assert f"sysconfig.{function}" in modules
+
+
+def test_set_changes_only_that_assignment(modules, sandbox_root, bash):
+    path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
+    before = path.read_bytes()
+    old_values = bash(path)
+
+    result = modules.sysconfig.set("SuSEfirewall2", "FW_ROUTE", "yes", root=str(sandbox_root))
+
+    after = path.read_bytes()
+    assert result["changed"] is True
+    assert (result["old"], result["new"]) == ("", "yes")
+    assert after == before.replace(b'\nFW_ROUTE=""\n', b'\nFW_ROUTE="yes"\n', 1)
+    assert len(after) == len(before) + 3
+    new_values = bash(path)
+    assert new_values == {**old_values, "FW_ROUTE": "yes"}
+    assert '-FW_ROUTE=""' in result["diff"] and '+FW_ROUTE="yes"' in result["diff"]
+
+
+def test_the_files_own_quoting_of_the_variable_is_kept(modules, sandbox_root, bash):
+    path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
+    before = path.read_text()
+    modules.sysconfig.update(
+        "SuSEfirewall2",
+        {"FW_ZONE_DEFAULT": "ext", "FW_LOAD_MODULES": "nf_conntrack_ftp"},
+        root=str(sandbox_root),
+    )
+    after = path.read_text()
+    assert "\nFW_ZONE_DEFAULT='ext'\n" in after
+    assert "\nFW_LOAD_MODULES=nf_conntrack_ftp\n" in after
+    assert after == before.replace("\nFW_ZONE_DEFAULT=''\n", "\nFW_ZONE_DEFAULT='ext'\n").replace(
+        "\nFW_LOAD_MODULES=\n", "\nFW_LOAD_MODULES=nf_conntrack_ftp\n"
+    )
+    assert bash(path)["FW_ZONE_DEFAULT"] == "ext"
+
+
+def test_a_missing_final_newline_stays_missing(modules, tmp_path, bash):
+    path = tmp_path / "nonewline"
+    path.write_bytes(b'# comment\nA="1"\nB="2"')
+    modules.sysconfig.set(str(path), "B", "3")
+    assert path.read_bytes() == b'# comment\nA="1"\nB="3"'
+
+
+def test_a_variable_not_in_the_file_is_appended_with_metadata(modules, sandbox_root, bash):
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    before = path.read_bytes()
+    result = modules.sysconfig.set("docker", "DOCKER_NETWORK_OPTIONS", "", root=str(sandbox_root))
+    assert result["appended"] is True and result["changed"] is True
+    assert result["old"] is None
+    after = path.read_bytes()
+    assert after.startswith(before)
+    added = after[len(before) :].decode()
+    # Spelled as the file spells its metadata ("## Type           : ").
+    assert added == (
+        "\n## Type           : string\n#\n# Added by Salt (sysconfig module).\n#\n"
+        'DOCKER_NETWORK_OPTIONS=""\n'
+    )
+    assert bash(path) == {"DOCKER_OPTS": "", "DOCKER_NETWORK_OPTIONS": ""}
+    meta = modules.sysconfig.describe("docker", "DOCKER_NETWORK_OPTIONS", root=str(sandbox_root))
+    assert meta["Type"] == "string"
+
+
+def test_appending_to_a_file_without_final_newline(modules, tmp_path, bash):
+    path = tmp_path / "short"
+    path.write_bytes(b'A="1"')
+    modules.sysconfig.set(str(path), "B", "2")
+    assert path.read_bytes().startswith(b'A="1"\n\n## Type: string\n')
+    assert bash(path) == {"A": "1", "B": "2"}
+
+
+def test_setting_the_same_value_writes_nothing(modules, sandbox_root):
+    path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
+    inode = path.stat().st_ino
+    result = modules.sysconfig.set("SuSEfirewall2", "FW_ZONE_DEFAULT", "", root=str(sandbox_root))
+    assert result["changed"] is False and result["diff"] == ""
+    assert path.stat().st_ino == inode
+
+
+def test_test_mode_reports_and_writes_nothing(modules, sandbox_root):
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    before = path.read_bytes()
+    result = modules.sysconfig.set(
+        "docker", "DOCKER_OPTS", "--log-level=warn", root=str(sandbox_root), test=True
+    )
+    assert result["changed"] is True and '+DOCKER_OPTS="--log-level=warn"' in result["diff"]
+    assert path.read_bytes() == before
+
+
+def test_owner_mode_and_inode_replacement(modules, sandbox_root):
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    os.chmod(path, 0o640)
+    os.chown(path, 12345, 54321)
+    inode = path.stat().st_ino
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug", root=str(sandbox_root))
+    st = path.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    assert (st.st_uid, st.st_gid) == (12345, 54321)
+    assert st.st_ino != inode  # replaced by rename, not rewritten in place
+    leftovers = [p.name for p in path.parent.iterdir() if p.name.startswith(".docker.")]
+    assert leftovers == []
+
+
+def test_writes_through_a_symlink_keep_the_link(modules, sandbox_root):
+    sysconfig = sandbox_root / "etc" / "sysconfig"
+    real = sysconfig / "docker.real"
+    (sysconfig / "docker").rename(real)
+    (sysconfig / "docker").symlink_to("/etc/sysconfig/docker.real")  # absolute, inside root
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug", root=str(sandbox_root))
+    assert (sysconfig / "docker").is_symlink()
+    assert 'DOCKER_OPTS="--debug"' in real.read_text()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "$(touch {marker})",
+        "`touch {marker}`",
+        "${{IFS}}$(touch {marker})",
+        '"; touch {marker}; echo "',
+        "\\$(touch {marker})",
+        "x\\",
+        "a b\tc",
+        "100% #not a comment; really",
+        'say "hello"',
+        "it's fine",
+        "",
+    ],
+)
+def test_values_are_never_run_and_read_back_exactly(modules, sandbox_root, tmp_path, bash, value):
+    marker = tmp_path / "owned"
+    value = value.format(marker=marker)
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    modules.sysconfig.set("docker", "DOCKER_OPTS", value, root=str(sandbox_root))
+    assert bash(path)["DOCKER_OPTS"] == value
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=str(sandbox_root)) == value
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("two\nlines", "newline"),
+        ("nul\x00byte", "control character"),
+        ("it's $(id)", "single quote together with"),
+        ('it\'s "quoted"', "single quote together with"),
+        ('--log-opt tag="{{.Name}}"', 'NAME="..."'),
+    ],
+)
+def test_values_no_reader_would_read_back_are_refused(modules, sandbox_root, value, why):
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    before = path.read_bytes()
+    with pytest.raises(SaltInvocationError, match=why):
+        modules.sysconfig.set("docker", "DOCKER_OPTS", value, root=str(sandbox_root))
+    assert path.read_bytes() == before
+
+
+def test_missing_file_directory_and_bad_syntax_are_clear_errors(modules, sandbox_root):
+    root = str(sandbox_root)
+    with pytest.raises(CommandExecutionError, match="does not exist"):
+        modules.sysconfig.set("nothere", "A", "1", root=root)
+    assert not (sandbox_root / "etc" / "sysconfig" / "nothere").exists()
+    with pytest.raises(CommandExecutionError, match="is a directory"):
+        modules.sysconfig.set("network", "A", "1", root=root)
+    with pytest.raises(CommandExecutionError, match="is a directory"):
+        modules.sysconfig.items("network", root=root)
+
+    broken = sandbox_root / "etc" / "sysconfig" / "broken"
+    broken.write_text('A="1"\nB="never closed\nC=3\n')
+    before = broken.read_bytes()
+    with pytest.raises(CommandExecutionError, match=r"line 2: unterminated double quote"):
+        modules.sysconfig.set("broken", "A", "2", root=root)
+    assert broken.read_bytes() == before
+    assert sorted(p.name for p in broken.parent.iterdir() if p.name.startswith(".")) == []

@@ -1,0 +1,128 @@
+"""Reading sysconfig files: every value must be what bash itself sees."""
+
+import pytest
+
+from tests.conftest import SHELL_VARIABLE_FIXTURES
+
+TRICKY = r"""# header comment
+A="plain text"   # trailing comment
+B='single $HOME `id` "q"'
+C="dq \"x\" \\ \$HOME \`id\` \n"
+D=unquoted\ value
+E="a"'b'c
+F="$A and ${B}"
+G="multi
+line"
+H=foo#bar
+I="x"#not-a-comment
+J=1 K=2; L=$J$K
+export M="exported"
+export N
+O="cont\
+inued"
+P=a\
+b
+Q="tab	here" R=''
+S=$
+T="$"
+U=$UNSET_IN_THIS_FILE
+V='multi
+line single'
+W=x:y
+X="ümlaut ✓"
+   Y="indented"
+Z=
+"""
+
+
+def test_every_real_suse_file_reads_as_bash_reads_it(sysconfig_mod, suse_fixtures, bash):
+    for relative in SHELL_VARIABLE_FIXTURES:
+        path = suse_fixtures / relative
+        assert sysconfig_mod.items(str(path)) == bash(path), relative
+
+
+def test_the_fixture_set_is_the_real_one(suse_fixtures):
+    # Guard against a silently empty parametrisation: these files hold 100+
+    # variables between them, among them the 77 FW_* of SuSEfirewall2.
+    assert len(SHELL_VARIABLE_FIXTURES) >= 12
+    text = (suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig").read_text()
+    assert text.count("\nFW_") >= 77
+
+
+def test_firewall_file_values(sysconfig_mod, suse_fixtures):
+    values = sysconfig_mod.items(str(suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig"))
+    assert values["FW_ROUTE"] == ""
+    assert values["FW_ZONE_DEFAULT"] == ""  # single-quoted in the file
+    assert values["FW_LOAD_MODULES"] == ""  # unquoted and empty
+    assert len([key for key in values if key.startswith("FW_")]) >= 77
+
+
+def test_shell_syntax_beyond_the_templates_reads_as_bash_reads_it(sysconfig_mod, tmp_path, bash):
+    path = tmp_path / "tricky"
+    path.write_text(TRICKY)
+    ours = sysconfig_mod.items(str(path))
+    assert ours == bash(path)
+    assert ours["L"] == "12"
+    assert ours["G"] == "multi\nline"
+    assert ours["I"] == "x#not-a-comment"
+
+
+def test_carriage_returns_read_as_bash_reads_them(sysconfig_mod, tmp_path, bash):
+    path = tmp_path / "crlf"
+    path.write_bytes(b'A="dos"\r\nB=bare\r\n')
+    assert sysconfig_mod.items(str(path)) == bash(path) == {"A": "dos\r", "B": "bare\r"}
+
+
+def test_bytes_that_are_not_utf8_survive(sysconfig_mod, tmp_path, bash):
+    path = tmp_path / "latin1"
+    path.write_bytes(b'A="caf\xe9"\n')
+    assert sysconfig_mod.items(str(path)) == bash(path)
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("A=$(touch /tmp/x)", "command substitution"),
+        ("A=`id`", "command substitution"),
+        ('A="$(id)"', "command substitution"),
+        ("A=${B:-x}", "only $NAME and ${NAME}"),
+        ("A=~/x", "tilde"),
+        ("A=$1", "depends on the shell"),
+        ("A=$'\\n'", "bash-specific"),
+        ("echo hello", "runs a command"),
+        ("A=1 cmd", "runs a command"),
+        ("A=1 | cat", "more than a variable assignment"),
+        ('A="unterminated', "unterminated double quote"),
+        ("A='unterminated", "unterminated single quote"),
+    ],
+)
+def test_what_cannot_be_read_without_running_something_is_an_error(
+    sysconfig_mod, tmp_path, line, reason
+):
+    path = tmp_path / "bad"
+    path.write_text(f"# first line\nOK=1\n{line}\n")
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as err:
+        sysconfig_mod.items(str(path))
+    message = str(err.value)
+    assert reason in message
+    assert f"{path}, line 3" in message
+
+
+def test_get_returns_default_for_a_variable_the_file_does_not_set(sysconfig_mod, suse_fixtures):
+    path = str(suse_fixtures / "docker" / "sysconfig.docker")
+    assert sysconfig_mod.get(path, "DOCKER_OPTS") == ""
+    assert sysconfig_mod.get(path, "NOT_THERE", default="fallback") == "fallback"
+
+
+def test_relative_names_are_under_etc_sysconfig_and_root_applies(sysconfig_mod, tmp_path):
+    sysconfig = tmp_path / "etc" / "sysconfig" / "network"
+    sysconfig.mkdir(parents=True)
+    (sysconfig / "config").write_text('NETCONFIG_DNS_POLICY="auto"\n')
+    assert sysconfig_mod.items("network/config", root=str(tmp_path)) == {
+        "NETCONFIG_DNS_POLICY": "auto"
+    }
+    assert sysconfig_mod.items("/etc/sysconfig/network/config", root=str(tmp_path)) == {
+        "NETCONFIG_DNS_POLICY": "auto"
+    }
+    with pytest.raises(sysconfig_mod.SaltInvocationError, match="leaves /etc/sysconfig"):
+        sysconfig_mod.items("../passwd", root=str(tmp_path))

@@ -1,0 +1,82 @@
+"""Type enforcement from ``## Type:``."""
+
+import pytest
+
+ACCEPTED = [
+    ("yesno", "yes"),
+    ("yesno", "no"),
+    ("yesno", ""),
+    ("boolean", "true"),
+    ("integer", "-3"),
+    ("integer(0:)", "0"),
+    ("integer(0:10)", "10"),
+    ("integer(:5)", "-100"),
+    ("string", "anything at all"),
+    ("string(v1,v2)", "not in the list"),
+    ("list(yes,no,auto,)", ""),
+    ("list(auto,yes,no)", "auto"),
+    ('list(a,"b c")', "b c"),
+    ("ip", "10.0.0.1"),
+    ("ip", "fe80::1"),
+    ("ip4", "192.168.1.1"),
+    ("ip6", "::1"),
+    ("regexp(^0[0-7]*$)", "0755"),
+    ("int", "not checked"),  # nonstandard: a string
+    ("list<rfc3004,string>", "whatever"),  # nonstandard: a string
+]
+
+REFUSED = [
+    ("yesno", "true", "must be 'yes' or 'no'"),
+    ("yesno", "IPv4", "must be 'yes' or 'no'"),
+    ("boolean", "yes", "must be 'true' or 'false'"),
+    ("integer", "1.5", "must be an integer"),
+    ("integer(0:)", "-1", "in 0..inf"),
+    ("integer(0:10)", "11", "in 0..10"),
+    ("list(auto,yes,no)", "maybe", "must be one of"),
+    ("list(auto,yes,no)", "", "must be one of"),
+    ("ip", "300.1.1.1", "IP address"),
+    ("ip4", "::1", "IPv4"),
+    ("ip6", "10.0.0.1", "IPv6"),
+    ("regexp(^0[0-7]*$)", "0789", "must match"),
+]
+
+
+@pytest.mark.parametrize("type_spec, value", ACCEPTED)
+def test_values_that_fit(sysconfig_mod, type_spec, value):
+    assert sysconfig_mod._type_error(type_spec, value) is None
+
+
+@pytest.mark.parametrize("type_spec, value, why", REFUSED)
+def test_values_that_do_not_fit(sysconfig_mod, type_spec, value, why):
+    assert why in sysconfig_mod._type_error(type_spec, value)
+
+
+def test_set_refuses_every_bad_value_at_once_and_names_them(sysconfig_mod, suse_fixtures, tmp_path):
+    path = tmp_path / "SuSEfirewall2"
+    original = (suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig").read_bytes()
+    path.write_bytes(original)
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(
+            str(path),
+            {"FW_ROUTE": "maybe", "FW_MASQUERADE": "1", "FW_DEV_EXT": "eth0", "bad-name": "x"},
+        )
+    message = str(err.value)
+    assert str(path) in message
+    assert "FW_ROUTE='maybe' is of type yesno and must be 'yes' or 'no'" in message
+    assert "FW_MASQUERADE='1' is of type yesno" in message
+    assert "'bad-name' is not a valid variable name" in message
+    assert "FW_DEV_EXT" not in message
+    assert "Nothing was changed" in message
+    assert path.read_bytes() == original
+
+
+def test_python_booleans_and_numbers(sysconfig_mod, tmp_path):
+    path = tmp_path / "typed"
+    path.write_text(
+        '## Type: yesno\nA="no"\n## Type: boolean\nB="false"\n## Type: integer\nC="1"\n'
+    )
+    result = sysconfig_mod.update(str(path), {"A": True, "B": True, "C": 42})
+    assert result["values"] == {"A": "yes", "B": "true", "C": "42"}
+    assert sysconfig_mod.items(str(path)) == {"A": "yes", "B": "true", "C": "42"}
+    with pytest.raises(sysconfig_mod.SaltInvocationError, match="not list"):
+        sysconfig_mod.update(str(path), {"A": ["yes"]})
