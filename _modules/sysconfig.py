@@ -51,7 +51,8 @@ __func_alias__ = {"set_": "set"}
 
 SYSCONFIG_DIR = "/etc/sysconfig"
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_NAME_RE = re.compile(_NAME + r"\Z")
 
 
 def __virtual__():
@@ -158,12 +159,12 @@ class _Assignment:
 # through the character-level scanner below, which gives the same answer.
 _FAST = re.compile(
     r"(?P<gap>(?:[ \t]*(?:#[^\n]*)?(?:\n|\Z))+)"
-    r"|[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_]*)="
+    rf"|[ \t]*(?P<key>{_NAME})="
     r"(?P<value>\"[^\"\\$`\n]*\"|'[^'\n]*'|[^ \t\n\r\f\v\"'\\$`;&|<>()~]*)"
     r"(?:[ \t]+(?:#[^\n]*)?)?(?:\n|\Z)"
 )
-_NAME_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_NAME_AT = re.compile(_NAME)
+_ASSIGN_PREFIX = re.compile(f"({_NAME})=")
 _PLAIN_RUN = re.compile(r"[^ \t\n;&|<>()'\"\\$`~:]+")
 _DQ_RUN = re.compile(r"[^\"\\$`]+")
 _SPECIAL_PARAMS = "0123456789@*#?$!-"
