@@ -1,0 +1,724 @@
+"""
+Grain ``docker_host``: what this host can do as a Docker host.
+
+One top-level key with a nested dict: ``kernel``, ``cgroup``, ``namespaces``,
+``security``, ``storage``, ``network`` and ``docker``. It answers what moby's
+``contrib/check-config.sh`` answers and what the storage drivers need, from
+files alone, so that a master can target and judge hosts before applying
+anything.
+
+:depends: nothing beyond Salt and the Python standard library.
+:configuration: the minion option ``docker_host.root`` (default ``/``) reads
+    every fact from another root directory: an image root, or synthetic
+    ``/proc``, ``/sys`` and ``/etc`` trees in tests.
+
+Rules it keeps, because grains run at every minion start on every host:
+
+- It runs no programs. It reads ``/proc``, ``/sys``, ``/etc`` and ``/boot``,
+  and looks (``stat`` only) for ``/run/docker.sock`` and ``dockerd``.
+- It never raises. A fact that cannot be read is ``None``, and the
+  section's ``unknown`` mapping says why.
+- The Docker engine's version cannot be read from those files; storage
+  drivers are judged without it (``engine_version: None``, with the reason),
+  and each driver that current engines removed names the release
+  (``removed_in``). ``docker_host.check`` asks the daemon.
+
+``/etc/sysconfig/docker`` is read with this extension's ``sysconfig``
+module, loaded from beside this file, so that ``DOCKER_OPTS`` means here
+what it means to bash and to the other modules.
+"""
+
+import gzip
+import importlib.util
+import json
+import logging
+import os
+import stat
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "docker_host"
+
+# The kernel options moby's contrib/check-config.sh looks for.
+REQUIRED_KERNEL_OPTIONS = (
+    "NAMESPACES",
+    "NET_NS",
+    "PID_NS",
+    "IPC_NS",
+    "UTS_NS",
+    "CGROUPS",
+    "CGROUP_CPUACCT",
+    "CGROUP_DEVICE",
+    "CGROUP_FREEZER",
+    "CGROUP_SCHED",
+    "CPUSETS",
+    "MEMCG",
+    "KEYS",
+    "VETH",
+    "BRIDGE",
+    "BRIDGE_NETFILTER",
+    "IP_NF_FILTER",
+    "IP_NF_MANGLE",
+    "IP_NF_TARGET_MASQUERADE",
+    "NETFILTER_XT_MATCH_ADDRTYPE",
+    "NETFILTER_XT_MATCH_CONNTRACK",
+    "NETFILTER_XT_MATCH_IPVS",
+    "NETFILTER_XT_MARK",
+    "IP_NF_NAT",
+    "NF_NAT",
+    "POSIX_MQUEUE",
+)
+OPTIONAL_KERNEL_OPTIONS = (
+    "USER_NS",
+    "SECCOMP",
+    "SECCOMP_FILTER",
+    "CGROUP_PIDS",
+    "BLK_CGROUP",
+    "BLK_DEV_THROTTLING",
+    "CGROUP_PERF",
+    "CGROUP_HUGETLB",
+    "NET_CLS_CGROUP",
+    "CGROUP_NET_PRIO",
+    "CFS_BANDWIDTH",
+    "FAIR_GROUP_SCHED",
+    "IP_NF_TARGET_REDIRECT",
+    "IP_VS",
+    "IP_VS_NFCT",
+    "IP_VS_PROTO_TCP",
+    "IP_VS_PROTO_UDP",
+    "IP_VS_RR",
+    "SECURITY_SELINUX",
+    "SECURITY_APPARMOR",
+    "EXT4_FS",
+    "EXT4_FS_POSIX_ACL",
+    "EXT4_FS_SECURITY",
+    "VXLAN",
+    "BRIDGE_VLAN_FILTERING",
+    "IPVLAN",
+    "MACVLAN",
+    "DUMMY",
+    "NF_NAT_FTP",
+    "NF_CONNTRACK_FTP",
+    "NF_NAT_TFTP",
+    "NF_CONNTRACK_TFTP",
+    "BTRFS_FS",
+    "BTRFS_FS_POSIX_ACL",
+    "OVERLAY_FS",
+    "BLK_DEV_DM",
+    "DM_THIN_PROVISIONING",
+)
+_WANTED_OPTIONS = {f"CONFIG_{name}" for name in REQUIRED_KERNEL_OPTIONS + OPTIONAL_KERNEL_OPTIONS}
+
+NAMESPACES = ("net", "pid", "ipc", "uts", "mnt", "user", "cgroup")
+DRIVERS = ("btrfs", "overlay2", "devicemapper", "zfs", "vfs", "aufs")
+# Drivers gone from current engines, and the release that removed them.
+REMOVED_IN = {"aufs": 24, "devicemapper": 25}
+# Filesystems whose directory entries carry the file type (d_type), which
+# overlay2 needs of the filesystem under it.
+_D_TYPE_FILESYSTEMS = {"ext4", "ext3", "ext2", "btrfs", "tmpfs", "f2fs"}
+
+# DOCKER_OPTS flags for the two facts the grain needs: dockerd's long name and
+# the spellings that reach it (pflag takes "-g X", "-gX", "--graph X" and "=").
+_FLAG_ALIASES = {
+    "-g": "data-root",
+    "--graph": "data-root",
+    "--data-root": "data-root",
+    "-s": "storage-driver",
+    "--storage-driver": "storage-driver",
+}
+_JSON_ALIASES = {"graph": "data-root", "data-root": "data-root", "storage-driver": "storage-driver"}
+
+
+def __virtual__():
+    return __virtualname__
+
+
+class _Host:
+    """Reads files under one root; remembers why a fact could not be read."""
+
+    def __init__(self, root):
+        self.root = root if root and root != "/" else ""
+
+    def path(self, path):
+        return self.root + path
+
+    def read(self, path, unknown=None, fact=None):
+        """Return the text of ``path`` (a path on the host), or None."""
+        try:
+            with open(self.root + path, "rb") as handle:
+                return handle.read().decode("utf-8", "replace")
+        except OSError as err:
+            if unknown is not None:
+                unknown[fact] = f"cannot read {path}: {err.strerror}"
+            return None
+
+    def exists(self, path):
+        return os.path.lexists(self.root + path)
+
+    def is_symlink(self, path):
+        return os.path.islink(self.root + path)
+
+    def readlink(self, path):
+        try:
+            return os.readlink(self.root + path)
+        except OSError:
+            return None
+
+
+def _first_line(text):
+    return text.strip() if text is not None else None
+
+
+# --------------------------------------------------------------------------
+# Mounts
+# --------------------------------------------------------------------------
+
+
+def _unescape_mount(field):
+    # mountinfo writes space, tab, newline and backslash as octal escapes.
+    return (
+        field.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+    )
+
+
+def _mounts(host, unknown):
+    """Parse /proc/self/mountinfo into a list of mount dicts."""
+    text = host.read("/proc/self/mountinfo", unknown, "mounts")
+    if text is None:
+        return None
+    mounts = []
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or len(tail) < 2:
+            continue
+        mounts.append(
+            {
+                "root": _unescape_mount(fields[3]),
+                "mount_point": _unescape_mount(fields[4]),
+                "fstype": tail[0],
+                "source": _unescape_mount(tail[1]),
+                "super_options": tail[2] if len(tail) > 2 else "",
+            }
+        )
+    return mounts
+
+
+def _mount_of(mounts, path):
+    """The mount that holds ``path``: the last one on the longest matching prefix."""
+    best = None
+    for mount in mounts:
+        point = mount["mount_point"]
+        if (point in (path, "/") or path.startswith(point.rstrip("/") + "/")) and (
+            best is None or len(point) >= len(best["mount_point"])
+        ):
+            best = mount
+    return best
+
+
+# --------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------
+
+
+# The kernel config does not change while the kernel runs: keep what was
+# read, keyed by where it came from and that file's size and mtime.
+_CONFIG_CACHE = {}
+
+
+def _read_kernel_config(host, release):
+    """Return (options, source) from /proc/config.gz or /boot/config-<release>."""
+    candidates = [("/proc/config.gz", True)]
+    if release:
+        candidates.append((f"/boot/config-{release}", False))
+    for path, compressed in candidates:
+        try:
+            st = os.stat(host.path(path))
+        except OSError:
+            continue
+        key = (host.root, path, st.st_size, st.st_mtime_ns)
+        if key in _CONFIG_CACHE:
+            return _CONFIG_CACHE[key], path
+        try:
+            with open(host.path(path), "rb") as handle:
+                raw = handle.read()
+            if compressed:
+                raw = gzip.decompress(raw)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue
+        config = {}
+        for line in raw.decode("utf-8", "replace").splitlines():
+            if line.startswith("CONFIG_"):
+                name, _, value = line.partition("=")
+                if name in _WANTED_OPTIONS:
+                    config[name[7:]] = value
+        _CONFIG_CACHE.clear()
+        _CONFIG_CACHE[key] = config
+        return config, path
+    return None, None
+
+
+def _kernel(host):
+    unknown = {}
+    release = _first_line(host.read("/proc/sys/kernel/osrelease", unknown, "release"))
+    config, source = _read_kernel_config(host, release)
+    if config is None:
+        unknown["config"] = (
+            "no readable /proc/config.gz or /boot/config-<release>: kernel options "
+            "are judged from /proc and /sys only"
+        )
+
+    def options(names):
+        if config is None:
+            return None
+        return {name: config.get(name) for name in names}
+
+    keys = _first_line(host.read("/proc/sys/kernel/keys/root_maxkeys", unknown, "root_maxkeys"))
+    return {
+        "release": release,
+        "config_source": source,
+        "required": options(REQUIRED_KERNEL_OPTIONS),
+        "optional": options(OPTIONAL_KERNEL_OPTIONS),
+        "root_maxkeys": int(keys) if keys and keys.isdigit() else None,
+        "unknown": unknown,
+    }
+
+
+def _cgroup(host, mounts):
+    unknown = {}
+    if mounts is None:
+        unknown["version"] = "the mount table is not readable"
+        return {"version": None, "controllers": None, "mount_point": None, "unknown": unknown}
+    v1 = [m for m in mounts if m["fstype"] == "cgroup"]
+    v2 = [m for m in mounts if m["fstype"] == "cgroup2"]
+    on_top = next((m for m in v2 if m["mount_point"] == "/sys/fs/cgroup"), None)
+    controllers = None
+    if on_top is not None:
+        version, mount_point = 2, "/sys/fs/cgroup"
+    elif v1:
+        version = "hybrid" if v2 else 1
+        mount_point = "/sys/fs/cgroup"
+    else:
+        version, mount_point = None, None
+        unknown["version"] = "no cgroup or cgroup2 filesystem is mounted"
+    if version == 2:
+        text = host.read("/sys/fs/cgroup/cgroup.controllers", unknown, "controllers")
+        if text is not None:
+            controllers = sorted(text.split())
+    elif version in (1, "hybrid"):
+        controllers = sorted(
+            {
+                option
+                for mount in v1
+                for option in mount["super_options"].split(",")
+                if option not in ("rw", "ro")
+                and "=" not in option
+                and not option.startswith("seclabel")
+            }
+        )
+    return {
+        "version": version,
+        "controllers": controllers,
+        "mount_point": mount_point,
+        "unknown": unknown,
+    }
+
+
+def _namespaces(host):
+    unknown = {}
+    result = {name: host.exists(f"/proc/self/ns/{name}") for name in NAMESPACES}
+    clone = _first_line(host.read("/proc/sys/kernel/unprivileged_userns_clone"))
+    maximum = _first_line(host.read("/proc/sys/user/max_user_namespaces"))
+    if not result["user"]:
+        unprivileged = False
+    elif clone is not None:
+        unprivileged = clone == "1"
+    elif maximum is not None:
+        unprivileged = maximum.isdigit() and int(maximum) > 0
+    else:
+        unprivileged = None
+        unknown["unprivileged_user"] = (
+            "neither user.max_user_namespaces nor kernel.unprivileged_userns_clone is readable"
+        )
+    result["unprivileged_user"] = unprivileged
+    result["unknown"] = unknown
+    return result
+
+
+def _security(host, filesystems):
+    unknown = {}
+    status = host.read("/proc/self/status", unknown, "seccomp") or ""
+    seccomp_available = "\nSeccomp:" in status
+    actions = host.read("/proc/sys/kernel/seccomp/actions_avail")
+    apparmor_enabled = _first_line(host.read("/sys/module/apparmor/parameters/enabled"))
+    selinux_enforce = _first_line(host.read("/sys/fs/selinux/enforce"))
+    return {
+        "seccomp": {
+            "available": seccomp_available,
+            "enabled": seccomp_available and bool(actions and "kill" in actions),
+        },
+        "apparmor": {
+            "available": host.exists("/sys/module/apparmor")
+            or host.exists("/sys/kernel/security/apparmor"),
+            "enabled": apparmor_enabled == "Y",
+        },
+        "selinux": {
+            "available": "selinuxfs" in filesystems or host.exists("/sys/fs/selinux"),
+            "enabled": selinux_enforce is not None,
+            "enforcing": selinux_enforce == "1",
+        },
+        "unknown": unknown,
+    }
+
+
+def _sysconfig_module():
+    """This extension's sysconfig module, from beside this file (see the module doc)."""
+    if hasattr(_sysconfig_module, "cached"):
+        return _sysconfig_module.cached
+    here = os.path.dirname(os.path.abspath(__file__))
+    module = None
+    for candidate in (
+        os.path.join(here, "..", "modules", "sysconfig.py"),  # synced or installed
+        os.path.join(here, "..", "_modules", "sysconfig.py"),  # repository
+    ):
+        if os.path.isfile(candidate):
+            spec = importlib.util.spec_from_file_location("_docker_host_grain_sysconfig", candidate)
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except Exception:  # pylint: disable=broad-except
+                log.exception("cannot load %s", candidate)
+                module = None
+            break
+    _sysconfig_module.cached = module
+    return module
+
+
+def _docker_opts(host, unknown):
+    """Return DOCKER_OPTS as bash reads it from /etc/sysconfig/docker, or None."""
+    if not host.exists("/etc/sysconfig/docker"):
+        return None
+    sysconfig = _sysconfig_module()
+    if sysconfig is None:
+        unknown["docker_opts"] = "the sysconfig module is not beside this grain"
+        return None
+    try:
+        return sysconfig.items("/etc/sysconfig/docker", root=host.root or None).get("DOCKER_OPTS")
+    except Exception as err:  # pylint: disable=broad-except
+        unknown["docker_opts"] = str(err)
+        return None
+
+
+def _flags(docker_opts):
+    """Pick data-root and storage-driver from DOCKER_OPTS, split as systemd splits it."""
+    found = {}
+    words = (docker_opts or "").split()
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        name, eq, value = word.partition("=")
+        if name in _FLAG_ALIASES:
+            if not eq:
+                value = words[index] if index < len(words) else ""
+                index += 1
+            found[_FLAG_ALIASES[name]] = value
+        elif word[:2] in ("-g", "-s") and len(word) > 2 and not word.startswith("--"):
+            found[_FLAG_ALIASES[word[:2]]] = word[2:]
+    return found
+
+
+def _daemon_json(host, unknown):
+    text = host.read("/etc/docker/daemon.json")
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        unknown["daemon_json"] = f"/etc/docker/daemon.json is not valid JSON: {err}"
+        return None
+    if not isinstance(data, dict):
+        unknown["daemon_json"] = "/etc/docker/daemon.json does not hold a JSON object"
+        return None
+    return {_JSON_ALIASES[k]: v for k, v in data.items() if k in _JSON_ALIASES}
+
+
+def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
+    """Judge every storage driver for a data-root on ``fstype``."""
+
+    def kernel_has(option, module, filesystem=None):
+        if filesystem and filesystem in filesystems:
+            return True, f"{filesystem} is in /proc/filesystems"
+        if module in modules:
+            return True, f"module {module} is loaded"
+        if kernel_options is not None and kernel_options.get(option) in ("y", "m"):
+            return True, f"CONFIG_{option}={kernel_options[option]}"
+        if kernel_options is None:
+            return False, f"{module} is not loaded and the kernel config is not readable"
+        return False, f"{module} is not loaded and CONFIG_{option} is not set"
+
+    on = f"the data-root is on {fstype}" if fstype else "the data-root's filesystem is unknown"
+    verdicts = {}
+    verdicts["btrfs"] = (
+        {"supported": True, "reason": on}
+        if fstype == "btrfs"
+        else {"supported": False, "reason": f"{on}, not btrfs"}
+    )
+
+    has_overlay, overlay_why = kernel_has("OVERLAY_FS", "overlay", "overlay")
+    if not has_overlay:
+        verdicts["overlay2"] = {"supported": False, "reason": overlay_why}
+    elif fstype in ("overlay", "aufs"):
+        verdicts["overlay2"] = {"supported": False, "reason": f"{on}: overlay2 cannot stack on it"}
+    elif fstype == "zfs":
+        verdicts["overlay2"] = {"supported": False, "reason": f"{on}: use the zfs driver"}
+    elif d_type is False:
+        verdicts["overlay2"] = {"supported": False, "reason": f"{on}, without d_type"}
+    elif d_type is None:
+        verdicts["overlay2"] = {
+            "supported": True,
+            "reason": f"{on}; overlay2 needs d_type, which cannot be seen here"
+            + (" (xfs: check 'xfs_info' for ftype=1)" if fstype == "xfs" else ""),
+        }
+    else:
+        verdicts["overlay2"] = {"supported": True, "reason": f"{on}, with d_type; {overlay_why}"}
+
+    has_thin, thin_why = kernel_has("DM_THIN_PROVISIONING", "dm_thin_pool")
+    verdicts["devicemapper"] = {
+        "supported": has_thin,
+        "reason": f"{thin_why}; deprecated, and removed in Docker Engine 25",
+        "removed_in": REMOVED_IN["devicemapper"],
+    }
+
+    if fstype != "zfs":
+        verdicts["zfs"] = {"supported": False, "reason": f"{on}, not zfs"}
+    elif "zfs" not in modules:
+        verdicts["zfs"] = {"supported": False, "reason": "the zfs module is not loaded"}
+    else:
+        verdicts["zfs"] = {"supported": True, "reason": on}
+
+    verdicts["vfs"] = {
+        "supported": True,
+        "reason": "works on any filesystem, but copies every layer: slow and disk-hungry",
+    }
+    verdicts["aufs"] = {
+        "supported": False,
+        "reason": "removed in Docker Engine 24, and never in SUSE kernels",
+        "removed_in": REMOVED_IN["aufs"],
+    }
+    return verdicts
+
+
+def _storage(host, mounts, filesystems, kernel, modules):
+    unknown = {}
+    docker_opts = _docker_opts(host, unknown)
+    flags = _flags(docker_opts)
+    from_json = _daemon_json(host, unknown) or {}
+    conflicts = sorted(set(flags) & set(from_json))
+
+    if "data-root" in flags:
+        data_root, source = flags["data-root"], "DOCKER_OPTS"
+    elif isinstance(from_json.get("data-root"), str):
+        data_root, source = from_json["data-root"], "daemon.json"
+    else:
+        data_root, source = "/var/lib/docker", "default"
+    data_root = os.path.normpath(data_root) if data_root.startswith("/") else data_root
+    configured = flags.get("storage-driver") or from_json.get("storage-driver")
+
+    probed = data_root if data_root.startswith("/") else "/"
+    while probed != "/" and not host.exists(probed):
+        probed = os.path.dirname(probed)
+
+    mount = _mount_of(mounts, probed) if mounts else None
+    root_mount = _mount_of(mounts, "/") if mounts else None
+    if mount is None:
+        unknown["filesystem"] = "the mount table does not say which filesystem holds it"
+        fstype = mount_point = None
+        separate = None
+    else:
+        fstype, mount_point = mount["fstype"], mount["mount_point"]
+        separate = mount_point != "/" and (
+            root_mount is None or mount["source"] != root_mount["source"]
+        )
+
+    if fstype in _D_TYPE_FILESYSTEMS:
+        d_type = True
+    elif fstype == "xfs":
+        d_type = None
+        unknown["d_type"] = (
+            "xfs keeps d_type only with ftype=1, which is not visible in /proc "
+            "or /sys: check 'xfs_info' on the mount point"
+        )
+    else:
+        d_type = None
+        if fstype:
+            unknown["d_type"] = f"d_type support of {fstype} is not known"
+
+    options = None
+    if kernel.get("required") is not None:
+        options = {**kernel["required"], **kernel["optional"]}
+    drivers = _driver_verdicts(fstype, d_type, filesystems, options, modules)
+    recommended = next(
+        name for name in ("btrfs", "zfs", "overlay2", "vfs") if drivers[name]["supported"]
+    )
+    unknown["engine_version"] = (
+        "not readable from files; drivers are judged without it (docker_host.check asks the daemon)"
+    )
+    return {
+        "data_root": data_root,
+        "data_root_source": source,
+        "probed_path": probed,
+        "fstype": fstype,
+        "mount_point": mount_point,
+        "separate_filesystem": separate,
+        "d_type": d_type,
+        "configured_driver": configured,
+        "conflicts": conflicts,
+        "engine_version": None,
+        "drivers": drivers,
+        "recommended": recommended,
+        "unknown": unknown,
+    }
+
+
+def _network(host):
+    unknown = {}
+
+    def switch(path, fact):
+        value = _first_line(host.read(path, unknown, fact))
+        return None if value is None else value == "1"
+
+    bridge = _first_line(host.read("/proc/sys/net/bridge/bridge-nf-call-iptables"))
+    if bridge is None:
+        unknown["bridge_nf_call_iptables"] = "br_netfilter is not loaded"
+
+    nm_seen = None
+    alias = host.readlink("/etc/systemd/system/network.service")
+    if alias and "NetworkManager" in alias:
+        nm_seen = "/etc/systemd/system/network.service -> NetworkManager.service"
+    elif host.exists("/etc/systemd/system/multi-user.target.wants/NetworkManager.service"):
+        nm_seen = "NetworkManager.service is enabled"
+    elif host.exists("/run/NetworkManager/NetworkManager.pid"):
+        nm_seen = "/run/NetworkManager/NetworkManager.pid exists"
+
+    firewall, firewall_seen = None, "no firewall service is enabled"
+    wants = "/etc/systemd/system/multi-user.target.wants"
+    if host.exists(f"{wants}/firewalld.service") or host.exists(
+        "/etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service"
+    ):
+        firewall, firewall_seen = "firewalld", "firewalld.service is enabled"
+    elif host.exists(f"{wants}/SuSEfirewall2.service") or host.exists(
+        f"{wants}/SuSEfirewall2_init.service"
+    ):
+        firewall, firewall_seen = "SuSEfirewall2", "SuSEfirewall2.service is enabled"
+    elif host.exists("/etc/sysconfig/SuSEfirewall2"):
+        firewall_seen = "SuSEfirewall2 is installed but not enabled"
+    elif host.exists("/etc/firewalld/firewalld.conf"):
+        firewall_seen = "firewalld is installed but not enabled"
+
+    return {
+        "ip_forward": {
+            "ipv4": switch("/proc/sys/net/ipv4/ip_forward", "ip_forward_ipv4"),
+            "ipv6": switch("/proc/sys/net/ipv6/conf/all/forwarding", "ip_forward_ipv6"),
+        },
+        "bridge_nf_call_iptables": None if bridge is None else bridge == "1",
+        "networkmanager": nm_seen is not None,
+        "networkmanager_seen": nm_seen,
+        "firewall": firewall,
+        "firewall_seen": firewall_seen,
+        "unknown": unknown,
+    }
+
+
+def _group(host, unknown, name="docker"):
+    text = host.read("/etc/group", unknown, "group")
+    if text is None:
+        return {"name": name, "exists": None, "gid": None, "members": None}
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] == name:
+            return {
+                "name": name,
+                "exists": True,
+                "gid": int(fields[2]) if fields[2].isdigit() else None,
+                "members": [m for m in fields[3].split(",") if m],
+            }
+    return {"name": name, "exists": False, "gid": None, "members": []}
+
+
+def _is_socket(host, path):
+    try:
+        return stat.S_ISSOCK(os.stat(host.path(path)).st_mode)
+    except OSError:
+        return False
+
+
+def _docker(host):
+    unknown = {}
+    binary = next((p for p in ("/usr/bin/dockerd", "/usr/sbin/dockerd") if host.exists(p)), None)
+    sysconfig = host.exists("/etc/sysconfig/docker")
+    if binary:
+        seen = binary
+    elif sysconfig:
+        seen = "/etc/sysconfig/docker"
+    else:
+        seen = None
+    socket = next(
+        (p for p in ("/run/docker.sock", "/var/run/docker.sock") if _is_socket(host, p)), None
+    )
+    return {
+        "installed": seen is not None,
+        "installed_seen": seen,
+        "group": _group(host, unknown),
+        "sysconfig": sysconfig,
+        "daemon_json": host.exists("/etc/docker/daemon.json"),
+        "socket": socket,
+        "unknown": unknown,
+    }
+
+
+def _loaded_modules(host):
+    text = host.read("/proc/modules") or ""
+    return {line.split(" ", 1)[0] for line in text.splitlines() if line}
+
+
+def _collect(root=None):
+    """Return the ``docker_host`` facts read from ``root``."""
+    host = _Host(root)
+    result = {"root": root or "/"}
+    sections = {}
+    try:
+        filesystems = set((host.read("/proc/filesystems") or "").split()) - {"nodev"}
+        modules = _loaded_modules(host)
+        mounts_unknown = {}
+        mounts = _mounts(host, mounts_unknown)
+        sections["kernel"] = lambda: _kernel(host)
+        sections["cgroup"] = lambda: _cgroup(host, mounts)
+        sections["namespaces"] = lambda: _namespaces(host)
+        sections["security"] = lambda: _security(host, filesystems)
+        sections["storage"] = lambda: _storage(
+            host, mounts, filesystems, result.get("kernel", {}), modules
+        )
+        sections["network"] = lambda: _network(host)
+        sections["docker"] = lambda: _docker(host)
+    except Exception as err:  # pylint: disable=broad-except
+        log.exception("docker_host grain")
+        return {"root": root or "/", "error": f"{type(err).__name__}: {err}"}
+    for name, section in sections.items():
+        try:
+            result[name] = section()
+        except Exception as err:  # pylint: disable=broad-except
+            # A grain must never take the minion's start down with it.
+            log.exception("docker_host grain, section %s", name)
+            result[name] = {"unknown": {name: f"{type(err).__name__}: {err}"}}
+    return result
+
+
+def docker_host(root=None):
+    """Return the ``docker_host`` grain."""
+    if root is None:
+        root = (globals().get("__opts__") or {}).get("docker_host.root")
+    return {"docker_host": _collect(root)}

@@ -1,0 +1,432 @@
+"""
+Manage a SUSE machine as a Docker host.
+
+``docker_host.check`` reports whether this host is ready to run Docker, what
+is wrong, and how to fix each item: the kernel features moby's
+``contrib/check-config.sh`` checks, the storage driver and data-root,
+forwarding and the firewall, the docker group, and the running daemon.
+
+:depends: ``docker`` (docker-py) to ask the daemon; everything else reads
+    files, through the ``docker_host`` grain's collector.
+:configuration: the daemon's address is ``DOCKER_HOST`` as the docker CLI
+    reads it, else the minion option ``docker.url``, else the default socket.
+"""
+
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "docker_host"
+__outputter__ = {"check": "docker_host_check"}
+
+DEFAULT_URL = "unix:///run/docker.sock"
+STATUSES = ("ok", "warn", "fail")
+# Values of SuSEfirewall2's FW_ROUTE under which it keeps IPv4 forwarding on.
+_FW_ROUTE_FORWARDS = {"yes", "ipv4", "ipv4,ipv6", "ipv6,ipv4"}
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def _facts(root):
+    """The grain's facts, read now (the cached grain may be older)."""
+    import salt.loader  # noqa: PLC0415  (loaded lazily: only check needs it)
+
+    functions = salt.loader.grain_funcs(__opts__)
+    return functions["docker_host.docker_host"](root=root)["docker_host"]
+
+
+def _url(url=None):
+    return url or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url") or DEFAULT_URL
+
+
+class _Report:
+    def __init__(self):
+        self.items = []
+
+    def add(self, item_id, status, reason, fix=None):
+        self.items.append({"id": item_id, "status": status, "reason": reason, "fix": fix})
+
+    def result(self):
+        counts = {status: 0 for status in STATUSES}
+        for item in self.items:
+            counts[item["status"]] += 1
+        worst = "fail" if counts["fail"] else "warn" if counts["warn"] else "ok"
+        return {"result": worst, "counts": counts, "items": self.items}
+
+
+def _unknowns(report, area, section):
+    for fact, why in (section or {}).get("unknown", {}).items():
+        if fact != "engine_version":
+            report.add(f"{area}.{fact}", "warn", f"cannot tell {fact}: {why}")
+
+
+def _check_kernel(report, facts):
+    kernel = facts.get("kernel", {})
+    release = kernel.get("release")
+    if kernel.get("required") is None:
+        report.add(
+            "kernel.config",
+            "warn",
+            f"no kernel config for {release}: options are judged from /proc and /sys only",
+            f"install the kernel's config as /boot/config-{release} (SUSE's kernel "
+            "packages ship it)",
+        )
+    else:
+        required = kernel["required"]
+        missing = [name for name, value in required.items() if value not in ("y", "m")]
+        source = kernel["config_source"]
+        if not missing:
+            report.add(
+                "kernel.required", "ok", f"all {len(required)} required options set ({source})"
+            )
+        for name in missing:
+            report.add(
+                f"kernel.CONFIG_{name}",
+                "fail",
+                f"CONFIG_{name} is not set ({source}): moby's check-config.sh calls it necessary",
+                f"run a kernel built with CONFIG_{name}=y or =m",
+            )
+        optional = kernel["optional"]
+        absent = [name for name, value in optional.items() if value not in ("y", "m")]
+        if absent:
+            report.add(
+                "kernel.optional",
+                "warn",
+                "optional options not set: " + ", ".join(f"CONFIG_{n}" for n in absent),
+                "only needed for the features they name (IPVS, network drivers, storage drivers)",
+            )
+        else:
+            report.add("kernel.optional", "ok", f"all {len(optional)} optional options set")
+    maxkeys = kernel.get("root_maxkeys")
+    if maxkeys is not None and maxkeys < 1000000:
+        report.add(
+            "kernel.root_maxkeys",
+            "warn",
+            f"kernel.keys.root_maxkeys is {maxkeys}: every container takes keys, and "
+            "root runs out of them with many containers",
+            "sysctl -w kernel.keys.root_maxkeys=1000000, and keep it in /etc/sysctl.d/",
+        )
+    _unknowns(report, "kernel", kernel)
+
+    cgroup = facts.get("cgroup", {})
+    if cgroup.get("version") is None:
+        report.add(
+            "cgroup.hierarchy",
+            "fail",
+            "no cgroup filesystem is mounted",
+            "boot with systemd, which mounts /sys/fs/cgroup",
+        )
+    else:
+        report.add(
+            "cgroup.hierarchy",
+            "ok",
+            f"cgroup {cgroup['version']} at {cgroup['mount_point']}, controllers: "
+            + ", ".join(cgroup.get("controllers") or []),
+        )
+
+    namespaces = facts.get("namespaces", {})
+    for name in ("net", "pid", "ipc", "uts", "mnt", "user", "cgroup"):
+        if namespaces.get(name):
+            continue
+        required = name not in ("user", "cgroup")
+        report.add(
+            f"namespaces.{name}",
+            "fail" if required else "warn",
+            f"no {name} namespace (/proc/self/ns/{name})",
+            f"run a kernel with CONFIG_{name.upper()}_NS",
+        )
+    if all(namespaces.get(name) for name in ("net", "pid", "ipc", "uts", "mnt")):
+        report.add("namespaces", "ok", "net, pid, ipc, uts and mnt namespaces available")
+
+    security = facts.get("security", {})
+    seccomp = security.get("seccomp", {})
+    if not seccomp.get("enabled"):
+        report.add(
+            "security.seccomp",
+            "warn",
+            "seccomp filtering is not available: containers run without the default "
+            "seccomp profile",
+            "run a kernel with CONFIG_SECCOMP_FILTER",
+        )
+    else:
+        report.add("security.seccomp", "ok", "seccomp filtering available")
+    apparmor, selinux = security.get("apparmor", {}), security.get("selinux", {})
+    if apparmor.get("enabled"):
+        report.add("security.lsm", "ok", "AppArmor is enabled")
+    elif selinux.get("enabled"):
+        mode = "enforcing" if selinux.get("enforcing") else "permissive"
+        report.add("security.lsm", "ok", f"SELinux is enabled ({mode})")
+    else:
+        report.add(
+            "security.lsm",
+            "warn",
+            "neither AppArmor nor SELinux is enabled: containers get no MAC confinement",
+            "enable AppArmor (SUSE's default: zypper install -t pattern apparmor)",
+        )
+
+
+def _engine_major(version):
+    try:
+        return int(str(version).split(".", 1)[0])
+    except ValueError:
+        return None
+
+
+def _check_storage(report, facts, engine_version):
+    storage = facts.get("storage", {})
+    if not storage.get("drivers"):
+        _unknowns(report, "storage", storage)
+        return
+    drivers = storage["drivers"]
+    recommended = storage["recommended"]
+    configured = storage.get("configured_driver")
+    major = _engine_major(engine_version) if engine_version else None
+    where = f"data-root {storage['data_root']} ({storage['data_root_source']})"
+
+    for directive in storage.get("conflicts", []):
+        report.add(
+            f"storage.conflict.{directive}",
+            "fail",
+            f"{directive} is set both in DOCKER_OPTS and in /etc/docker/daemon.json: "
+            "dockerd refuses to start",
+            f"keep {directive} in one place (docker_host.daemon_configured does)",
+        )
+
+    if configured is None:
+        report.add(
+            "storage.driver",
+            "warn",
+            f"no storage driver configured: dockerd picks one at start; {recommended} "
+            f"suits {where} on {storage['fstype']}",
+            f"set the storage driver to {recommended} (docker_host:storage_driver: auto)",
+        )
+    elif configured not in drivers:
+        report.add(
+            "storage.driver",
+            "fail",
+            f"storage driver {configured!r} is unknown",
+            f"use one of {', '.join(d for d in drivers if drivers[d]['supported'])}",
+        )
+    else:
+        verdict = drivers[configured]
+        removed_in = verdict.get("removed_in")
+        if removed_in and major is not None and major >= removed_in:
+            report.add(
+                "storage.driver",
+                "fail",
+                f"storage driver {configured} was removed in Docker Engine {removed_in}; "
+                f"this engine is {engine_version}",
+                f"switch to {recommended}; existing images must be pulled or loaded again",
+            )
+        elif not verdict["supported"]:
+            report.add(
+                "storage.driver",
+                "fail",
+                f"storage driver {configured} cannot run here: {verdict['reason']}",
+                f"switch to {recommended} (docker_host:storage_driver: auto)",
+            )
+        elif configured in ("vfs", "devicemapper") and recommended != configured:
+            report.add(
+                "storage.driver",
+                "warn",
+                f"storage driver {configured}: {verdict['reason']}",
+                f"switch to {recommended}; existing images must be pulled or loaded again",
+            )
+        else:
+            report.add("storage.driver", "ok", f"storage driver {configured}: {verdict['reason']}")
+
+    separate = storage.get("separate_filesystem")
+    if separate is False:
+        report.add(
+            "storage.separate_filesystem",
+            "warn",
+            f"{where} is on the filesystem mounted at {storage['mount_point']}, shared "
+            "with the system: a full data-root fills the system too (CIS Docker "
+            "Benchmark 1.1.1)",
+            f"mount a filesystem of its own at {storage['data_root']}",
+        )
+    elif separate:
+        report.add(
+            "storage.separate_filesystem",
+            "ok",
+            f"{where} has a filesystem of its own ({storage['fstype']} at "
+            f"{storage['mount_point']})",
+        )
+    _unknowns(report, "storage", storage)
+
+
+def _check_network(report, facts, root):
+    network = facts.get("network", {})
+    forward = network.get("ip_forward", {})
+    if forward.get("ipv4") is False:
+        report.add(
+            "network.ip_forward",
+            "warn",
+            "net.ipv4.ip_forward is 0: containers reach other networks only because "
+            "dockerd switches it on at start, and a firewall restart switches it off",
+            "sysctl -w net.ipv4.ip_forward=1, and keep it in /etc/sysctl.d/",
+        )
+    elif forward.get("ipv4"):
+        report.add("network.ip_forward", "ok", "net.ipv4.ip_forward is 1")
+    if network.get("bridge_nf_call_iptables") is None:
+        report.add(
+            "network.br_netfilter",
+            "warn",
+            "br_netfilter is not loaded: iptables does not see bridged container traffic",
+            "modprobe br_netfilter, and list it in /etc/modules-load.d/",
+        )
+    firewall = network.get("firewall")
+    if firewall == "SuSEfirewall2":
+        route = __salt__["sysconfig.get"]("SuSEfirewall2", "FW_ROUTE", default="", root=root)
+        if route.lower() in _FW_ROUTE_FORWARDS:
+            report.add("network.firewall", "ok", f'SuSEfirewall2 with FW_ROUTE="{route}"')
+        else:
+            report.add(
+                "network.firewall",
+                "fail",
+                f'SuSEfirewall2 is enabled with FW_ROUTE="{route}": it switches forwarding '
+                "off when it starts, and containers lose the network",
+                "salt-call sysconfig.set SuSEfirewall2 FW_ROUTE yes",
+            )
+    elif firewall == "firewalld":
+        report.add("network.firewall", "ok", f"firewalld ({network.get('firewall_seen')})")
+    else:
+        report.add("network.firewall", "ok", f"no firewall: {network.get('firewall_seen')}")
+    if network.get("networkmanager"):
+        report.add(
+            "network.networkmanager",
+            "ok",
+            f"NetworkManager manages the network ({network['networkmanager_seen']}): "
+            "YaST cannot switch forwarding; the files are edited instead",
+        )
+    _unknowns(report, "network", network)
+
+
+def _check_docker(report, facts):
+    docker = facts.get("docker", {})
+    if not docker.get("installed"):
+        report.add("docker.installed", "warn", "docker is not installed", "zypper install docker")
+    else:
+        report.add("docker.installed", "ok", f"docker is installed ({docker['installed_seen']})")
+    group = docker.get("group", {})
+    if group.get("exists") is False:
+        report.add(
+            "docker.group",
+            "warn",
+            "there is no docker group: only root can use the Docker socket",
+            "groupadd --system docker (the docker package creates it)",
+        )
+    elif group.get("exists"):
+        members = group.get("members") or []
+        if members:
+            report.add(
+                "docker.group",
+                "warn",
+                f"docker group (gid {group['gid']}) members: {', '.join(members)}. "
+                "Membership is root-equivalent: each of them controls the host",
+                "keep the list exact (docker_host.users with exclusive: true)",
+            )
+        else:
+            report.add("docker.group", "ok", f"docker group (gid {group['gid']}) has no members")
+    _unknowns(report, "docker", docker)
+
+
+def _check_daemon(report, facts, url):
+    """Ask the daemon; return its engine version, or None."""
+    try:
+        import docker  # noqa: PLC0415  (docker-py is needed only here)
+    except ImportError:
+        report.add("daemon", "warn", "docker-py is not installed", "pip install docker")
+        return None
+    try:
+        client = docker.DockerClient(base_url=url, timeout=5)
+        try:
+            info = client.info()
+            version = client.version().get("Version")
+        finally:
+            client.close()
+    except Exception as err:  # pylint: disable=broad-except
+        report.add(
+            "daemon",
+            "warn",
+            f"the daemon does not answer at {url}: {type(err).__name__}: {err}",
+            "systemctl start docker",
+        )
+        return None
+    report.add("daemon", "ok", f"Docker Engine {version} answers at {url}")
+    storage = facts.get("storage", {})
+    running, configured = info.get("Driver"), storage.get("configured_driver")
+    if configured and running != configured:
+        report.add(
+            "daemon.storage_driver",
+            "fail",
+            f"configured storage driver {configured}, running {running}",
+            "systemctl restart docker",
+        )
+    else:
+        report.add("daemon.storage_driver", "ok", f"running storage driver {running}")
+    root_dir = info.get("DockerRootDir")
+    if storage.get("data_root") and root_dir and root_dir != storage["data_root"]:
+        report.add(
+            "daemon.data_root",
+            "fail",
+            f"configured data-root {storage['data_root']}, running {root_dir}",
+            "systemctl restart docker",
+        )
+    cgroup = facts.get("cgroup", {}).get("version")
+    report.add(
+        "daemon.cgroup_driver",
+        "ok",
+        f"cgroup driver {info.get('CgroupDriver')}, cgroup {info.get('CgroupVersion') or cgroup}",
+    )
+    return version
+
+
+def check(root=None, daemon=True, url=None):
+    """
+    Report whether this host is ready to run Docker, and how to fix what is not.
+
+    Each item has ``id``, ``status`` (``ok``, ``warn`` or ``fail``), a one-line
+    ``reason`` and a ``fix``. On the command line the report is printed for
+    people; ``--out=json`` gives the data. ``salt-call`` exits non-zero when
+    an item fails.
+
+    root
+        Judge this alternative root directory (an image root) instead of
+        ``/``. The daemon is then not asked, unless ``url`` is given.
+
+    daemon
+        Ask the running daemon (through docker-py) which storage and cgroup
+        driver it really uses, and its engine version. ``False`` skips it.
+
+    url
+        The daemon's address; default: ``DOCKER_HOST``, the minion option
+        ``docker.url``, or ``unix:///run/docker.sock``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call docker_host.check
+        salt '*' docker_host.check daemon=False --out=json
+        salt-call docker_host.check root=/srv/kiwi/image-root
+    """
+    facts = _facts(root)
+    report, daemon_report = _Report(), _Report()
+    engine_version = None
+    if daemon and (root in (None, "", "/") or url):
+        # Asked first, for the engine version the storage verdict needs;
+        # reported last.
+        engine_version = _check_daemon(daemon_report, facts, _url(url))
+    _check_kernel(report, facts)
+    _check_storage(report, facts, engine_version)
+    _check_network(report, facts, root)
+    _check_docker(report, facts)
+    report.items.extend(daemon_report.items)
+    result = report.result()
+    if result["result"] == "fail":
+        __context__["retcode"] = 1
+    return result
