@@ -287,6 +287,19 @@ def _kernel(host):
     }
 
 
+# cgroup v1 mount options that are not controllers.
+_CGROUP_V1_MOUNT_OPTIONS = {
+    "rw",
+    "ro",
+    "xattr",
+    "noprefix",
+    "clone_children",
+    "cpuset_v2_mode",
+    "seclabel",
+    "favordynmods",
+}
+
+
 def _cgroup(host, mounts):
     unknown = {}
     if mounts is None:
@@ -314,9 +327,7 @@ def _cgroup(host, mounts):
                 option
                 for mount in v1
                 for option in mount["super_options"].split(",")
-                if option not in ("rw", "ro")
-                and "=" not in option
-                and not option.startswith("seclabel")
+                if option not in _CGROUP_V1_MOUNT_OPTIONS and "=" not in option
             }
         )
     return {

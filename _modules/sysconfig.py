@@ -20,13 +20,13 @@ byte. What this module evaluates:
   escapes and line continuations outside quotes, and the concatenation of
   these in one word;
 - ``$NAME`` and ``${NAME}`` references to variables set earlier in the same
-  file (a variable the file does not set reads as empty, as in a shell with
-  an empty environment);
+  file;
 - several assignments on one line, ``;`` separators, ``export``, comments.
 
-Anything whose value would depend on running something (command
-substitution, arithmetic, other parameter expansions, tilde expansion, a
-line that runs a command) is reported as an error naming the file and line,
+Anything whose value would depend on running something or on the reader's
+environment (command substitution, arithmetic, other parameter expansions,
+tilde expansion, a reference to a variable the file does not set, a line
+that runs a command) is reported as an error naming the file and line,
 never guessed at.
 
 Names are absolute paths or paths relative to ``/etc/sysconfig``
@@ -43,6 +43,7 @@ import os
 import re
 import stat
 import tempfile
+import warnings
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -85,16 +86,42 @@ def _path(name, root=None):
 
 
 def _follow_link(path, root):
-    """Resolve a symlink at ``path`` the way it resolves inside ``root``."""
-    for _ in range(40):
-        if not os.path.islink(path):
-            return path
-        target = os.readlink(path)
-        if os.path.isabs(target):
-            path = _path(target, root)
-        else:
-            path = os.path.normpath(os.path.join(os.path.dirname(path), target))
-    raise CommandExecutionError(f"{path}: too many levels of symbolic links")
+    """Resolve symlinks in ``path`` as they resolve inside ``root``.
+
+    Without a root the final link is followed (so that a write replaces the
+    link's target, not the link). With one, every component is resolved
+    inside it: an absolute link in an image root points into the image,
+    never at the host.
+    """
+    if root in (None, "", "/"):
+        for _ in range(40):
+            if not os.path.islink(path):
+                return path
+            path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+        raise CommandExecutionError(f"{path}: too many levels of symbolic links")
+    base = os.path.abspath(root)
+    pending = os.path.relpath(path, base).split(os.sep)
+    resolved, hops = [], 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = os.path.join(base, *resolved, part)
+        if os.path.islink(candidate):
+            hops += 1
+            if hops > 40:
+                raise CommandExecutionError(f"{path}: too many levels of symbolic links")
+            target = os.readlink(candidate)
+            if os.path.isabs(target):
+                resolved = []
+            pending = [p for p in target.split("/") if p] + pending
+            continue
+        resolved.append(part)
+    return os.path.join(base, *resolved)
 
 
 def _os_error(path, err, action):
@@ -147,6 +174,7 @@ class _ParseError(Exception):
 class _Assignment:
     key: str
     value: str
+    start: int  # offset of the key in the text
     line: int  # 1-based line of the key
     end_line: int  # 1-based line where the value ends
     value_start: int  # offsets of the right-hand side in the text
@@ -168,6 +196,7 @@ _ASSIGN_PREFIX = re.compile(f"({_NAME})=")
 _PLAIN_RUN = re.compile(r"[^ \t\n;&|<>()'\"\\$`~:]+")
 _DQ_RUN = re.compile(r"[^\"\\$`]+")
 _SPECIAL_PARAMS = "0123456789@*#?$!-"
+_BASH_READONLY = {"UID", "EUID", "PPID", "BASHOPTS", "SHELLOPTS", "BASH_VERSINFO"}
 
 
 class _Scanner:
@@ -187,6 +216,8 @@ class _Scanner:
         """Evaluate a ``$`` at ``pos``; return (text, new position)."""
         text = self.text
         nxt = text[pos + 1] if pos + 1 < len(text) else ""
+        if text.startswith("\\\n", pos + 1):
+            self.fail(pos, "a line continuation right after $ is not evaluated")
         if nxt == "{":
             close = text.find("}", pos + 2)
             inner = text[pos + 2 : close] if close != -1 else ""
@@ -196,17 +227,30 @@ class _Scanner:
                     "only $NAME and ${NAME} are evaluated; this parameter "
                     "expansion depends on the shell that reads the file",
                 )
-            return self.env.get(inner, ""), close + 1
+            return self.lookup(pos, inner), close + 1
         if nxt == "(":
             self.fail(pos, "command substitution $(...) would run a program when sourced")
-        if nxt and (nxt.isalpha() or nxt == "_"):
-            name = _NAME_AT.match(text, pos + 1).group(0)
-            return self.env.get(name, ""), pos + 1 + len(name)
+        if nxt == "[":
+            self.fail(pos, "arithmetic $[...] is not evaluated")
+        name = _NAME_AT.match(text, pos + 1)
+        if name:
+            if text.startswith("\\\n", name.end()):
+                self.fail(pos, "a line continuation inside a variable reference is not evaluated")
+            return self.lookup(pos, name.group(0)), name.end()
         if nxt and nxt in _SPECIAL_PARAMS:
             self.fail(pos, f"${nxt} depends on the shell that reads the file")
         if nxt in ("'", '"') and not quoted:
             self.fail(pos, f"${nxt}...{nxt} quoting is bash-specific and not evaluated")
         return "$", pos + 1
+
+    def lookup(self, pos, name):
+        if name not in self.env:
+            self.fail(
+                pos,
+                f"${name} is not set earlier in the file, so its value depends on "
+                "the environment of whoever reads the file",
+            )
+        return self.env[name]
 
     def single_quoted(self, pos):
         close = self.text.find("'", pos + 1)
@@ -243,11 +287,18 @@ class _Scanner:
     def word(self, pos):
         """Read one word; return (value, end, style)."""
         text, out, kinds = self.text, [], []
-        start = pos
+        tilde_expands = True  # at the start of the value, and after an unquoted ':'
         while pos < len(text):
             char = text[pos]
             if char in " \t\n;&|<>()":
                 break
+            if char == "~" and tilde_expands:
+                self.fail(pos, "tilde expansion depends on the home directory of the reader")
+            if char == "\\" and text.startswith("\\\n", pos):
+                pos += 2  # a line continuation: removed, and nothing else changes
+                kinds.append("\\")
+                continue
+            tilde_expands = char == ":"
             if char == "'":
                 value, pos = self.single_quoted(pos)
                 out.append(value)
@@ -257,9 +308,7 @@ class _Scanner:
                 out.append(value)
                 kinds.append('"')
             elif char == "\\":
-                nxt = text[pos + 1 : pos + 2]
-                if nxt != "\n":
-                    out.append(nxt or "\\")
+                out.append(text[pos + 1 : pos + 2] or "\\")
                 kinds.append("\\")
                 pos += 2
             elif char == "$":
@@ -268,8 +317,6 @@ class _Scanner:
                 kinds.append("$")
             elif char == "`":
                 self.fail(pos, "command substitution `...` would run a program when sourced")
-            elif char == "~" and (pos == start or text[pos - 1] == ":"):
-                self.fail(pos, "tilde expansion depends on the home directory of the reader")
             elif char in "~:":
                 out.append(char)
                 pos += 1
@@ -289,12 +336,16 @@ class _Scanner:
         """Read commands up to the end of the line; return (assignments, end)."""
         text, found = self.text, []
         words = []  # each: (kind, payload) where kind is "assign" or "word"
+        deferred = {}  # export's arguments are all expanded before it assigns
         while True:
             while pos < len(text) and (text[pos] in " \t" or text.startswith("\\\n", pos)):
                 pos += 2 if text[pos] == "\\" else 1
+            if pos < len(text) and text[pos] == ";" and not words:
+                self.fail(pos, "unexpected ';': bash refuses the whole line")
             if pos >= len(text) or text[pos] in "\n;":
-                self._finish(words, found)
-                words = []
+                found.extend(payload for kind, payload in words if kind == "assign")
+                self.env.update(deferred)
+                words, deferred = [], {}
                 if pos >= len(text) or text[pos] == "\n":
                     return found, pos + 1
                 pos += 1
@@ -313,10 +364,14 @@ class _Scanner:
                 key = prefix.group(1)
                 value_start = prefix.end()
                 value, pos, style = self.word(value_start)
-                self.env[key] = value
+                if words and words[0] == ("word", "export"):
+                    deferred[key] = value
+                else:
+                    self.env[key] = value
                 assignment = _Assignment(
                     key,
                     value,
+                    prefix.start(),
                     self.line_at(prefix.start()),
                     self.line_at(pos),
                     value_start,
@@ -331,21 +386,19 @@ class _Scanner:
                 if words[0] != ("word", "export"):
                     raise _ParseError(
                         self.line_at(word_start),
-                        f"'{value}' runs a command; a sysconfig file may only assign variables",
+                        f"{value!r} runs a command; a sysconfig file may only assign variables",
                     )
                 if len(words) > 1 and not _NAME_RE.match(value):
                     raise _ParseError(
                         self.line_at(word_start),
-                        f"'export {value}' is not a variable name",
+                        f"export {value!r}: not a variable name",
                     )
-
-    @staticmethod
-    def _finish(words, found):
-        found.extend(payload for kind, payload in words if kind == "assign")
 
 
 def _parse(text):
     """Return the file's assignments in order, as bash performs them."""
+    if "\0" in text:
+        raise _ParseError(text.count("\n", 0, text.index("\0")) + 1, "the file holds a NUL byte")
     env = {}
     scanner = None
     assignments = []
@@ -362,6 +415,7 @@ def _parse(text):
                 _Assignment(
                     key,
                     value,
+                    match.start("key"),
                     line,
                     line,
                     match.start("value"),
@@ -381,6 +435,11 @@ def _parse(text):
             assignments.extend(found)
             line += text.count("\n", pos, min(new_pos, end))
             pos = new_pos
+    for assignment in assignments:
+        if assignment.key in _BASH_READONLY:
+            raise _ParseError(
+                assignment.line, f"{assignment.key} is read-only in bash, which refuses the file"
+            )
     return assignments
 
 
@@ -486,7 +545,7 @@ def _effective_metadata(own, comment, had_comment, previous, line):
     result = {word: None for word in _KEYWORDS.values()}
     for word, value in own.items():
         if word in _LISTS:
-            result[word] = [item.strip() for item in value.split(",") if item.strip()]
+            result[word] = [_unquote(item) for item in _split_choices(value) if item]
         elif word == "Default":
             result[word] = _unquote(value)
         else:
@@ -544,6 +603,26 @@ def _split_choices(text):
     return items
 
 
+_POSIX_CLASSES = {
+    "[:alpha:]": "A-Za-z",
+    "[:digit:]": "0-9",
+    "[:alnum:]": "A-Za-z0-9",
+    "[:upper:]": "A-Z",
+    "[:lower:]": "a-z",
+    "[:xdigit:]": "0-9A-Fa-f",
+    "[:space:]": " \\t\\n\\r\\f\\v",
+    "[:blank:]": " \\t",
+    "[:punct:]": "!-/:-@\\[-`{-~",
+}
+
+
+def _posix_classes(pattern):
+    """Spell POSIX bracket classes (YaST's regexp types are POSIX ERE) for Python."""
+    for posix, python in _POSIX_CLASSES.items():
+        pattern = pattern.replace(posix, python)
+    return pattern
+
+
 def _type_error(type_spec, value):
     """Return why ``value`` does not fit ``## Type: type_spec``, or None."""
     spec = (type_spec or "string").strip()
@@ -590,7 +669,9 @@ def _type_error(type_spec, value):
         return None
     if kind == "regexp" and arg is not None:
         try:
-            pattern = re.compile(arg)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pattern = re.compile(_posix_classes(arg))
         except re.error:
             return None  # not a pattern Python understands: treated as string
         return None if pattern.search(value) else f"must match {arg}"
@@ -604,8 +685,13 @@ def _as_text(key, value, type_spec):
         if kind == "boolean":
             return "true" if value else "false"
         return "yes" if value else "no"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        raise SaltInvocationError(
+            f"{key}: {value!r} arrived as a number and may have lost digits on the way "
+            "(YAML reads 1.10 as 1.1): give it as a quoted string"
+        )
     if isinstance(value, str):
         return value
     raise SaltInvocationError(
@@ -798,6 +884,15 @@ def _plan(path, text, values):
         if why is not None:
             problems.append(f"{key}={value!r} {why}")
             continue
+        if key in last:
+            shared = _shares_line(text, last[key])
+            if shared:
+                problems.append(
+                    f"{key} (line {last[key].line}) shares its line with {shared!r}, which "
+                    f"systemd and YaST read differently from bash: put {key}=... on a "
+                    "line of its own"
+                )
+                continue
         wanted[key] = value
     if problems:
         raise SaltInvocationError(f"{path}: " + "; ".join(problems) + ". Nothing was changed")
@@ -833,7 +928,44 @@ def _plan(path, text, values):
                 f"{separator}{prefix}string\n#\n# Added by Salt (sysconfig module).\n"
                 f"#\n{key}={rendered}\n"
             )
+    _verify(path, current, new_text, wanted)
     return new_text, changes, appended, wanted
+
+
+def _shares_line(text, assignment):
+    """Return the other text on the assignment's line(s), or ''.
+
+    systemd and YaST read a line as one assignment: a trailing comment,
+    another assignment, ``export`` or a line continuation beside it means
+    they read something else than bash does.
+    """
+    line_start = text.rfind("\n", 0, assignment.start) + 1
+    line_end = text.find("\n", assignment.value_end)
+    before = text[line_start : assignment.start]
+    after = text[assignment.value_end : len(text) if line_end == -1 else line_end]
+    return " ".join(part.strip() for part in (before, after) if part.strip())
+
+
+def _verify(path, before, new_text, wanted):
+    """Read the planned text back as bash would; refuse any change not asked for."""
+    after = {a.key: a.value for a in _parse_or_raise(path, new_text)}
+    side_effects = [
+        f"{key} (from {before.get(key)!r} to {after.get(key)!r})"
+        for key in sorted(set(before) | set(after))
+        if key not in wanted and before.get(key) != after.get(key)
+    ]
+    if side_effects:
+        raise CommandExecutionError(
+            f"{path}: this change would also change {', '.join(side_effects)}, as bash "
+            "reads the file. Nothing was changed; set those variables too, or edit "
+            "the file by hand"
+        )
+    wrong = [key for key, value in wanted.items() if after.get(key) != value]
+    if wrong:
+        raise CommandExecutionError(
+            f"{path}: the new text would not hold the requested value of "
+            f"{', '.join(wrong)}. Nothing was changed"
+        )
 
 
 def _diff(path, old, new):

@@ -183,3 +183,81 @@ def test_missing_file_directory_and_bad_syntax_are_clear_errors(modules, sandbox
         modules.sysconfig.set("broken", "A", "2", root=root)
     assert broken.read_bytes() == before
     assert sorted(p.name for p in broken.parent.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    "text, shared",
+    [
+        ("A=old # a comment\n", "# a comment"),
+        ('A="old" # c\n', "# c"),
+        ("A=old B=2\n", "B=2"),
+        ("B=2 A=old\n", "B=2"),
+        ("B=2; A=old\n", "B=2;"),
+        ("export A=old\n", "export"),
+        ("A=old \\\n  B=2\n", "\\"),
+    ],
+)
+def test_an_assignment_sharing_its_line_is_refused(modules, tmp_path, text, shared):
+    path = tmp_path / "shared"
+    path.write_text(text)
+    for value in ("new", "old"):  # refused even when bash already reads the value
+        with pytest.raises(SaltInvocationError) as err:
+            modules.sysconfig.set(str(path), "A", value)
+        assert f"shares its line with {shared!r}" in str(err.value)
+        assert "put A=... on a line of its own" in str(err.value)
+    assert path.read_text() == text
+
+
+def test_a_change_that_would_change_another_variable_is_refused(modules, tmp_path, bash):
+    path = tmp_path / "refers"
+    path.write_text('A="1"\nB="$A"\n')
+    with pytest.raises(CommandExecutionError, match=r"would also change B \(from '1' to '2'\)"):
+        modules.sysconfig.set(str(path), "A", "2")
+    assert path.read_text() == 'A="1"\nB="$A"\n'
+    modules.sysconfig.update(str(path), {"A": "2", "B": "2"})
+    assert bash(path) == {"A": "2", "B": "2"}
+
+    trailing = tmp_path / "trailing-backslash"
+    trailing.write_bytes(b"A=1\\")
+    with pytest.raises(CommandExecutionError, match=r"would also change A"):
+        modules.sysconfig.set(str(trailing), "NEW", "v")
+    assert trailing.read_bytes() == b"A=1\\"
+
+
+def test_numbers_that_lost_digits_are_refused(modules, tmp_path):
+    path = tmp_path / "numbers"
+    path.write_text('## Type: string\nV=""\n')
+    with pytest.raises(SaltInvocationError, match="give it as a quoted string"):
+        modules.sysconfig.set(str(path), "V", 1.1)
+    modules.sysconfig.set(str(path), "V", 8)
+    assert path.read_text() == '## Type: string\nV="8"\n'
+
+
+def test_posix_classes_in_regexp_types(modules, tmp_path):
+    path = tmp_path / "regexp"
+    path.write_text('## Type: regexp(^[[:digit:]]+$)\nA=""\n')
+    modules.sysconfig.set(str(path), "A", "123")
+    with pytest.raises(SaltInvocationError, match="must match"):
+        modules.sysconfig.set(str(path), "A", "12a")
+
+
+def test_a_symlinked_directory_in_the_root_never_leads_to_the_host(modules, tmp_path):
+    host = tmp_path / "host-sysconfig"
+    host.mkdir()
+    (host / "docker").write_text('DOCKER_OPTS=""\n')
+    inside = tmp_path / "image" / "sysconfig-in-image"
+    inside.mkdir(parents=True)
+    (inside / "docker").write_text('DOCKER_OPTS=""\n')
+    (tmp_path / "image" / "etc").mkdir()
+    # An absolute link, as an image root has it: it points into the image.
+    (tmp_path / "image" / "etc" / "sysconfig").symlink_to("/sysconfig-in-image")
+    (tmp_path / "sysconfig-in-image").symlink_to(host)  # what the host would resolve
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug", root=str(tmp_path / "image"))
+    assert (inside / "docker").read_text() == 'DOCKER_OPTS="--debug"\n'
+    assert (host / "docker").read_text() == 'DOCKER_OPTS=""\n'
+
+
+def test_quoted_items_of_list_metadata(modules, tmp_path):
+    path = tmp_path / "quoted"
+    path.write_text('## ServiceReload: x, "y z"\nA=""\n')
+    assert modules.sysconfig.describe(str(path), "A")["ServiceReload"] == ["x", "y z"]

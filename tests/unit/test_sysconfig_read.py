@@ -1,5 +1,7 @@
 """Reading sysconfig files: every value must be what bash itself sees."""
 
+import re
+
 import pytest
 
 from tests.conftest import SHELL_VARIABLE_FIXTURES
@@ -25,13 +27,18 @@ b
 Q="tab	here" R=''
 S=$
 T="$"
-U=$UNSET_IN_THIS_FILE
 V='multi
 line single'
 W=x:y
 X="ümlaut ✓"
    Y="indented"
 Z=
+AA=$é
+BB="x$é"
+CC=1
+export CC=2 DD=$CC
+EE=a:\
+b
 """
 
 
@@ -65,6 +72,7 @@ def test_shell_syntax_beyond_the_templates_reads_as_bash_reads_it(sysconfig_mod,
     assert ours["L"] == "12"
     assert ours["G"] == "multi\nline"
     assert ours["I"] == "x#not-a-comment"
+    assert ours["DD"] == "1"  # export expands all its arguments before it assigns
 
 
 def test_carriage_returns_read_as_bash_reads_them(sysconfig_mod, tmp_path, bash):
@@ -89,6 +97,17 @@ def test_bytes_that_are_not_utf8_survive(sysconfig_mod, tmp_path, bash):
         ("A=~/x", "tilde"),
         ("A=$1", "depends on the shell"),
         ("A=$'\\n'", "bash-specific"),
+        ("A=$UNSET_HERE", "not set earlier in the file"),
+        ("A=$HOSTNAME", "not set earlier in the file"),
+        ("A=$[1+1]", "arithmetic"),
+        ('A="$[2*3]"', "arithmetic"),
+        ("A=$\\\n(id)", "line continuation right after $"),
+        ('A="$\\\n(id)"', "line continuation right after $"),
+        ("A=$OK\\\nX", "line continuation inside a variable reference"),
+        ("A=\\\n~", "tilde"),
+        ("A=1;;", "unexpected ';'"),
+        (";B=1", "unexpected ';'"),
+        ("UID=1", "read-only in bash"),
         ("echo hello", "runs a command"),
         ("A=1 cmd", "runs a command"),
         ("A=1 | cat", "more than a variable assignment"),
@@ -101,11 +120,27 @@ def test_what_cannot_be_read_without_running_something_is_an_error(
 ):
     path = tmp_path / "bad"
     path.write_text(f"# first line\nOK=1\n{line}\n")
+    assert "\n" not in line or "\\\n" in line
     with pytest.raises(sysconfig_mod.CommandExecutionError) as err:
         sysconfig_mod.items(str(path))
     message = str(err.value)
     assert reason in message
-    assert f"{path}, line 3" in message
+    # The line of the offending text: the third, or the fourth after a continuation.
+    assert re.search(rf"{re.escape(str(path))}, line [34]: ", message)
+
+
+def test_a_nul_byte_is_an_error(sysconfig_mod, tmp_path):
+    path = tmp_path / "nul"
+    path.write_bytes(b'A="1"\nB="x\x00y"\n')
+    with pytest.raises(sysconfig_mod.CommandExecutionError, match="line 2: the file holds a NUL"):
+        sysconfig_mod.items(str(path))
+
+
+def test_a_carriage_return_is_named_readably(sysconfig_mod, tmp_path):
+    path = tmp_path / "crlf"
+    path.write_bytes(b'A="1" \r\n')
+    with pytest.raises(sysconfig_mod.CommandExecutionError, match=r"'\\r' runs a command"):
+        sysconfig_mod.items(str(path))
 
 
 def test_get_returns_default_for_a_variable_the_file_does_not_set(sysconfig_mod, suse_fixtures):

@@ -1,0 +1,123 @@
+"""docker_host.check through Salt's loader, on synthetic SUSE trees."""
+
+import pytest
+
+from tests import hosttrees
+
+
+def _by_id(report):
+    return {item["id"]: item for item in report["items"]}
+
+
+def test_sles12_with_susefirewall2_fails_on_fw_route(modules, tmp_path):
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    report = modules.docker_host.check(root=str(tree.root))
+    items = _by_id(report)
+    assert report["result"] == "fail"
+    assert report["counts"]["fail"] == sum(1 for i in report["items"] if i["status"] == "fail")
+
+    firewall = items["network.firewall"]
+    assert firewall["status"] == "fail"
+    assert 'FW_ROUTE=""' in firewall["reason"]
+    assert firewall["fix"] == "salt-call sysconfig.set SuSEfirewall2 FW_ROUTE yes"
+
+    driver = items["storage.driver"]
+    assert driver["status"] == "warn"  # supported by the kernel, deprecated, engine unknown
+    assert "removed in Docker Engine 25" in driver["reason"]
+
+    group = items["docker.group"]
+    assert group["status"] == "warn"
+    assert "alice, bob" in group["reason"] and "root-equivalent" in group["reason"]
+
+    assert items["kernel.required"]["status"] == "ok"
+    assert items["kernel.root_maxkeys"]["status"] == "warn"
+    assert items["network.ip_forward"]["status"] == "warn"
+    assert items["network.br_netfilter"]["status"] == "warn"
+    assert items["namespaces.cgroup"]["status"] == "warn"
+    assert items["security.lsm"]["reason"] == "AppArmor is enabled"
+    assert "daemon" not in items  # an image root: no daemon to ask
+    for item in report["items"]:
+        assert item["status"] in ("ok", "warn", "fail")
+        assert item["reason"]
+        if item["status"] != "ok":
+            assert item["fix"], item
+
+
+def test_fw_route_yes_passes(modules, tmp_path):
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    modules.sysconfig.set("SuSEfirewall2", "FW_ROUTE", "yes", root=str(tree.root))
+    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    assert items["network.firewall"] == {
+        "id": "network.firewall",
+        "status": "ok",
+        "reason": 'SuSEfirewall2 with FW_ROUTE="yes"',
+        "fix": None,
+    }
+
+
+def test_sles15_with_firewalld_and_a_separate_var(modules, tmp_path):
+    tree = hosttrees.sles15_with_firewalld(tmp_path)
+    tree.write("/var/lib/docker/.keep", "")
+    report = modules.docker_host.check(root=str(tree.root))
+    items = _by_id(report)
+    assert items["network.firewall"]["status"] == "ok"
+    assert items["network.networkmanager"]["status"] == "ok"
+    assert items["storage.driver"]["status"] == "ok"
+    assert items["storage.separate_filesystem"]["status"] == "ok"
+    assert items["docker.group"]["status"] == "ok"
+    assert items["docker.installed"]["status"] == "warn"
+    assert report["result"] == "warn"
+
+
+def test_unsupported_driver_and_conflicting_directives_fail(modules, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.docker_opts("--storage-driver=zfs")
+    tree.daemon_json({"storage-driver": "btrfs"})
+    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    assert items["storage.conflict.storage-driver"]["status"] == "fail"
+    assert "refuses to start" in items["storage.conflict.storage-driver"]["reason"]
+    driver = items["storage.driver"]
+    assert driver["status"] == "fail"
+    assert "zfs cannot run here" in driver["reason"]
+    assert "switch to btrfs" in driver["fix"]
+
+
+def test_the_outputter_prints_for_people(loaders, tmp_path, modules):
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    report = modules.docker_host.check(root=str(tree.root))
+    import salt.loader
+
+    outputters = salt.loader.outputters(loaders.opts)
+    text = outputters["docker_host_check"]({"local": report})
+    assert text.startswith("local:\n    kernel\n")
+    assert "FAIL  SuSEfirewall2 is enabled with FW_ROUTE=\"\"" in text
+    assert "fix: salt-call sysconfig.set SuSEfirewall2 FW_ROUTE yes" in text
+    assert text.rstrip().endswith(
+        f"FAIL: {report['counts']['ok']} ok, {report['counts']['warn']} warn, "
+        f"{report['counts']['fail']} fail"
+    )
+
+
+@pytest.mark.parametrize("version, status", [("24.0.7", "warn"), ("25.0.5", "fail")])
+def test_a_removed_driver_fails_once_the_engine_version_is_known(modules, version, status):
+    facts = {
+        "storage": {
+            "drivers": {
+                "devicemapper": {"supported": True, "reason": "x", "removed_in": 25},
+                "overlay2": {"supported": True, "reason": "y"},
+            },
+            "recommended": "overlay2",
+            "configured_driver": "devicemapper",
+            "data_root": "/var/lib/docker",
+            "data_root_source": "default",
+            "fstype": "ext4",
+            "conflicts": [],
+            "unknown": {},
+        }
+    }
+    check_module = modules.docker_host
+    report = check_module.__globals__["_Report"]() if hasattr(check_module, "__globals__") else None
+    if report is None:
+        pytest.skip("loader wrapper hides the module globals")
+    check_module.__globals__["_check_storage"](report, facts, version)
+    assert report.items[0]["status"] == status

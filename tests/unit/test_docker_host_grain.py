@@ -1,0 +1,210 @@
+"""The docker_host grain on synthetic host trees built from real SUSE captures."""
+
+import pytest
+
+from tests import hosttrees
+
+
+@pytest.fixture(scope="session")
+def grain_mod():
+    from tests.unit.conftest import _load
+
+    return _load("_grains/docker_host.py")
+
+
+@pytest.fixture
+def collect(grain_mod):
+    def run(tree):
+        return grain_mod.docker_host(root=str(tree.root))["docker_host"]
+
+    return run
+
+
+def test_sles12_with_susefirewall2_and_cgroup_v1(collect, tmp_path):
+    facts = collect(hosttrees.sles12_with_susefirewall2(tmp_path))
+    kernel = facts["kernel"]
+    assert kernel["release"] == "4.4.21-69-default"
+    assert kernel["config_source"] == "/boot/config-4.4.21-69-default"
+    assert kernel["required"]["NET_NS"] == "y" and kernel["required"]["VETH"] == "m"
+    assert kernel["root_maxkeys"] == 200
+
+    assert facts["cgroup"]["version"] == 1
+    assert facts["cgroup"]["controllers"] == ["cpu", "cpuacct", "devices", "memory", "pids"]
+
+    namespaces = facts["namespaces"]
+    assert namespaces["net"] and namespaces["user"]
+    assert namespaces["cgroup"] is False
+    assert namespaces["unprivileged_user"] is False  # user.max_user_namespaces = 0
+
+    assert facts["security"]["apparmor"] == {"available": True, "enabled": True}
+    assert facts["security"]["seccomp"] == {"available": True, "enabled": True}
+
+    storage = facts["storage"]
+    assert storage["configured_driver"] == "devicemapper"  # README_SUSE's "-s devicemapper"
+    assert storage["data_root"] == "/var/lib/docker"
+    assert storage["probed_path"] == "/"  # /var/lib/docker does not exist in this tree
+    assert storage["fstype"] == "ext4" and storage["separate_filesystem"] is False
+    drivers = storage["drivers"]
+    assert drivers["devicemapper"]["supported"] is True
+    assert "module dm_thin_pool is loaded" in drivers["devicemapper"]["reason"]
+    assert drivers["devicemapper"]["removed_in"] == 25
+    assert drivers["aufs"] == {
+        "supported": False,
+        "reason": "removed in Docker Engine 24, and never in SUSE kernels",
+        "removed_in": 24,
+    }
+    assert storage["recommended"] == "overlay2"
+    assert storage["engine_version"] is None
+    assert "engine_version" in storage["unknown"]
+
+    network = facts["network"]
+    assert network["firewall"] == "SuSEfirewall2"
+    assert network["firewall_seen"] == "SuSEfirewall2.service is enabled"
+    assert network["ip_forward"] == {"ipv4": False, "ipv6": False}
+    assert network["bridge_nf_call_iptables"] is None
+    assert "br_netfilter" in network["unknown"]["bridge_nf_call_iptables"]
+
+    docker = facts["docker"]
+    assert docker["installed"] is True and docker["installed_seen"] == "/usr/bin/dockerd"
+    assert docker["group"] == {
+        "name": "docker",
+        "exists": True,
+        "gid": 478,
+        "members": ["alice", "bob"],
+    }
+    assert docker["sysconfig"] is True and docker["socket"] is None
+
+
+def test_sles15_with_firewalld_networkmanager_cgroup_v2_and_xfs(collect, tmp_path):
+    tree = hosttrees.sles15_with_firewalld(tmp_path)
+    tree.write("/var/lib/docker/.keep", "")
+    facts = collect(tree)
+    assert facts["kernel"]["config_source"] == "/proc/config.gz"
+    assert facts["cgroup"] == {
+        "version": 2,
+        "controllers": ["cpu", "cpuset", "hugetlb", "io", "memory", "pids", "rdma"],
+        "mount_point": "/sys/fs/cgroup",
+        "unknown": {},
+    }
+    assert facts["namespaces"]["cgroup"] is True
+    assert facts["namespaces"]["unprivileged_user"] is True
+
+    network = facts["network"]
+    assert network["firewall"] == "firewalld"
+    assert network["networkmanager"] is True
+    assert "NetworkManager" in network["networkmanager_seen"]
+    assert network["ip_forward"]["ipv4"] is True
+    assert network["bridge_nf_call_iptables"] is True
+
+    storage = facts["storage"]
+    assert storage["configured_driver"] == "overlay2"  # from daemon.json
+    assert storage["probed_path"] == "/var/lib/docker"
+    assert (storage["fstype"], storage["mount_point"]) == ("xfs", "/var")
+    assert storage["separate_filesystem"] is True
+    assert storage["d_type"] is None
+    assert "ftype=1" in storage["unknown"]["d_type"]
+    assert storage["drivers"]["overlay2"]["supported"] is True
+    assert "xfs_info" in storage["drivers"]["overlay2"]["reason"]
+    assert storage["drivers"]["devicemapper"]["supported"] is True  # CONFIG_..._PROVISIONING=m
+    assert "CONFIG_DM_THIN_PROVISIONING=m" in storage["drivers"]["devicemapper"]["reason"]
+    assert facts["docker"]["group"]["members"] == []
+    assert facts["docker"]["installed"] is False
+
+
+def test_btrfs_root_with_snapper_subvolumes(collect, tmp_path):
+    facts = collect(hosttrees.btrfs_snapper(tmp_path))
+    storage = facts["storage"]
+    assert storage["probed_path"] == "/var/lib"
+    assert (storage["fstype"], storage["mount_point"]) == ("btrfs", "/var")
+    # @/var is a subvolume of the same /dev/sda2 as the root: not a filesystem of its own.
+    assert storage["separate_filesystem"] is False
+    assert storage["drivers"]["btrfs"] == {
+        "supported": True,
+        "reason": "the data-root is on btrfs",
+    }
+    assert storage["recommended"] == "btrfs"
+    assert facts["cgroup"]["version"] == 2
+    assert facts["security"]["selinux"] == {"available": True, "enabled": True, "enforcing": True}
+
+
+def test_hybrid_cgroup(collect, tmp_path):
+    tree = hosttrees.Tree(tmp_path)
+    tree.mounts(hosttrees.EXT4_ROOT + hosttrees.CGROUP_V1_MOUNTS + hosttrees.CGROUP_UNIFIED_MOUNT)
+    cgroup = collect(tree)["cgroup"]
+    assert cgroup["version"] == "hybrid"
+    assert "memory" in cgroup["controllers"] and "xattr" not in cgroup["controllers"]
+
+
+def test_an_empty_root_gives_unknowns_and_never_raises(collect, tmp_path):
+    facts = collect(hosttrees.Tree(tmp_path / "empty"))
+    for section in ("kernel", "cgroup", "namespaces", "security", "storage", "network", "docker"):
+        assert section in facts
+    assert facts["kernel"]["release"] is None
+    assert "osrelease" in facts["kernel"]["unknown"]["release"]
+    assert facts["kernel"]["required"] is None
+    assert "config" in facts["kernel"]["unknown"]
+    assert facts["cgroup"]["version"] is None
+    assert facts["storage"]["fstype"] is None
+    assert facts["storage"]["recommended"] == "vfs"
+    assert facts["network"]["ip_forward"] == {"ipv4": None, "ipv6": None}
+    assert facts["docker"]["group"]["exists"] is None
+    assert "group" in facts["docker"]["unknown"]
+
+
+@pytest.mark.parametrize(
+    "docker_opts, daemon_json, data_root, source, conflicts",
+    [
+        ("--data-root=/srv/docker", None, "/srv/docker", "DOCKER_OPTS", []),
+        ("--data-root /srv/docker", None, "/srv/docker", "DOCKER_OPTS", []),
+        ("-g /srv/docker", None, "/srv/docker", "DOCKER_OPTS", []),
+        ("-g/srv/docker", None, "/srv/docker", "DOCKER_OPTS", []),
+        ("--graph=/srv/docker -s btrfs", None, "/srv/docker", "DOCKER_OPTS", []),
+        (None, {"data-root": "/data/docker"}, "/data/docker", "daemon.json", []),
+        (None, {"graph": "/data/docker"}, "/data/docker", "daemon.json", []),
+        ("--data-root=/a", {"data-root": "/b"}, "/a", "DOCKER_OPTS", ["data-root"]),
+    ],
+)
+def test_data_root_from_docker_opts_and_daemon_json(
+    collect, tmp_path, docker_opts, daemon_json, data_root, source, conflicts
+):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    if docker_opts is not None:
+        tree.docker_opts(docker_opts)
+    if daemon_json is not None:
+        tree.daemon_json(daemon_json)
+    storage = collect(tree)["storage"]
+    assert (storage["data_root"], storage["data_root_source"]) == (data_root, source)
+    assert storage["conflicts"] == conflicts
+    # Not created yet: judged by the nearest existing ancestor, the root here.
+    assert storage["probed_path"] == "/"
+
+
+def test_broken_configuration_files_are_reported_not_raised(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.daemon_json("{not json")
+    tree.write("/etc/sysconfig/docker", 'DOCKER_OPTS="--data-root=/x\n')
+    storage = collect(tree)["storage"]
+    assert "not valid JSON" in storage["unknown"]["daemon_json"]
+    assert "unterminated double quote" in storage["unknown"]["docker_opts"]
+    assert storage["data_root"] == "/var/lib/docker"
+
+
+def test_devicemapper_without_dm_thin_pool(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    config = dict(hosttrees.SUSE_KERNEL_CONFIG)
+    del config["DM_THIN_PROVISIONING"]
+    tree.kernel("6.4.0-150600.21-default", config)
+    verdict = collect(tree)["storage"]["drivers"]["devicemapper"]
+    assert verdict["supported"] is False
+    assert verdict["reason"].startswith(
+        "dm_thin_pool is not loaded and CONFIG_DM_THIN_PROVISIONING is not set"
+    )
+
+
+def test_overlay2_refuses_overlay_and_zfs_backing(grain_mod):
+    options = {"OVERLAY_FS": "y"}
+    on_overlay = grain_mod._driver_verdicts("overlay", None, {"overlay"}, options, set())
+    assert on_overlay["overlay2"]["supported"] is False
+    on_zfs = grain_mod._driver_verdicts("zfs", None, {"overlay"}, options, {"zfs"})
+    assert on_zfs["overlay2"]["supported"] is False
+    assert on_zfs["zfs"]["supported"] is True
