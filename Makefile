@@ -38,6 +38,7 @@ test: system-packages lint
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_sysconfig.py
+	$(BIN)/python tests/bench/bench_docker_host.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -57,10 +57,19 @@ class _Report:
         return {"result": worst, "counts": counts, "items": self.items}
 
 
+# Facts the grain could not read that other items already report.
+_REPORTED_ELSEWHERE = {"engine_version", "bridge_nf_call_iptables"}
+
+
 def _unknowns(report, area, section):
     for fact, why in (section or {}).get("unknown", {}).items():
-        if fact != "engine_version":
-            report.add(f"{area}.{fact}", "warn", f"cannot tell {fact}: {why}")
+        if fact not in _REPORTED_ELSEWHERE:
+            report.add(
+                f"{area}.{fact}",
+                "warn",
+                f"cannot tell {fact}: {why}",
+                "look at it by hand: the files that tell it are missing or unreadable",
+            )
 
 
 def _check_kernel(report, facts):

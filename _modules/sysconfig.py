@@ -503,7 +503,7 @@ def _region_metadata(lines):
             after_blank = True
             continue
         had_comment = True
-        match = _META_LINE.match(line)
+        match = _META_LINE.match(line) if stripped.startswith("##") else None
         if match and match.group(1).lower() in _KEYWORDS:
             value = match.group(2)
             while value.endswith("\\") and index < len(lines):
@@ -968,15 +968,52 @@ def _verify(path, before, new_text, wanted):
         )
 
 
-def _diff(path, old, new):
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=path,
-            tofile=path,
-        )
+def _diff(path, old, new, context=3):
+    """A unified diff of ``old`` and ``new``.
+
+    The lines both texts share at their two ends are set aside first, so that
+    a one-line change in a large file costs little, and lines are never
+    treated as junk, so that the hunks show the real edit.
+    """
+    if old == new:
+        return ""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    skip = max(head - context, 0)
+    a_window, b_window = (
+        a[skip : len(a) - max(tail - context, 0)],
+        b[skip : len(b) - max(tail - context, 0)],
     )
+    matcher = difflib.SequenceMatcher(None, a_window, b_window, autojunk=False)
+    out = [f"--- {path}\n", f"+++ {path}\n"]
+    for group in matcher.get_grouped_opcodes(context):
+        a_start, a_end = group[0][1], group[-1][2]
+        b_start, b_end = group[0][3], group[-1][4]
+        out.append(
+            f"@@ -{_hunk_range(skip + a_start, a_end - a_start)} "
+            f"+{_hunk_range(skip + b_start, b_end - b_start)} @@\n"
+        )
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + line for line in a_window[i1:i2])
+                continue
+            out.extend("-" + line for line in a_window[i1:i2])
+            out.extend("+" + line for line in b_window[j1:j2])
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
+    )
+
+
+def _hunk_range(start, length):
+    """A unified diff's line range: 1-based, and the line before an empty range."""
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 # --------------------------------------------------------------------------

@@ -9,8 +9,16 @@ def test_sync_all_delivers_the_modules_and_they_work(salt_cli, minion, extmods, 
     assert ret.returncode == 0, ret
     assert "modules.sysconfig" in ret.data["modules"]
     assert "states.sysconfig" in ret.data["states"]
-    assert os.path.isfile(os.path.join(extmods, "modules", "sysconfig.py"))
-    assert os.path.isfile(os.path.join(extmods, "states", "sysconfig.py"))
+    assert "modules.docker_host" in ret.data["modules"]
+    assert "grains.docker_host" in ret.data["grains"]
+    assert "output.docker_host_check" in ret.data["output"]
+    for kind, name in (
+        ("modules", "sysconfig"),
+        ("states", "sysconfig"),
+        ("grains", "docker_host"),
+        ("output", "docker_host_check"),
+    ):
+        assert os.path.isfile(os.path.join(extmods, kind, f"{name}.py"))
 
     ret = salt_cli.run(
         "sysconfig.items", "/etc/sysconfig/docker", f"root={sandbox_root}", minion_tgt=minion.id
@@ -106,3 +114,17 @@ def test_a_bad_value_fails_the_state_with_a_message_and_changes_nothing(
     assert "FW_ROUTE='sometimes' is of type yesno and must be 'yes' or 'no'" in state["comment"]
     assert "Traceback" not in state["comment"]
     assert path.read_bytes() == before
+
+
+def test_the_grain_and_the_check_through_the_master(salt_cli, minion, tmp_path):
+    from tests import hosttrees
+
+    salt_cli.run("saltutil.sync_all", minion_tgt=minion.id)
+    ret = salt_cli.run("grains.item", "docker_host", minion_tgt=minion.id)
+    assert ret.data["docker_host"]["storage"]["drivers"]["aufs"]["supported"] is False
+
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path / "sles12")
+    ret = salt_cli.run("docker_host.check", f"root={tree.root}", minion_tgt=minion.id)
+    assert ret.data["result"] == "fail"
+    failing = [item["id"] for item in ret.data["items"] if item["status"] == "fail"]
+    assert failing == ["network.firewall"]

@@ -71,3 +71,47 @@ def test_salt_call_finds_the_module_with_no_sync_step(installed, sandbox_root, t
     # Nothing was synced: the module came from the installed package.
     extmods = tmp_path / "salt-root" / "var" / "cache" / "salt" / "minion" / "extmods"
     assert list(extmods.rglob("sysconfig.py")) == []
+
+
+def _salt_call(installed, tmp_path, *args):
+    config_dir = tmp_path / "conf"
+    if not config_dir.exists():
+        config_dir.mkdir()
+        (config_dir / "minion").write_text(
+            f"root_dir: {tmp_path / 'salt-root'}\nfile_client: local\nid: pip-way\n"
+        )
+    return subprocess.run(
+        [installed / "bin" / "salt-call", "--local", f"--config-dir={config_dir}", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def test_the_check_report_prints_for_people_and_sets_the_exit_code(installed, tmp_path):
+    from tests import hosttrees
+
+    failing = hosttrees.sles12_with_susefirewall2(tmp_path / "sles12")
+    result = _salt_call(installed, tmp_path, "docker_host.check", f"root={failing.root}")
+    assert result.returncode == 1, result.stderr
+    assert "    network\n" in result.stdout
+    assert 'FAIL  SuSEfirewall2 is enabled with FW_ROUTE=""' in result.stdout
+    assert "fix: salt-call sysconfig.set SuSEfirewall2 FW_ROUTE yes" in result.stdout
+
+    passing = hosttrees.sles15_with_firewalld(tmp_path / "sles15")
+    result = _salt_call(
+        installed, tmp_path, "--out=json", "docker_host.check", f"root={passing.root}"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["local"]
+    assert report["result"] == "warn"
+    assert {item["status"] for item in report["items"]} <= {"ok", "warn"}
+
+
+def test_the_grain_comes_with_the_package(installed, tmp_path):
+    result = _salt_call(installed, tmp_path, "--out=json", "grains.item", "docker_host")
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)["local"]["docker_host"]
+    assert facts["kernel"]["release"]
+    assert facts["storage"]["recommended"] in ("btrfs", "zfs", "overlay2", "vfs")

@@ -1,0 +1,166 @@
+"""The docker_host grain on this very machine, checked against independent witnesses."""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import salt.loader
+
+
+@pytest.fixture
+def grain(loaders):
+    """Collect the grain now, through Salt's grain loader."""
+
+    def collect():
+        functions = salt.loader.grain_funcs(loaders.opts)
+        return functions["docker_host.docker_host"]()["docker_host"]
+
+    return collect
+
+
+def _run(*command):
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_grain_is_loaded_with_the_core_grains(loaders):
+    grains = loaders.grains
+    assert "docker_host" in grains
+    assert grains["docker_host"]["kernel"]["release"] == os.uname().release
+
+
+def test_storage_matches_findmnt_and_stat(grain):
+    storage = grain()["storage"]
+    target, fstype = _run(
+        "findmnt", "-n", "-o", "TARGET,FSTYPE", "-T", storage["probed_path"]
+    ).split()
+    assert (storage["mount_point"], storage["fstype"]) == (target, fstype)
+    statfs = _run("stat", "-f", "-c", "%T", storage["probed_path"])
+    assert statfs == fstype or (fstype.startswith("ext") and statfs == "ext2/ext3")
+
+
+def test_kernel_options_match_the_kernel_config(grain):
+    kernel = grain()["kernel"]
+    source = kernel["config_source"]
+    assert source in ("/proc/config.gz", f"/boot/config-{os.uname().release}")
+    wanted = {**kernel["required"], **kernel["optional"]}
+    pattern = "^CONFIG_(" + "|".join(wanted) + ")="
+    lines = subprocess.run(
+        ["zgrep", "-E", pattern, source], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    from_zgrep = dict(line[len("CONFIG_") :].split("=", 1) for line in lines)
+    assert wanted == {name: from_zgrep.get(name) for name in wanted}
+
+
+def test_cgroup_version_matches_the_filesystem_type(grain):
+    cgroup = grain()["cgroup"]
+    statfs = _run("stat", "-f", "-c", "%T", "/sys/fs/cgroup")
+    if statfs == "cgroup2fs":
+        assert cgroup["version"] == 2
+    else:
+        unified = _run("findmnt", "-n", "-t", "cgroup2", "-o", "TARGET")
+        assert cgroup["version"] == ("hybrid" if unified else 1)
+
+
+def test_namespaces_and_forwarding_match_proc_and_sysctl(grain):
+    facts = grain()
+    for name in ("net", "pid", "ipc", "uts", "mnt", "user", "cgroup"):
+        assert facts["namespaces"][name] == os.path.lexists(f"/proc/self/ns/{name}")
+    forwarding = _run("sysctl", "-n", "net.ipv4.ip_forward")
+    assert facts["network"]["ip_forward"]["ipv4"] == (forwarding == "1")
+
+
+def test_devicemapper_is_unsupported_here_and_says_why(grain):
+    verdict = grain()["storage"]["drivers"]["devicemapper"]
+    if os.path.exists("/sys/module/dm_thin_pool"):
+        pytest.skip("this kernel has dm_thin_pool")
+    assert verdict["supported"] is False
+    assert verdict["reason"].startswith("dm_thin_pool is not loaded")
+    assert verdict["removed_in"] == 25
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_the_docker_group_matches_getent(grain):
+    """Creates a user and, when missing, the docker group; removes what it created."""
+    user = f"sdh{uuid.uuid4().hex[:8]}"
+    created_group = subprocess.run(["getent", "group", "docker"], check=False).returncode != 0
+    if created_group:
+        _run("groupadd", "--system", "docker")
+    try:
+        _run("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", user)
+        try:
+            _run("gpasswd", "--add", user, "docker")
+            name, _, gid, members = _run("getent", "group", "docker").split(":")
+            group = grain()["docker"]["group"]
+            assert group == {
+                "name": name,
+                "exists": True,
+                "gid": int(gid),
+                "members": [m for m in members.split(",") if m],
+            }
+            assert user in group["members"]
+        finally:
+            _run("userdel", user)
+    finally:
+        if created_group:
+            _run("groupdel", "docker")
+
+
+@pytest.fixture
+def loop_btrfs(tmp_path):
+    """A real btrfs filesystem on a loop device, unmounted afterwards."""
+    image, mount_point = tmp_path / "btrfs.img", tmp_path / "btrfs"
+    with open(image, "wb") as handle:
+        handle.truncate(256 * 1024 * 1024)
+    _run("mkfs.btrfs", "-q", str(image))
+    mount_point.mkdir()
+    _run("mount", "-o", "loop", str(image), str(mount_point))
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def daemon_json():
+    """Write the host's /etc/docker/daemon.json for one test, then restore it."""
+    path = pathlib.Path("/etc/docker/daemon.json")
+    created_dir = not path.parent.exists()
+    saved = path.read_bytes() if path.exists() else None
+
+    def write(data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+
+    try:
+        yield write
+    finally:
+        if saved is not None:
+            path.write_bytes(saved)
+        else:
+            path.unlink(missing_ok=True)
+        if created_dir:
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_a_data_root_on_a_real_btrfs(grain, loop_btrfs, daemon_json):
+    """Mounts a loop device and writes /etc/docker/daemon.json; both are undone."""
+    daemon_json({"data-root": f"{loop_btrfs}/docker"})
+    storage = grain()["storage"]
+    assert storage["data_root"] == f"{loop_btrfs}/docker"
+    assert storage["data_root_source"] == "daemon.json"
+    assert storage["probed_path"] == str(loop_btrfs)
+    assert (storage["fstype"], storage["mount_point"]) == ("btrfs", str(loop_btrfs))
+    assert storage["separate_filesystem"] is True
+    assert storage["drivers"]["btrfs"]["supported"] is True
+    assert storage["recommended"] == "btrfs"
+    assert _run("findmnt", "-n", "-o", "FSTYPE", "-T", str(loop_btrfs)) == "btrfs"
+    source = _run("findmnt", "-n", "-o", "SOURCE", "-T", str(loop_btrfs))
+    assert re.match(r"/dev/loop\d+", source)
