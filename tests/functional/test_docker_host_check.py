@@ -1,6 +1,8 @@
 """docker_host.check through Salt's loader, on synthetic SUSE trees."""
 
-from tests import hosttrees
+import pytest
+
+from tests import dockerd, hosttrees
 
 
 def _by_id(report):
@@ -94,3 +96,38 @@ def test_the_outputter_prints_for_people(loaders, tmp_path, modules):
         f"FAIL: {report['counts']['ok']} ok, {report['counts']['warn']} warn, "
         f"{report['counts']['fail']} fail"
     )
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_the_running_daemon_against_the_configuration(modules, tmp_path):
+    """Starts a private dockerd (vfs) and asks it through docker-py."""
+    daemon_dir = tmp_path / "d"
+    with dockerd.private_dockerd(daemon_dir, storage_driver="vfs") as url:
+        # Configured overlay2 on the default data-root: not what runs.
+        mismatched = hosttrees.sles15_with_firewalld(tmp_path / "sles15")
+        items = _by_id(modules.docker_host.check(root=str(mismatched.root), url=url))
+        assert items["daemon"]["status"] == "ok"
+        assert items["daemon"]["reason"].startswith("Docker Engine ")
+        assert items["daemon.storage_driver"]["status"] == "fail"
+        assert items["daemon.storage_driver"]["reason"] == (
+            "configured storage driver overlay2, running vfs"
+        )
+        assert items["daemon.data_root"]["status"] == "fail"
+        assert items["daemon.cgroup_driver"]["status"] == "ok"
+
+        # Configured as it runs: no complaint.
+        matching = hosttrees.btrfs_snapper(tmp_path / "btrfs")
+        matching.docker_opts(f"--storage-driver=vfs --data-root={daemon_dir / 'data'}")
+        items = _by_id(modules.docker_host.check(root=str(matching.root), url=url))
+        assert items["daemon.storage_driver"] == {
+            "id": "daemon.storage_driver",
+            "status": "ok",
+            "reason": "running storage driver vfs",
+            "fix": None,
+        }
+        assert "daemon.data_root" not in items
+    # Stopped: the daemon does not answer, and the check says so without failing.
+    items = _by_id(modules.docker_host.check(root=str(matching.root), url=url))
+    assert items["daemon"]["status"] == "warn"
+    assert "does not answer" in items["daemon"]["reason"]

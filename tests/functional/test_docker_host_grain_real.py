@@ -164,3 +164,14 @@ def test_a_data_root_on_a_real_btrfs(grain, loop_btrfs, daemon_json):
     assert _run("findmnt", "-n", "-o", "FSTYPE", "-T", str(loop_btrfs)) == "btrfs"
     source = _run("findmnt", "-n", "-o", "SOURCE", "-T", str(loop_btrfs))
     assert re.match(r"/dev/loop\d+", source)
+
+
+def test_the_minion_option_points_the_grain_at_another_root(loaders, tmp_path):
+    from tests import hosttrees
+
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    opts = {**loaders.opts, "docker_host.root": str(tree.root)}
+    facts = salt.loader.grain_funcs(opts)["docker_host.docker_host"]()["docker_host"]
+    assert facts["root"] == str(tree.root)
+    assert facts["kernel"]["release"] == "4.4.21-69-default"
+    assert facts["network"]["firewall"] == "SuSEfirewall2"
