@@ -23,9 +23,10 @@ Rules it keeps, because grains run at every minion start on every host:
   and each driver that current engines removed names the release
   (``removed_in``). ``docker_host.check`` asks the daemon.
 
-``/etc/sysconfig/docker`` is read with this extension's ``sysconfig``
-module, loaded from beside this file, so that ``DOCKER_OPTS`` means here
-what it means to bash and to the other modules.
+``DOCKER_OPTS`` is read with this extension's ``sysconfig`` and
+``docker_daemon`` modules, loaded from beside this file (grains get no
+``__salt__``), so that it means here what it means to bash, to systemd and
+to the other modules.
 """
 
 import gzip
@@ -116,17 +117,6 @@ REMOVED_IN = {"aufs": 24, "devicemapper": 25}
 # Filesystems whose directory entries carry the file type (d_type), which
 # overlay2 needs of the filesystem under it.
 _D_TYPE_FILESYSTEMS = {"ext4", "ext3", "ext2", "btrfs", "tmpfs", "f2fs"}
-
-# DOCKER_OPTS flags for the two facts the grain needs: dockerd's long name and
-# the spellings that reach it (pflag takes "-g X", "-gX", "--graph X" and "=").
-_FLAG_ALIASES = {
-    "-g": "data-root",
-    "--graph": "data-root",
-    "--data-root": "data-root",
-    "-s": "storage-driver",
-    "--storage-driver": "storage-driver",
-}
-_JSON_ALIASES = {"graph": "data-root", "data-root": "data-root", "storage-driver": "storage-driver"}
 
 
 def __virtual__():
@@ -385,18 +375,19 @@ def _security(host, filesystems):
     }
 
 
-def _sysconfig_module():
-    """This extension's sysconfig module, from beside this file (see the module doc)."""
-    if hasattr(_sysconfig_module, "cached"):
-        return _sysconfig_module.cached
+def _sibling(name):
+    """This extension's execution module ``name``, from beside this file (see the module doc)."""
+    cache = _sibling.__dict__.setdefault("cache", {})
+    if name in cache:
+        return cache[name]
     here = os.path.dirname(os.path.abspath(__file__))
     module = None
     for candidate in (
-        os.path.join(here, "..", "modules", "sysconfig.py"),  # synced or installed
-        os.path.join(here, "..", "_modules", "sysconfig.py"),  # repository
+        os.path.join(here, "..", "modules", f"{name}.py"),  # synced or installed
+        os.path.join(here, "..", "_modules", f"{name}.py"),  # repository
     ):
         if os.path.isfile(candidate):
-            spec = importlib.util.spec_from_file_location("_docker_host_grain_sysconfig", candidate)
+            spec = importlib.util.spec_from_file_location(f"_docker_host_grain_{name}", candidate)
             module = importlib.util.module_from_spec(spec)
             try:
                 spec.loader.exec_module(module)
@@ -404,42 +395,25 @@ def _sysconfig_module():
                 log.exception("cannot load %s", candidate)
                 module = None
             break
-    _sysconfig_module.cached = module
+    cache[name] = module
     return module
 
 
-def _docker_opts(host, unknown):
-    """Return DOCKER_OPTS as bash reads it from /etc/sysconfig/docker, or None."""
+def _docker_opts_flags(host, unknown):
+    """DOCKER_OPTS from /etc/sysconfig/docker as bash reads it and systemd splits it,
+    parsed as dockerd parses it: ``{daemon.json key: value}``."""
     if not host.exists("/etc/sysconfig/docker"):
-        return None
-    sysconfig = _sysconfig_module()
-    if sysconfig is None:
-        unknown["docker_opts"] = "the sysconfig module is not beside this grain"
-        return None
+        return {}
+    sysconfig, daemon = _sibling("sysconfig"), _sibling("docker_daemon")
+    if sysconfig is None or daemon is None:
+        unknown["docker_opts"] = "this extension's modules are not beside this grain"
+        return {}
     try:
-        return sysconfig.items("/etc/sysconfig/docker", root=host.root or None).get("DOCKER_OPTS")
+        value = sysconfig.items("/etc/sysconfig/docker", root=host.root or None).get("DOCKER_OPTS")
     except Exception as err:  # pylint: disable=broad-except
         unknown["docker_opts"] = str(err)
-        return None
-
-
-def _flags(docker_opts):
-    """Pick data-root and storage-driver from DOCKER_OPTS, split as systemd splits it."""
-    found = {}
-    words = (docker_opts or "").split()
-    index = 0
-    while index < len(words):
-        word = words[index]
-        index += 1
-        name, eq, value = word.partition("=")
-        if name in _FLAG_ALIASES:
-            if not eq:
-                value = words[index] if index < len(words) else ""
-                index += 1
-            found[_FLAG_ALIASES[name]] = value
-        elif word[:2] in ("-g", "-s") and len(word) > 2 and not word.startswith("--"):
-            found[_FLAG_ALIASES[word[:2]]] = word[2:]
-    return found
+        return {}
+    return daemon.parse_args(daemon.split_like_systemd(value))["flags"]
 
 
 def _daemon_json(host, unknown):
@@ -454,7 +428,7 @@ def _daemon_json(host, unknown):
     if not isinstance(data, dict):
         unknown["daemon_json"] = "/etc/docker/daemon.json does not hold a JSON object"
         return None
-    return {_JSON_ALIASES[k]: v for k, v in data.items() if k in _JSON_ALIASES}
+    return {"data-root" if key == "graph" else key: value for key, value in data.items()}
 
 
 def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
@@ -523,14 +497,15 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
     return verdicts
 
 
-def _storage(host, mounts, filesystems, kernel, modules):
+def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
     unknown = {}
-    docker_opts = _docker_opts(host, unknown)
-    flags = _flags(docker_opts)
+    flags = _docker_opts_flags(host, unknown)
     from_json = _daemon_json(host, unknown) or {}
     conflicts = sorted(set(flags) & set(from_json))
 
-    if "data-root" in flags:
+    if wanted_data_root:
+        data_root, source = wanted_data_root, "asked"
+    elif "data-root" in flags:
         data_root, source = flags["data-root"], "DOCKER_OPTS"
     elif isinstance(from_json.get("data-root"), str):
         data_root, source = from_json["data-root"], "daemon.json"
@@ -696,8 +671,9 @@ def _loaded_modules(host):
     return {line.split(" ", 1)[0] for line in text.splitlines() if line}
 
 
-def _collect(root=None):
-    """Return the ``docker_host`` facts read from ``root``."""
+def _collect(root=None, data_root=None):
+    """Return the ``docker_host`` facts read from ``root``; judge the storage
+    drivers for ``data_root`` instead of the configured one when given."""
     host = _Host(root)
     result = {"root": root or "/"}
     sections = {}
@@ -711,7 +687,7 @@ def _collect(root=None):
         sections["namespaces"] = lambda: _namespaces(host)
         sections["security"] = lambda: _security(host, filesystems)
         sections["storage"] = lambda: _storage(
-            host, mounts, filesystems, result.get("kernel", {}), modules
+            host, mounts, filesystems, result.get("kernel", {}), modules, data_root
         )
         sections["network"] = lambda: _network(host)
         sections["docker"] = lambda: _docker(host)
@@ -728,8 +704,12 @@ def _collect(root=None):
     return result
 
 
-def docker_host(root=None):
-    """Return the ``docker_host`` grain."""
+def docker_host(root=None, data_root=None):
+    """Return the ``docker_host`` grain.
+
+    Salt calls it without arguments; ``docker_host.facts`` passes ``root``
+    and, to judge a data-root that is not configured yet, ``data_root``.
+    """
     if root is None:
         root = (globals().get("__opts__") or {}).get("docker_host.root")
-    return {"docker_host": _collect(root)}
+    return {"docker_host": _collect(root, data_root)}

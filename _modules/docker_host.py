@@ -30,12 +30,49 @@ def __virtual__():
     return __virtualname__
 
 
-def _facts(root):
+def daemon_options(root=None):
+    """
+    Return the Docker daemon's effective configuration: DOCKER_OPTS split as
+    systemd splits it and parsed as dockerd parses it, daemon.json merged in,
+    and the ``conflicts`` (directives set in both, which stop dockerd).
+
+    The same as ``docker_daemon.options``; see there for the keys.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host.daemon_options
+        salt '*' docker_host.daemon_options root=/srv/kiwi/image-root
+    """
+    return __salt__["docker_daemon.options"](root=root)
+
+
+def facts(root=None, data_root=None):
+    """
+    Return the ``docker_host`` grain's facts, read now (the grain itself is
+    read at the minion's start).
+
+    data_root
+        Judge the storage drivers for this data-root instead of the
+        configured one (before configuring it).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host.facts
+        salt '*' docker_host.facts data_root=/srv/docker
+    """
+    return _facts(root, data_root)
+
+
+def _facts(root, data_root=None):
     """The grain's facts, read now (the cached grain may be older)."""
     import salt.loader  # noqa: PLC0415  (loaded lazily: only check needs it)
 
     functions = salt.loader.grain_funcs(__opts__)
-    return functions["docker_host.docker_host"](root=root)["docker_host"]
+    return functions["docker_host.docker_host"](root=root, data_root=data_root)["docker_host"]
 
 
 def _url(url=None):

@@ -3,6 +3,7 @@
 import os
 import pathlib
 import shutil
+import subprocess
 
 import pytest
 
@@ -98,3 +99,18 @@ def salt_factories_config():
 def yast():
     """A model of YaST's sysconfig agent: YaST itself cannot run here."""
     return readers.yast_sees
+
+
+@pytest.fixture
+def loop_btrfs(tmp_path):
+    """A real btrfs filesystem on a loop device, unmounted afterwards."""
+    image, mount_point = tmp_path / "btrfs.img", tmp_path / "btrfs"
+    with open(image, "wb") as handle:
+        handle.truncate(256 * 1024 * 1024)
+    subprocess.run(["mkfs.btrfs", "-q", str(image)], check=True)
+    mount_point.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(image), str(mount_point)], check=True)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)

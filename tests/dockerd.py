@@ -10,33 +10,54 @@ import time
 import docker
 
 
-@contextlib.contextmanager
-def private_dockerd(base, storage_driver="vfs", data_root=None, extra_args=()):
-    """Start dockerd under ``base``; yield its URL; stop it and remove its files.
+def private_args(base):
+    """The arguments that keep a test's dockerd to itself: socket, exec-root, pidfile,
+    no bridge and no firewall or forwarding changes."""
+    return [
+        f"--exec-root={base / 'x'}",
+        f"--host=unix://{base / 'd.sock'}",
+        f"--pidfile={base / 'dockerd.pid'}",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-forward=false",
+    ]
 
+
+def run_dockerd(base, args, config_file, timeout=60):
+    """Run dockerd with ``args`` until it exits or ``timeout``; return (exit code, log)."""
+    base.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["dockerd", *args, *private_args(base), f"--config-file={config_file}"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@contextlib.contextmanager
+def private_dockerd(base, storage_driver="vfs", data_root=None, args=None, config_file=None):
+    """Start dockerd under ``base``; yield its URL; stop it and unmount what it left.
+
+    ``args`` replaces the storage-driver and data-root arguments (for a
+    configuration read from a sandbox root); ``config_file`` is the
+    daemon.json to read (an empty one by default, never the host's).
     Never the system's daemon: no bridge, no iptables rules, nothing in /run.
     """
     if not shutil.which("dockerd"):
         raise RuntimeError("dockerd is not installed (make test installs docker.io)")
     base.mkdir(parents=True, exist_ok=True)
     data_root = data_root or base / "data"
-    # The socket path must stay short (108 bytes for a unix socket).
+    if args is None:
+        args = [f"--data-root={data_root}", f"--storage-driver={storage_driver}"]
+    if config_file is None:
+        config_file = base / "daemon.json"
+        config_file.write_text("{}\n")
     exec_root = base / "x"
     socket = base / "d.sock"
-    pidfile = base / "dockerd.pid"
     log = open(base / "dockerd.log", "wb")  # noqa: SIM115  (closed below)
-    command = [
-        "dockerd",
-        f"--data-root={data_root}",
-        f"--exec-root={exec_root}",
-        f"--host=unix://{socket}",
-        f"--pidfile={pidfile}",
-        f"--storage-driver={storage_driver}",
-        "--bridge=none",
-        "--iptables=false",
-        "--ip-forward=false",
-        *extra_args,
-    ]
+    command = ["dockerd", *args, *private_args(base), f"--config-file={config_file}"]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"unix://{socket}"
     try:
@@ -51,7 +72,17 @@ def private_dockerd(base, storage_driver="vfs", data_root=None, extra_args=()):
             process.wait()
         log.close()
         subprocess.run(["umount", "-R", "-l", str(exec_root)], check=False, capture_output=True)
-        subprocess.run(["umount", "-R", "-l", str(data_root)], check=False, capture_output=True)
+        roots = [base] + [arg.split("=", 1)[1] for arg in args if arg.startswith("--data-root=")]
+        for root in roots:
+            for mount in _mounts_under(root):
+                subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
+
+
+def _mounts_under(base):
+    prefix = str(base).rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as handle:
+        points = [line.split()[4] for line in handle]
+    return sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True)
 
 
 def _wait_ready(url, process, log_path, timeout=60):

@@ -209,3 +209,23 @@ def btrfs_snapper(root):
     tree.write("/sys/fs/selinux/enforce", "1\n")
     tree.write("/var/lib/.keep", "")
     return tree
+
+
+def sandbox_of_this_host(root, data_root=None):
+    """A sandbox root that sees this machine's kernel, mounts and data-root.
+
+    /proc, /sys and /boot are links to the machine's, so the grain judges the
+    storage drivers on this kernel; the data-root's directory is linked from
+    the same path inside the root, so that a dockerd started on this machine
+    with the sandbox's configuration uses what the grain judged.
+    """
+    tree = Tree(root)
+    for name in ("proc", "sys", "boot"):
+        (root / name).symlink_to(f"/{name}")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    if data_root is not None:
+        parent = pathlib.Path(data_root).parent
+        inside = root / str(parent).lstrip("/")
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        inside.symlink_to(parent)
+    return tree

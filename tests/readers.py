@@ -1,10 +1,12 @@
 """What the three readers of a sysconfig file see in it: bash, systemd and YaST."""
 
+import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 SYSTEMD = "/lib/systemd/systemd"
@@ -56,6 +58,69 @@ for _ in $(seq 200); do [ -S "$base/run/bus" ] && break; sleep 0.05; done
 systemd-run --user --quiet --wait --pipe -p EnvironmentFile="$file" \
     -p Environment=SYSCONFIG_READER_MARK=1 /usr/bin/env -0 </dev/null
 """
+
+
+# The same user manager, with a unit whose ExecStart= has an unquoted $VAR:
+# systemd expands and splits it, and the program records the arguments it got.
+_SYSTEMD_ARGV_SCRIPT = r"""
+set -eu
+base=$1 file=$2 variable=$3 python=$4
+program="import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))"
+mkdir -p "$base/fakerun/system" "$base/run" "$base/config/systemd/user" "$base/home"
+chmod 700 "$base/run"
+mount --bind "$base/fakerun" /run/systemd
+printf '[Unit]\nWants=dbus.socket\nAfter=dbus.socket\n' > "$base/config/systemd/user/probe.target"
+cat > "$base/config/systemd/user/argv.service" <<UNIT
+[Service]
+Type=oneshot
+EnvironmentFile=$file
+ExecStart=$python -c "$program" $base/argv.json \$$variable
+UNIT
+env -i HOME="$base/home" XDG_RUNTIME_DIR="$base/run" XDG_CONFIG_HOME="$base/config" \
+    SYSTEMD_BIN --user --unit=probe.target </dev/null >"$base/manager.log" 2>&1 &
+manager=$!
+trap 'kill $manager 2>/dev/null; wait $manager 2>/dev/null || true' EXIT
+export XDG_RUNTIME_DIR="$base/run"
+unset DBUS_SESSION_BUS_ADDRESS
+for _ in $(seq 200); do [ -S "$base/run/bus" ] && break; sleep 0.05; done
+systemctl --user start argv.service
+"""
+
+
+def systemd_argv(path, variable="DOCKER_OPTS"):
+    """Return the arguments systemd makes of ``$variable`` in ExecStart=, with
+    ``EnvironmentFile=path``: SUSE's docker.service starts dockerd this way."""
+    base = tempfile.mkdtemp(prefix="systemd-argv-")
+    try:
+        result = subprocess.run(
+            [
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "bash",
+                "-c",
+                _SYSTEMD_ARGV_SCRIPT.replace("SYSTEMD_BIN", SYSTEMD),
+                "argv",
+                base,
+                os.path.abspath(path),
+                variable,
+                sys.executable,
+            ],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        argv = pathlib.Path(base, "argv.json")
+        if result.returncode != 0 or not argv.exists():
+            log = pathlib.Path(base, "manager.log")
+            raise RuntimeError(
+                f"systemctl start failed ({result.returncode}): {result.stderr.decode()} "
+                f"{log.read_text() if log.exists() else ''}"
+            )
+        return json.loads(argv.read_text())
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def systemd_unavailable():

@@ -112,21 +112,6 @@ def test_the_docker_group_matches_getent(grain):
 
 
 @pytest.fixture
-def loop_btrfs(tmp_path):
-    """A real btrfs filesystem on a loop device, unmounted afterwards."""
-    image, mount_point = tmp_path / "btrfs.img", tmp_path / "btrfs"
-    with open(image, "wb") as handle:
-        handle.truncate(256 * 1024 * 1024)
-    _run("mkfs.btrfs", "-q", str(image))
-    mount_point.mkdir()
-    _run("mount", "-o", "loop", str(image), str(mount_point))
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
-
-
-@pytest.fixture
 def daemon_json():
     """Write the host's /etc/docker/daemon.json for one test, then restore it."""
     path = pathlib.Path("/etc/docker/daemon.json")

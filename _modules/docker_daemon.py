@@ -1,0 +1,713 @@
+"""
+Read and change the Docker daemon's configuration on SUSE.
+
+SUSE's ``docker.service`` starts ``dockerd ... $DOCKER_OPTS`` with
+``EnvironmentFile=/etc/sysconfig/docker``; dockerd also reads
+``/etc/docker/daemon.json``, and refuses to start when a directive is set in
+both. This module reads both the way they are really read, and edits them so
+that what it writes starts:
+
+- ``DOCKER_OPTS`` is split the way systemd splits an unquoted ``$VAR`` in
+  ``ExecStart=`` (at whitespace; quotes and backslashes are honoured and
+  removed, as systemd 252 does), and its flags are parsed the way dockerd's
+  flag library does (``--name=value``, ``--name value``, ``-s value``,
+  ``-svalue``, booleans as ``--name`` or ``--name=false``). Every flag is
+  named by its ``daemon.json`` key (``-H`` is ``hosts``, ``-g`` is
+  ``data-root``), so that the two files can be compared.
+- Values written to ``DOCKER_OPTS`` never hold whitespace, quotes or
+  backslashes, so every systemd version splits them the same; such values
+  belong in ``daemon.json``.
+- ``daemon.json`` is written with Salt's ``atomicfile`` (temporary file,
+  fsync, rename), ``root:root`` and never looser than ``0644`` (CIS Docker
+  Benchmark 3.17, 3.18), keys in their existing order.
+
+:depends: the ``sysconfig`` module of this extension.
+:configuration: none; every function takes ``root`` for an alternative root.
+
+Why it is written by hand: no library knows dockerd's flags, their
+``daemon.json`` names and systemd's splitting together.
+"""
+
+import json
+import os
+import re
+import stat
+
+import salt.utils.atomicfile
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "docker_daemon"
+
+SYSCONFIG = "/etc/sysconfig/docker"
+DAEMON_JSON = "/etc/docker/daemon.json"
+
+# dockerd's flags: long name -> (kind, daemon.json key). Kinds: "string",
+# "int", "bool", "list" (repeatable), "map" (repeatable key=value).
+FLAGS = {
+    "add-runtime": ("list", "runtimes"),
+    "allow-direct-routing": ("bool", "allow-direct-routing"),
+    "allow-nondistributable-artifacts": ("list", "allow-nondistributable-artifacts"),
+    "api-cors-header": ("string", "api-cors-header"),
+    "authorization-plugin": ("list", "authorization-plugins"),
+    "bip": ("string", "bip"),
+    "bridge": ("string", "bridge"),
+    "cdi-spec-dir": ("list", "cdi-spec-dirs"),
+    "cgroup-parent": ("string", "cgroup-parent"),
+    "config-file": ("string", None),
+    "containerd": ("string", "containerd"),
+    "containerd-namespace": ("string", "containerd-namespace"),
+    "containerd-plugins-namespace": ("string", "containerd-plugins-namespace"),
+    "cpu-rt-period": ("int", "cpu-rt-period"),
+    "cpu-rt-runtime": ("int", "cpu-rt-runtime"),
+    "cri-containerd": ("bool", "cri-containerd"),
+    "data-root": ("string", "data-root"),
+    "debug": ("bool", "debug"),
+    "default-address-pool": ("list", "default-address-pools"),
+    "default-cgroupns-mode": ("string", "default-cgroupns-mode"),
+    "default-gateway": ("string", "default-gateway"),
+    "default-gateway-v6": ("string", "default-gateway-v6"),
+    "default-ipc-mode": ("string", "default-ipc-mode"),
+    "default-network-opt": ("map", "default-network-opts"),
+    "default-runtime": ("string", "default-runtime"),
+    "default-shm-size": ("string", "default-shm-size"),
+    "default-ulimit": ("list", "default-ulimits"),
+    "dns": ("list", "dns"),
+    "dns-opt": ("list", "dns-opts"),
+    "dns-search": ("list", "dns-search"),
+    "exec-opt": ("list", "exec-opts"),
+    "exec-root": ("string", "exec-root"),
+    "experimental": ("bool", "experimental"),
+    "feature": ("map", "features"),
+    "firewall-backend": ("string", "firewall-backend"),
+    "fixed-cidr": ("string", "fixed-cidr"),
+    "fixed-cidr-v6": ("string", "fixed-cidr-v6"),
+    "group": ("string", "group"),
+    "host": ("list", "hosts"),
+    "host-gateway-ip": ("string", "host-gateway-ip"),
+    "http-proxy": ("string", "http-proxy"),
+    "https-proxy": ("string", "https-proxy"),
+    "icc": ("bool", "icc"),
+    "init": ("bool", "init"),
+    "init-path": ("string", "init-path"),
+    "insecure-registry": ("list", "insecure-registries"),
+    "ip": ("string", "ip"),
+    "ip-forward": ("bool", "ip-forward"),
+    "ip-forward-no-drop": ("bool", "ip-forward-no-drop"),
+    "ip-masq": ("bool", "ip-masq"),
+    "ip6tables": ("bool", "ip6tables"),
+    "iptables": ("bool", "iptables"),
+    "ipv6": ("bool", "ipv6"),
+    "label": ("list", "labels"),
+    "live-restore": ("bool", "live-restore"),
+    "log-driver": ("string", "log-driver"),
+    "log-format": ("string", "log-format"),
+    "log-level": ("string", "log-level"),
+    "log-opt": ("map", "log-opts"),
+    "max-concurrent-downloads": ("int", "max-concurrent-downloads"),
+    "max-concurrent-uploads": ("int", "max-concurrent-uploads"),
+    "max-download-attempts": ("int", "max-download-attempts"),
+    "metrics-addr": ("string", "metrics-addr"),
+    "mtu": ("int", "mtu"),
+    "network-control-plane-mtu": ("int", "network-control-plane-mtu"),
+    "no-new-privileges": ("bool", "no-new-privileges"),
+    "no-proxy": ("string", "no-proxy"),
+    "node-generic-resource": ("list", "node-generic-resources"),
+    "oom-score-adjust": ("int", "oom-score-adjust"),
+    "pidfile": ("string", "pidfile"),
+    "raw-logs": ("bool", "raw-logs"),
+    "registry-mirror": ("list", "registry-mirrors"),
+    "rootless": ("bool", "rootless"),
+    "seccomp-profile": ("string", "seccomp-profile"),
+    "selinux-enabled": ("bool", "selinux-enabled"),
+    "shutdown-timeout": ("int", "shutdown-timeout"),
+    "storage-driver": ("string", "storage-driver"),
+    "storage-opt": ("list", "storage-opts"),
+    "swarm-default-advertise-addr": ("string", "swarm-default-advertise-addr"),
+    "tls": ("bool", "tls"),
+    "tlscacert": ("string", "tlscacert"),
+    "tlscert": ("string", "tlscert"),
+    "tlskey": ("string", "tlskey"),
+    "tlsverify": ("bool", "tlsverify"),
+    "userland-proxy": ("bool", "userland-proxy"),
+    "userland-proxy-path": ("string", "userland-proxy-path"),
+    "userns-remap": ("string", "userns-remap"),
+    "validate": ("bool", None),
+}
+SHORTHANDS = {
+    "b": "bridge",
+    "D": "debug",
+    "G": "group",
+    "H": "host",
+    "l": "log-level",
+    "p": "pidfile",
+    "s": "storage-driver",
+    "g": "data-root",
+}
+# Spellings dockerd no longer takes, and the release that removed them.
+REMOVED = {"graph": ("data-root", 23), "g": ("data-root", 23)}
+FLAGS_BY_KEY = {key: name for name, (_, key) in FLAGS.items() if key}
+# Legacy daemon.json keys and their current names.
+JSON_ALIASES = {"graph": "data-root"}
+
+_SYSTEMD_WHITESPACE = " \t\n\r"
+_UNSAFE_IN_DOCKER_OPTS = re.compile(r"[\s'\"\\]")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# --------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------
+
+
+def _split_spans(value):
+    """Split as systemd does; return [(word, start, end)] with offsets into ``value``."""
+    words, index, length = [], 0, len(value)
+    while True:
+        while index < length and value[index] in _SYSTEMD_WHITESPACE:
+            index += 1
+        if index >= length:
+            return words
+        start, word, quote = index, [], None
+        while index < length:
+            char = value[index]
+            if char == "\\":
+                if index + 1 < length:
+                    word.append(value[index + 1])
+                index += 2
+                continue
+            if quote:
+                if char == quote:
+                    quote = None
+                else:
+                    word.append(char)
+            elif char in _SYSTEMD_WHITESPACE:
+                break
+            elif char in "'\"":
+                quote = char
+            else:
+                word.append(char)
+            index += 1
+        words.append(("".join(word), start, min(index, length)))
+
+
+def split_like_systemd(value):
+    """
+    Split ``value`` into arguments the way systemd expands ``$VAR`` in ``ExecStart=``.
+
+    At whitespace; single and double quotes group and are removed; a
+    backslash keeps the next character and is removed; an unterminated quote
+    runs to the end.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.split_like_systemd '--label "a b" -s btrfs'
+    """
+    return [word for word, _, _ in _split_spans(value or "")]
+
+
+def _flag(name):
+    """Return (long name, kind, key, removed) for a flag name without dashes, or None."""
+    removed = REMOVED.get(name)
+    long_name = SHORTHANDS.get(name, name) if len(name) == 1 else name
+    if removed:
+        long_name = removed[0]
+    if long_name not in FLAGS:
+        return None
+    kind, key = FLAGS[long_name]
+    return long_name, kind, key, removed
+
+
+def parse_args(args):
+    """Parse dockerd arguments as its flag library does.
+
+    Return ``{"flags": {key: value}, "unknown": [...], "removed": [...],
+    "spelling": {key: [flag as written]}}``; list and map flags collect every
+    occurrence in a list, booleans become ``True``/``False``.
+    """
+    flags, unknown, removed, spelling = {}, [], [], {}
+    index = 0
+
+    def store(written, name, value):
+        found = _flag(name)
+        if found is None:
+            unknown.append(written)
+            return False
+        long_name, kind, key, gone = found
+        key = key or long_name
+        if gone:
+            flag = f"-{name}" if len(name) == 1 else f"--{name}"
+            removed.append({"flag": flag, "use": f"--{long_name}", "removed_in": gone[1]})
+        if kind == "bool":
+            if value is None or value.lower() in ("true", "1", "t"):
+                value = True
+            elif value.lower() in ("false", "0", "f"):
+                value = False
+            else:
+                unknown.append(written)
+                return False
+        if kind in ("list", "map"):
+            flags.setdefault(key, []).append(value)
+        else:
+            flags[key] = value
+        spelling.setdefault(key, []).append(written)
+        return True
+
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, value = arg[2:].partition("=")
+            found = _flag(name)
+            if found and found[1] != "bool" and not eq:
+                if index >= len(args):
+                    unknown.append(arg)
+                    continue
+                value = args[index]
+                index += 1
+                store(f"{arg} {value}", name, value)
+            else:
+                store(arg, name, value if eq else None)
+        elif arg.startswith("-") and len(arg) > 1:
+            # Shorthands: "-D", "-s overlay2", "-soverlay2", "-s=overlay2", "-Ds x".
+            position = 1
+            while position < len(arg):
+                name = arg[position]
+                found = _flag(name)
+                if found is None:
+                    unknown.append(arg)
+                    break
+                if found[1] == "bool":
+                    store(f"-{name}", name, None)
+                    position += 1
+                    continue
+                rest = arg[position + 1 :]
+                if rest.startswith("="):
+                    rest = rest[1:]
+                if not rest:
+                    if index >= len(args):
+                        unknown.append(arg)
+                        break
+                    rest = args[index]
+                    index += 1
+                    store(f"{arg} {rest}", name, rest)
+                else:
+                    store(arg, name, rest)
+                break
+        else:
+            unknown.append(arg)
+    return {"flags": flags, "unknown": unknown, "removed": removed, "spelling": spelling}
+
+
+def _path(path, root):
+    if root in (None, "", "/"):
+        return path
+    return os.path.join(os.path.abspath(root), path.lstrip("/"))
+
+
+def _read_daemon_json(root):
+    """Return the parsed daemon.json (``None`` when there is none)."""
+    path = _path(DAEMON_JSON, root)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError as err:
+        raise CommandExecutionError(
+            f"{path} is not valid JSON ({err}); dockerd would not start. Fix it by hand: "
+            "it was left untouched"
+        ) from err
+    if not isinstance(data, dict):
+        raise CommandExecutionError(f"{path} must hold a JSON object, not {type(data).__name__}")
+    return {JSON_ALIASES.get(key, key): value for key, value in data.items()}
+
+
+def _docker_opts(root):
+    """DOCKER_OPTS as bash reads it, or None when there is no /etc/sysconfig/docker."""
+    if not os.path.exists(_path(SYSCONFIG, root)):
+        return None
+    return __salt__["sysconfig.get"](SYSCONFIG, "DOCKER_OPTS", default="", root=root)
+
+
+def options(root=None):
+    """
+    Return the daemon's effective configuration, from DOCKER_OPTS and daemon.json.
+
+    ``docker_opts`` (the raw value) and ``args`` (as systemd splits it);
+    ``flags`` (from DOCKER_OPTS, by daemon.json key; repeated flags as
+    lists); ``daemon_json``; ``effective`` (both merged); ``sources`` (where
+    each key came from); ``conflicts`` (keys set in both: dockerd refuses to
+    start); ``unknown`` (arguments dockerd would not take); ``removed``
+    (spellings current engines no longer take).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.options
+        salt '*' docker_daemon.options root=/srv/kiwi/image-root
+    """
+    raw = _docker_opts(root)
+    args = split_like_systemd(raw)
+    parsed = parse_args(args)
+    from_json = _read_daemon_json(root)
+    effective, sources = {}, {}
+    for key, value in (from_json or {}).items():
+        effective[key], sources[key] = value, "daemon.json"
+    for key, value in parsed["flags"].items():
+        effective[key], sources[key] = value, "DOCKER_OPTS"
+    return {
+        "docker_opts": raw,
+        "args": args,
+        "flags": parsed["flags"],
+        "daemon_json": from_json,
+        "effective": effective,
+        "sources": sources,
+        "conflicts": sorted(set(parsed["flags"]) & set(from_json or {})),
+        "unknown": parsed["unknown"],
+        "removed": parsed["removed"],
+    }
+
+
+# --------------------------------------------------------------------------
+# Writing DOCKER_OPTS
+# --------------------------------------------------------------------------
+
+
+def normalize_key(name):
+    """
+    Return the daemon.json key for a flag or key name (``-s``, ``--storage-driver``,
+    ``storage_driver``, ``storage-driver``), or raise ``SaltInvocationError``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.normalize_key -H
+    """
+    text = str(name).strip().lstrip("-").replace("_", "-")
+    if text in FLAGS_BY_KEY:
+        return text
+    found = _flag(text)
+    if found is None or found[2] is None:
+        raise SaltInvocationError(
+            f"{name!r} is not a dockerd option; see 'dockerd --help' for the names"
+        )
+    if found[3]:
+        raise SaltInvocationError(
+            f"{name!r} was removed in Docker Engine {found[3][1]}: use {found[0]!r}"
+        )
+    return found[2]
+
+
+def _render_flag(key, value):
+    """Render one option as DOCKER_OPTS flags; refuse what systemd may split."""
+    long_name = FLAGS_BY_KEY[key]
+    kind = FLAGS[long_name][0]
+    values = value if isinstance(value, list) else [value]
+    if kind not in ("list", "map") and len(values) != 1:
+        raise SaltInvocationError(f"{key} takes one value, not a list: {value!r}")
+    rendered = []
+    for item in values:
+        if kind == "bool":
+            if not isinstance(item, bool):
+                raise SaltInvocationError(f"{key} is a boolean; got {item!r}")
+            rendered.append(f"--{long_name}" if item else f"--{long_name}=false")
+            continue
+        if isinstance(item, dict) or item is None:
+            raise SaltInvocationError(
+                f"{key}={item!r} cannot be written as a flag; put it in daemon_json"
+            )
+        text = str(item)
+        if not text or _UNSAFE_IN_DOCKER_OPTS.search(text):
+            raise SaltInvocationError(
+                f"{key}={text!r}: systemd splits DOCKER_OPTS at whitespace (and older "
+                "versions do not honour quotes), so a value that is empty or holds "
+                "whitespace, quotes or backslashes cannot go there; put it in daemon_json"
+            )
+        rendered.append(f"--{long_name}={text}")
+    return rendered
+
+
+def _pieces(raw):
+    """Cut DOCKER_OPTS into pieces: one flag with its value, as written."""
+    spans = _split_spans(raw or "")
+    args = [word for word, _, _ in spans]
+    pieces, index = [], 0
+    while index < len(spans):
+        width = 2 if _takes_next(args, index) else 1
+        parsed = parse_args(args[index : index + width])
+        text = raw[spans[index][1] : spans[index + width - 1][2]]
+        pieces.append((parsed["flags"], text))
+        index += width
+    return pieces
+
+
+def plan_docker_opts(current, wanted, exclusive=False):
+    """Return the new DOCKER_OPTS for ``wanted`` (``{key: value}``; ``None`` removes).
+
+    Options set by hand are kept as written unless ``exclusive``; an option
+    that already has the wanted value is kept as written too (``-s btrfs``
+    stays); a changed option takes the place of the first one it replaces; a
+    new one is appended.
+    """
+    normalized = {
+        key: None if value is None else parse_args(_render_flag(key, value))["flags"][key]
+        for key, value in wanted.items()
+    }
+    current_flags = parse_args(split_like_systemd(current))["flags"]
+    result, placed = [], set()
+    for flags, text in _pieces(current):
+        touched = [key for key in flags if key in wanted]
+        if not touched:
+            if not exclusive:
+                result.append(text)
+            continue
+        for key in flags:
+            if key in wanted:
+                if key in placed:
+                    continue
+                placed.add(key)
+                if normalized[key] is None:
+                    continue
+                if current_flags.get(key) == normalized[key] and len(flags) == 1:
+                    # Already as wanted: every piece of it stays as written.
+                    result.extend(t for f, t in _pieces(current) if list(f) == [key])
+                else:
+                    result.extend(_render_flag(key, wanted[key]))
+            elif not exclusive:
+                result.extend(_render_flag(key, flags[key]))
+    for key, value in wanted.items():
+        if key not in placed and value is not None:
+            result.extend(_render_flag(key, value))
+    return " ".join(result)
+
+
+def _takes_next(args, index):
+    """Whether the flag at ``args[index]`` takes the next argument as its value."""
+    arg = args[index]
+    if index + 1 >= len(args):
+        return False
+    if arg.startswith("--"):
+        name, eq, _ = arg[2:].partition("=")
+        found = _flag(name)
+        return bool(found) and found[1] != "bool" and not eq
+    if arg.startswith("-") and len(arg) > 1:
+        for position in range(1, len(arg)):
+            found = _flag(arg[position])
+            if found is None:
+                return False
+            if found[1] != "bool":
+                return position == len(arg) - 1
+    return False
+
+
+def set_docker_opts(options, exclusive=False, root=None, test=False):
+    """
+    Set daemon options in DOCKER_OPTS (``/etc/sysconfig/docker``).
+
+    options
+        ``{key: value}`` by daemon.json key or flag name (``storage-driver``,
+        ``-s``, ``hosts``); lists for repeatable flags; ``True``/``False`` for
+        booleans; ``None`` removes the option.
+
+    exclusive
+        Own the whole of DOCKER_OPTS: options not listed are removed.
+
+    Options set by hand are kept (unless ``exclusive``). Returns the
+    ``sysconfig.set`` result: ``old``, ``new``, ``changed``, ``diff``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.set_docker_opts '{"storage-driver": "btrfs"}'
+        salt '*' docker_daemon.set_docker_opts '{"log-level": "warn"}' exclusive=True test=True
+    """
+    wanted = {normalize_key(key): value for key, value in (options or {}).items()}
+    current = _docker_opts(root)
+    if current is None:
+        raise CommandExecutionError(
+            f"{_path(SYSCONFIG, root)} does not exist: install the docker package, which creates it"
+        )
+    new = plan_docker_opts(current, wanted, exclusive=exclusive)
+    return __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test)
+
+
+def remove_docker_opts(keys, root=None, test=False):
+    """
+    Remove daemon options from DOCKER_OPTS, in every spelling (``-s``,
+    ``--storage-driver=…``, ``--storage-driver …``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.remove_docker_opts '["storage-driver", "-g"]'
+    """
+    if isinstance(keys, str):
+        keys = [keys]
+    return set_docker_opts(dict.fromkeys(keys), root=root, test=test)
+
+
+# --------------------------------------------------------------------------
+# Writing daemon.json
+# --------------------------------------------------------------------------
+
+
+def plan_daemon_json(current, wanted, exclusive=False):
+    """Return the new daemon.json mapping (existing key order kept, new keys last)."""
+    result = {} if exclusive else dict(current or {})
+    for key, value in wanted.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def _json_text(data):
+    return json.dumps(data, indent=2) + "\n"
+
+
+def set_daemon_json(settings, exclusive=False, root=None, test=False):
+    """
+    Set keys in ``/etc/docker/daemon.json``; ``None`` removes a key.
+
+    An existing file that is not valid JSON is an error, and is left
+    untouched. The file is written atomically, ``0644 root:root``.
+    Returns ``file``, ``old``, ``new`` (the mappings), ``changed``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.set_daemon_json '{"log-level": "warn", "live-restore": true}'
+    """
+    if not isinstance(settings, dict):
+        raise SaltInvocationError(f"settings must be a mapping, not {type(settings).__name__}")
+    for key in settings:
+        if not isinstance(key, str) or not key:
+            raise SaltInvocationError(f"{key!r} is not a daemon.json key")
+    path = _path(DAEMON_JSON, root)
+    current = _read_daemon_json(root)
+    new = plan_daemon_json(current, settings, exclusive=exclusive)
+    changed = current is None or new != current
+    if current is None and not new:
+        changed = False
+    result = {"file": path, "old": current, "new": new, "changed": changed}
+    if not changed or test:
+        return result
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
+    except FileNotFoundError:
+        mode = 0o644
+    # atomic_open writes a temporary file beside the target, fsyncs it and
+    # renames it over the target, keeping the target's mode and owner.
+    with salt.utils.atomicfile.atomic_open(path, "w") as handle:
+        handle.write(_json_text(new))
+    # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
+    os.chown(path, 0, 0)
+    os.chmod(path, mode)
+    return result
+
+
+def remove_daemon_json(keys, root=None, test=False):
+    """
+    Remove keys from ``/etc/docker/daemon.json``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.remove_daemon_json '["storage-driver"]'
+    """
+    if isinstance(keys, str):
+        keys = [keys]
+    return set_daemon_json(dict.fromkeys(keys), root=root, test=test)
+
+
+# daemon.json keys that have no flag.
+JSON_ONLY_KEYS = {"builder", "proxies"}
+KNOWN_JSON_KEYS = set(FLAGS_BY_KEY) | JSON_ONLY_KEYS
+
+
+def engine_version(url=None):
+    """
+    Return the Docker engine's version: from the daemon when it answers at
+    ``url`` (default: ``DOCKER_HOST``, the minion option ``docker.url``, the
+    default socket), else from ``dockerd --version``; ``None`` when neither
+    tells.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.engine_version
+    """
+    url = url or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url")
+    url = url or "unix:///run/docker.sock"
+    try:
+        import docker  # noqa: PLC0415  (only this function needs docker-py)
+
+        client = docker.DockerClient(base_url=url, timeout=3)
+        try:
+            return client.version().get("Version")
+        finally:
+            client.close()
+    except Exception:  # pylint: disable=broad-except
+        pass
+    result = __salt__["cmd.run_all"](
+        ["dockerd", "--version"], python_shell=False, ignore_retcode=True, output_loglevel="quiet"
+    )
+    match = re.search(r"version\s+([0-9][^\s,]*)", result.get("stdout") or "")
+    return match.group(1) if match else None
+
+
+def image_count(data_root=None, driver=None, root=None):
+    """
+    Count the images dockerd keeps under ``data_root`` for ``driver`` (every
+    driver when not given), from the image store on disk; the daemon need not
+    run.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.image_count /var/lib/docker overlay2
+    """
+    base = _path(os.path.join(data_root or "/var/lib/docker", "image"), root)
+    try:
+        drivers = [driver] if driver else os.listdir(base)
+    except OSError:
+        return 0
+    count = 0
+    for name in drivers:
+        try:
+            count += len(os.listdir(os.path.join(base, name, "imagedb", "content", "sha256")))
+        except OSError:
+            continue
+    return count
+
+
+def known_json_keys():
+    """
+    Return the keys dockerd takes in daemon.json.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.known_json_keys
+    """
+    return sorted(KNOWN_JSON_KEYS)

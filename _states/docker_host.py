@@ -1,0 +1,310 @@
+"""
+Declare a SUSE Docker host.
+
+``docker_host.daemon_configured``: the Docker daemon's configuration, in
+``/etc/sysconfig/docker`` (``DOCKER_OPTS``) and ``/etc/docker/daemon.json``,
+correct by construction: nothing is written that dockerd would refuse, and a
+directive is never left in both files.
+
+.. code-block:: yaml
+
+    docker-daemon-configured:
+      docker_host.daemon_configured:
+        - storage_driver: auto
+        - data_root: /var/lib/docker
+        - options:
+            log-level: warn
+        - daemon_json:
+            live-restore: true
+            log-opts:
+              max-size: 10m
+
+    docker-service:
+      service.running:
+        - name: docker
+        - enable: true
+        - watch:
+          - docker_host: docker-daemon-configured
+"""
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "docker_host"
+
+# Where SUSE keeps the storage driver and data-root (README_SUSE: DOCKER_OPTS).
+_SUSE_FLAG_KEYS = ("storage-driver", "data-root")
+
+
+def __virtual__():
+    if "docker_daemon.options" not in __salt__:
+        return (False, "the docker_daemon execution module is not available")
+    return __virtualname__
+
+
+class _Refused(Exception):
+    """The wanted configuration cannot be written: the message says why."""
+
+
+def _check_driver(driver, data_root, root):
+    """Return the driver to configure (``auto`` resolved); refuse one that cannot run
+    under ``data_root`` (the wanted one, else the configured one)."""
+    facts = __salt__["docker_host.facts"](root=root, data_root=data_root)
+    storage = facts.get("storage", {})
+    drivers = storage.get("drivers") or {}
+    if driver == "auto":
+        if not storage.get("fstype"):
+            where = f"under {root}" if root not in (None, "", "/") else "on this host"
+            raise _Refused(
+                f"storage_driver auto needs the data-root's filesystem, which cannot be seen "
+                f"{where} ({(storage.get('unknown') or {}).get('filesystem', 'no mount table')}"
+                "): name the driver"
+            )
+        return storage["recommended"]
+    if driver not in drivers:
+        raise _Refused(
+            f"storage_driver {driver!r} is not a storage driver; use one of "
+            f"{', '.join(sorted(drivers))}, or auto"
+        )
+    verdict = drivers[driver]
+    if not verdict["supported"]:
+        raise _Refused(
+            f"storage_driver {driver} cannot run on this host: {verdict['reason']}. Use "
+            f"{storage['recommended']} (or storage_driver: auto)"
+        )
+    removed_in = verdict.get("removed_in")
+    if removed_in and root in (None, "", "/"):
+        version = __salt__["docker_daemon.engine_version"]()
+        major = _major(version)
+        if major is not None and major >= removed_in:
+            raise _Refused(
+                f"storage_driver {driver} was removed in Docker Engine {removed_in}; this "
+                f"engine is {version}. Use {storage['recommended']}"
+            )
+    return driver
+
+
+def _major(version):
+    try:
+        return int(str(version).split(".", 1)[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def _wanted(storage_driver, data_root, options, daemon_json, current, root):
+    """Split the wanted settings between DOCKER_OPTS and daemon.json.
+
+    Return (for DOCKER_OPTS, for daemon.json); a key written to one file is
+    removed from the other (``None``).
+    """
+    normalize = __salt__["docker_daemon.normalize_key"]
+    problems = []
+    in_opts, in_json = {}, {}
+    for name, value in (options or {}).items():
+        try:
+            in_opts[normalize(name)] = value
+        except SaltInvocationError as err:
+            problems.append(f"options: {err}")
+    known = __salt__["docker_daemon.known_json_keys"]()
+    for given, value in (daemon_json or {}).items():
+        key = "data-root" if given == "graph" else given
+        if key not in known:
+            problems.append(
+                f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
+            )
+        in_json[key] = value
+    both = sorted(set(in_opts) & set(in_json))
+    if both:
+        problems.append(
+            f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
+            "directive set twice; give each in one place"
+        )
+
+    for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
+        if value is None:
+            continue
+        if key in in_opts or key in in_json:
+            problems.append(f"{key} given twice: as its own argument and in options/daemon_json")
+            continue
+        lives_in_json = key in (current["daemon_json"] or {}) and key not in current["flags"]
+        (in_json if lives_in_json else in_opts)[key] = value
+    if problems:
+        raise _Refused("; ".join(problems))
+
+    for key in in_opts:
+        if key in (current["daemon_json"] or {}):
+            in_json.setdefault(key, None)
+    for key, value in in_json.items():
+        if key in current["flags"] and value is not None:
+            in_opts.setdefault(key, None)
+    return in_opts, in_json
+
+
+def _images_warning(current, new_effective, root):
+    old_driver = current["effective"].get("storage-driver")
+    old_root = current["effective"].get("data-root") or "/var/lib/docker"
+    new_driver = new_effective.get("storage-driver")
+    new_root = new_effective.get("data-root") or "/var/lib/docker"
+    if (old_driver, old_root) == (new_driver, new_root):
+        return ""
+    count = __salt__["docker_daemon.image_count"](old_root, old_driver, root=root)
+    if not count:
+        return ""
+    return (
+        f" Warning: {old_root} holds {count} image(s) of the "
+        f"{old_driver or 'previous'} storage driver; with the new "
+        f"{'storage driver' if old_driver != new_driver else 'data-root'} dockerd no "
+        "longer sees them: pull or load them again (or docker save them first)."
+    )
+
+
+def daemon_configured(
+    name,
+    storage_driver=None,
+    data_root=None,
+    options=None,
+    daemon_json=None,
+    exclusive=False,
+    root=None,
+):
+    """
+    Configure the Docker daemon through DOCKER_OPTS and daemon.json.
+
+    name
+        A label for the state; not used otherwise.
+
+    storage_driver
+        ``btrfs``, ``overlay2``, ``devicemapper``, ``zfs`` or ``vfs``, or
+        ``auto`` for what the ``docker_host`` grain recommends for the
+        data-root's filesystem. A driver the host or engine cannot run is
+        refused, with the reason.
+
+    data_root
+        The absolute path of Docker's data-root.
+
+    options
+        dockerd flags for DOCKER_OPTS, by name (``log-level``, ``-H``,
+        ``hosts``): ``{name: value}``, lists for repeatable flags, booleans
+        for switches. A value with whitespace, quotes or backslashes is
+        refused: systemd would split it; put it in ``daemon_json``.
+
+    daemon_json
+        Keys for ``/etc/docker/daemon.json``.
+
+    exclusive
+        Own the whole configuration: options and keys not listed are removed
+        from both files. By default, what the administrator set by hand stays.
+
+    root
+        Configure this alternative root directory (an image root) instead of
+        ``/``.
+
+    ``storage_driver`` and ``data_root`` go to DOCKER_OPTS, where SUSE keeps
+    them, unless daemon.json already holds them. A directive this state
+    writes to one file is removed from the other, since dockerd refuses to
+    start with a directive in both.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        ret.update(
+            _daemon_configured(storage_driver, data_root, options, daemon_json, exclusive, root)
+        )
+    except (_Refused, CommandExecutionError, SaltInvocationError) as err:
+        ret["result"] = False
+        ret["comment"] = f"{err}. Nothing was changed."
+    return ret
+
+
+def _validate_arguments(storage_driver, data_root, options, daemon_json, exclusive):
+    problems = []
+    if storage_driver is not None and not isinstance(storage_driver, str):
+        problems.append(f"storage_driver must be a name or auto, not {storage_driver!r}")
+    if data_root is not None and (not isinstance(data_root, str) or not data_root.startswith("/")):
+        problems.append(f"data_root must be an absolute path, not {data_root!r}")
+    for label, value in (("options", options), ("daemon_json", daemon_json)):
+        if value is not None and not isinstance(value, dict):
+            problems.append(f"{label} must be a mapping, not {type(value).__name__} {value!r}")
+    if not isinstance(exclusive, bool):
+        problems.append(f"exclusive must be true or false, not {exclusive!r}")
+    if problems:
+        raise _Refused("; ".join(problems))
+
+
+def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusive, root):
+    _validate_arguments(storage_driver, data_root, options, daemon_json, exclusive)
+    current = __salt__["docker_daemon.options"](root=root)
+    if storage_driver is not None:
+        storage_driver = _check_driver(storage_driver, data_root, root)
+    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current, root)
+
+    new_opts = current["docker_opts"]
+    if in_opts or (exclusive and current["docker_opts"]):
+        if current["docker_opts"] is None:
+            raise _Refused(
+                "/etc/sysconfig/docker does not exist: install the docker package first "
+                "(it creates the file), e.g. with a require on pkg: docker"
+            )
+        new_opts = __salt__["docker_daemon.plan_docker_opts"](
+            current["docker_opts"], in_opts, exclusive=exclusive
+        )
+    new_json = current["daemon_json"]
+    if in_json or (exclusive and current["daemon_json"]):
+        new_json = __salt__["docker_daemon.plan_daemon_json"](
+            current["daemon_json"], in_json, exclusive=exclusive
+        )
+
+    # What dockerd would then read: refuse anything it would not start with.
+    parsed = __salt__["docker_daemon.parse_args"](
+        __salt__["docker_daemon.split_like_systemd"](new_opts)
+    )
+    if parsed["unknown"]:
+        raise _Refused(
+            f"DOCKER_OPTS would hold {', '.join(parsed['unknown'])}, which dockerd does not "
+            "take: remove it, or manage DOCKER_OPTS with exclusive: true"
+        )
+    conflicts = sorted(set(parsed["flags"]) & set(new_json or {}))
+    if conflicts:
+        raise _Refused(
+            f"{', '.join(conflicts)} would be set both in DOCKER_OPTS and in daemon.json, "
+            "and dockerd refuses to start then: manage them with this state (it keeps each "
+            "in one place) or remove one by hand"
+        )
+    new_effective = {**(new_json or {}), **parsed["flags"]}
+
+    changes = {}
+    if (new_opts or "") != (current["docker_opts"] or ""):
+        changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
+    if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
+        changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
+    warning = _images_warning(current, new_effective, root) if changes else ""
+
+    if not changes:
+        return {"comment": "The Docker daemon's configuration is already as specified."}
+    where = " and ".join(changes)
+    if __opts__["test"]:
+        return {
+            "result": None,
+            "changes": changes,
+            "comment": f"{where} would change." + warning,
+        }
+
+    # A key moving from one file to the other leaves its old file first, so
+    # that dockerd never finds it in both, even between the two writes.
+    moves_to_opts = set(parsed["flags"]) & set(current["daemon_json"] or {})
+    order = ("daemon.json", "DOCKER_OPTS") if moves_to_opts else ("DOCKER_OPTS", "daemon.json")
+    for label in order:
+        if label not in changes:
+            continue
+        if label == "daemon.json":
+            __salt__["docker_daemon.set_daemon_json"](new_json or {}, exclusive=True, root=root)
+        else:
+            __salt__["sysconfig.set"]("/etc/sysconfig/docker", "DOCKER_OPTS", new_opts, root=root)
+
+    after = __salt__["docker_daemon.options"](root=root)
+    if after["conflicts"] or after["effective"] != new_effective:
+        return {
+            "result": False,
+            "changes": changes,
+            "comment": f"{where} were written, but reading them back shows another "
+            "configuration; another program may have changed them.",
+        }
+    return {"changes": changes, "comment": f"{where} changed." + warning}

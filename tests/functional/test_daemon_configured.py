@@ -1,0 +1,183 @@
+"""The docker_host.daemon_configured state, on sandbox roots that see this machine."""
+
+import json
+import textwrap
+
+import pytest
+
+from tests import hosttrees
+
+
+@pytest.fixture
+def host_root(tmp_path):
+    """SUSE's /etc/sysconfig/docker and daemon.json, on this machine's kernel and mounts."""
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root")
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    return tree
+
+
+def _files(tree):
+    sysconfig = (tree.root / "etc/sysconfig/docker").read_text()
+    daemon_json = tree.root / "etc/docker/daemon.json"
+    return sysconfig, daemon_json.read_text() if daemon_json.exists() else None
+
+
+def test_predicts_applies_and_converges(states, modules, host_root):
+    root = str(host_root.root)
+    arguments = {
+        "name": "docker",
+        "storage_driver": "overlay2",
+        "data_root": "/srv/docker",
+        "options": {"-l": "warn", "hosts": ["unix:///run/docker.sock"]},
+        "daemon_json": {"live-restore": True, "userland-proxy": False},
+        "root": root,
+    }
+    before = _files(host_root)
+    predicted = states.docker_host.daemon_configured(test=True, **arguments)
+    assert predicted.result is None
+    assert _files(host_root) == before
+    assert set(predicted.changes) == {"DOCKER_OPTS", "daemon.json"}
+
+    applied = states.docker_host.daemon_configured(**arguments)
+    assert applied.result is True
+    assert applied.changes == predicted.changes
+    assert applied.changes["DOCKER_OPTS"] == {
+        "old": "",
+        "new": "--log-level=warn --host=unix:///run/docker.sock --storage-driver=overlay2 "
+        "--data-root=/srv/docker",
+    }
+    # log-level moved to DOCKER_OPTS: it left SUSE's daemon.json, or dockerd would not start.
+    new_json = applied.changes["daemon.json"]["new"]
+    assert "log-level" not in new_json
+    assert new_json["live-restore"] is True and new_json["log-opts"]["max-file"] == "5"
+    options = modules.docker_host.daemon_options(root=root)
+    assert options["conflicts"] == []
+    assert options["effective"]["storage-driver"] == "overlay2"
+
+    again = states.docker_host.daemon_configured(**arguments)
+    assert again.result is True and again.changes == {}
+    assert "already as specified" in again.comment
+    again = states.docker_host.daemon_configured(test=True, **arguments)
+    assert again.result is True and again.changes == {}
+
+
+def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
+    root = str(host_root.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug -s vfs", root=root)
+    ret = states.docker_host.daemon_configured(name="d", storage_driver="overlay2", root=root)
+    assert ret.changes["DOCKER_OPTS"] == {
+        "old": "--debug -s vfs",
+        "new": "--debug --storage-driver=overlay2",
+    }
+    ret = states.docker_host.daemon_configured(
+        name="d",
+        storage_driver="overlay2",
+        daemon_json={"log-level": "warn"},
+        exclusive=True,
+        root=root,
+    )
+    assert ret.result is True
+    assert ret.changes["DOCKER_OPTS"]["new"] == "--storage-driver=overlay2"
+    assert json.loads((host_root.root / "etc/docker/daemon.json").read_text()) == {
+        "log-level": "warn"
+    }
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ({"options": {"--bogus": "1"}}, "'--bogus' is not a dockerd option"),
+        ({"options": {"label": "a b"}}, "put it in daemon_json"),
+        ({"options": {"graph": "/x"}}, "removed in Docker Engine 23"),
+        (
+            {"options": {"debug": True}, "daemon_json": {"debug": True}},
+            "given in both options and daemon_json",
+        ),
+        ({"daemon_json": {"no-such-key": 1}}, "is not a daemon.json key"),
+        ({"storage_driver": "btrfs"}, "storage_driver btrfs cannot run on this host"),
+        ({"storage_driver": "devicemapper"}, "dm_thin_pool is not loaded"),
+        ({"storage_driver": "aufs"}, "removed in Docker Engine 24"),
+        ({"storage_driver": "zfs2"}, "is not a storage driver"),
+        ({"data_root": "relative/path"}, "data_root must be an absolute path"),
+        ({"options": ["log-level=warn"]}, "options must be a mapping"),
+        # SUSE's daemon.json sets log-level; a hand-set flag beside it would stop dockerd.
+        (
+            {"options": {"debug": True}, "hand_set": "--log-level=debug"},
+            "log-level would be set both in DOCKER_OPTS and in daemon.json",
+        ),
+        ({"options": {"debug": True}, "hand_set": "--frobnicate"}, "which dockerd does not take"),
+    ],
+)
+def test_refusals_change_nothing_and_say_why(states, modules, host_root, arguments, words):
+    root = str(host_root.root)
+    hand_set = arguments.pop("hand_set", None)
+    if hand_set:
+        modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)
+    before = _files(host_root)
+    ret = states.docker_host.daemon_configured(name="docker", root=root, **arguments)
+    assert ret.result is False
+    assert words in ret.comment
+    assert ret.comment.endswith("Nothing was changed.")
+    assert "Traceback" not in ret.comment
+    assert _files(host_root) == before
+
+
+def test_auto_picks_what_the_grain_recommends(states, modules, host_root):
+    facts = modules.docker_host.facts(root=str(host_root.root))
+    ret = states.docker_host.daemon_configured(
+        name="docker", storage_driver="auto", root=str(host_root.root)
+    )
+    assert ret.result is True
+    chosen = modules.docker_host.daemon_options(root=str(host_root.root))["flags"]
+    assert chosen["storage-driver"] == facts["storage"]["recommended"]
+
+
+def test_auto_refuses_when_the_filesystem_cannot_be_seen(states, tmp_path):
+    tree = hosttrees.Tree(tmp_path / "image-root")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    ret = states.docker_host.daemon_configured(
+        name="docker", storage_driver="auto", root=str(tree.root)
+    )
+    assert ret.result is False
+    assert "storage_driver auto needs the data-root's filesystem" in ret.comment
+
+
+def test_changing_the_driver_warns_about_existing_images(states, modules, host_root):
+    root = str(host_root.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--storage-driver=vfs", root=root)
+    host_root.write("/var/lib/docker/image/vfs/imagedb/content/sha256/" + "ab" * 32, "{}")
+    ret = states.docker_host.daemon_configured(name="d", storage_driver="overlay2", root=root)
+    assert ret.result is True
+    assert "/var/lib/docker holds 1 image(s) of the vfs storage driver" in ret.comment
+    assert "no longer sees them" in ret.comment
+
+
+def test_a_watching_state_runs_only_when_the_configuration_changed(
+    modules, host_root, loaders, tmp_path
+):
+    """service.running needs systemd as PID 1; cmd.run with onchanges shows the same contract:
+    the configuration's changes, and only they, trigger the restart."""
+    marker = tmp_path / "restarted"
+    state_tree = loaders.opts["file_roots"]["base"][0]
+    with open(f"{state_tree}/daemon_watch.sls", "w") as handle:
+        handle.write(
+            textwrap.dedent(
+                f"""
+                docker-daemon-configured:
+                  docker_host.daemon_configured:
+                    - storage_driver: vfs
+                    - root: {host_root.root}
+
+                docker-restarted:
+                  cmd.run:
+                    - name: echo restart >> {marker}
+                    - onchanges:
+                      - docker_host: docker-daemon-configured
+                """
+            )
+        )
+    first = modules.state.sls("daemon_watch")
+    assert not first.failed
+    assert marker.read_text() == "restart\n"
+    modules.state.sls("daemon_watch")
+    assert marker.read_text() == "restart\n"

@@ -1,0 +1,172 @@
+"""Proof with the real daemon: what docker_host.daemon_configured writes, dockerd runs.
+
+The state is applied with salt-call to a sandbox root; systemd itself then
+expands $DOCKER_OPTS from <root>/etc/sysconfig/docker as SUSE's
+docker.service does, and dockerd starts with those arguments and the
+sandbox's daemon.json (plus a socket, exec-root and pidfile of its own).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import docker
+import pytest
+
+from tests import dockerd, hosttrees
+from tests.readers import systemd_argv
+
+pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
+
+SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
+
+
+@pytest.fixture(scope="module")
+def busybox_tarball(tmp_path_factory):
+    """A root filesystem of one static busybox, as a tarball for 'docker import'."""
+    base = tmp_path_factory.mktemp("busybox")
+    rootfs = base / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy(shutil.which("busybox"), rootfs / "bin" / "busybox")
+    (rootfs / "bin" / "sh").symlink_to("busybox")
+    tarball = base / "rootfs.tar"
+    subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+    return tarball
+
+
+def apply(tmp_path, **arguments):
+    """Run the state through salt-call --local, as an administrator would."""
+    config = tmp_path / "salt-conf"
+    config.mkdir(exist_ok=True)
+    (config / "minion").write_text(
+        f"id: proof\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
+    )
+    args = [f"{key}={json.dumps(value)}" for key, value in arguments.items()]
+    result = subprocess.run(
+        [
+            SALT_CALL,
+            "--local",
+            f"--config-dir={config}",
+            "--out=json",
+            "state.single",
+            "docker_host.daemon_configured",
+            "name=docker",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (state,) = json.loads(result.stdout)["local"].values()
+    return state
+
+
+def start_as_suse_does(base, root):
+    """dockerd's arguments as systemd makes them from the sandbox's sysconfig file."""
+    argv = systemd_argv(root / "etc/sysconfig/docker")
+    config_file = root / "etc/docker/daemon.json"
+    if not config_file.exists():
+        config_file = base / "empty-daemon.json"
+        config_file.write_text("{}\n")
+    return dockerd.private_dockerd(base, args=argv, config_file=config_file)
+
+
+def run_busybox(url, tarball):
+    client = docker.DockerClient(base_url=url, timeout=60)
+    try:
+        client.api.import_image(src=str(tarball), repository="sdh/busybox", tag="proof")
+        output = client.containers.run(
+            "sdh/busybox:proof",
+            ["/bin/busybox", "echo", "hello from busybox"],
+            network_mode="none",
+            remove=True,
+        )
+        return client.info(), output
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("driver", ["vfs", "overlay2", "btrfs"])
+def test_the_configured_driver_and_data_root_run_a_container(
+    driver, tmp_path, busybox_tarball, request
+):
+    if driver == "btrfs":
+        data_root = request.getfixturevalue("loop_btrfs") / "docker"
+    else:
+        data_root = tmp_path / "data"
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root", data_root)
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    state = apply(
+        tmp_path,
+        storage_driver=driver,
+        data_root=str(data_root),
+        options={"log-level": "warn"},
+        daemon_json={"log-opts": {"max-size": "10m", "max-file": "3"}},
+        root=str(tree.root),
+    )
+    assert state["result"] is True, state["comment"]
+    with start_as_suse_does(tmp_path / "daemon", tree.root) as url:
+        info, output = run_busybox(url, busybox_tarball)
+    assert info["Driver"] == driver
+    assert info["DockerRootDir"] == str(data_root)
+    assert output == b"hello from busybox\n"
+
+
+def test_hardened_settings_are_in_effect(tmp_path, busybox_tarball):
+    data_root = tmp_path / "data"
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root", data_root)
+    state = apply(
+        tmp_path,
+        storage_driver="overlay2",
+        data_root=str(data_root),
+        options={"no-new-privileges": True},
+        daemon_json={"live-restore": True, "userland-proxy": False, "log-driver": "json-file"},
+        root=str(tree.root),
+    )
+    assert state["result"] is True, state["comment"]
+    with start_as_suse_does(tmp_path / "daemon", tree.root) as url:
+        client = docker.DockerClient(base_url=url, timeout=60)
+        try:
+            info = client.info()
+            client.api.import_image(src=str(busybox_tarball), repository="sdh/busybox", tag="proof")
+            status = client.containers.run(
+                "sdh/busybox:proof",
+                ["/bin/busybox", "grep", "NoNewPrivs", "/proc/self/status"],
+                network_mode="none",
+                remove=True,
+            )
+        finally:
+            client.close()
+    assert info["LiveRestoreEnabled"] is True
+    assert status.split() == [b"NoNewPrivs:", b"1"]
+
+
+def test_a_conflict_the_module_reports_really_stops_dockerd(tmp_path):
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root")
+    subprocess.run(
+        [
+            "sed",
+            "-i",
+            's/^DOCKER_OPTS=""/DOCKER_OPTS="--storage-driver=vfs"/',
+            str(tree.root / "etc/sysconfig/docker"),
+        ],
+        check=True,
+    )
+    tree.daemon_json({"storage-driver": "vfs"})
+    state = apply(tmp_path, options={"log-level": "warn"}, root=str(tree.root))
+    assert state["result"] is False
+    assert "storage-driver would be set both in DOCKER_OPTS and in daemon.json" in state["comment"]
+
+    argv = systemd_argv(tree.root / "etc/sysconfig/docker")
+    code, log = dockerd.run_dockerd(
+        tmp_path / "daemon",
+        [*argv, f"--data-root={tmp_path / 'data'}"],
+        tree.root / "etc/docker/daemon.json",
+    )
+    assert code != 0
+    assert (
+        "the following directives are specified both as a flag and in the configuration "
+        "file: storage-driver" in log
+    )

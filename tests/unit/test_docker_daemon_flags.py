@@ -1,0 +1,134 @@
+"""dockerd's flags in DOCKER_OPTS: parsing as dockerd does, and planning minimal edits."""
+
+import pytest
+
+from tests.unit.conftest import _load
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    return _load("_modules/docker_daemon.py")
+
+
+def test_flags_are_named_by_their_daemon_json_keys(daemon):
+    parsed = daemon.parse_args(
+        [
+            "-s",
+            "btrfs",
+            "-H",
+            "unix:///run/docker.sock",
+            "--host=tcp://127.0.0.1:2375",
+            "-D",
+            "--icc=false",
+            "--log-opt",
+            "max-size=10m",
+            "--log-opt=max-file=3",
+            "-G",
+            "docker",
+            "-lwarn",
+            "--data-root",
+            "/srv/docker",
+        ]
+    )
+    assert parsed["flags"] == {
+        "storage-driver": "btrfs",
+        "hosts": ["unix:///run/docker.sock", "tcp://127.0.0.1:2375"],
+        "debug": True,
+        "icc": False,
+        "log-opts": ["max-size=10m", "max-file=3"],
+        "group": "docker",
+        "log-level": "warn",
+        "data-root": "/srv/docker",
+    }
+    assert parsed["unknown"] == [] and parsed["removed"] == []
+
+
+def test_removed_unknown_and_combined_spellings(daemon):
+    parsed = daemon.parse_args(["-g", "/a", "--graph=/b", "-Dsvfs", "--bogus", "positional", "-s"])
+    assert parsed["flags"]["data-root"] == "/b"
+    assert parsed["flags"]["debug"] is True and parsed["flags"]["storage-driver"] == "vfs"
+    assert parsed["removed"] == [
+        {"flag": "-g", "use": "--data-root", "removed_in": 23},
+        {"flag": "--graph", "use": "--data-root", "removed_in": 23},
+    ]
+    assert parsed["unknown"] == ["--bogus", "positional", "-s"]
+
+
+@pytest.mark.parametrize(
+    "current, wanted, exclusive, expected",
+    [
+        # Hand-set options stay, as written; the new one is appended.
+        (
+            "--log-level warn",
+            {"storage-driver": "btrfs"},
+            False,
+            "--log-level warn --storage-driver=btrfs",
+        ),
+        # Already as wanted, in another spelling: left as written.
+        (
+            "-s btrfs --log-level warn",
+            {"storage-driver": "btrfs"},
+            False,
+            "-s btrfs --log-level warn",
+        ),
+        # Changed in place.
+        (
+            "-s btrfs --log-level warn",
+            {"storage-driver": "vfs"},
+            False,
+            "--storage-driver=vfs --log-level warn",
+        ),
+        # Own the whole set.
+        ("-s btrfs --log-level warn", {"storage-driver": "vfs"}, True, "--storage-driver=vfs"),
+        # Removal in every spelling; quoting of what stays is kept.
+        ('--label "a b" -D --debug=true', {"debug": None}, False, '--label "a b"'),
+        (
+            "-g /old --log-level warn",
+            {"data-root": "/new"},
+            False,
+            "--data-root=/new --log-level warn",
+        ),
+        (
+            "",
+            {"hosts": ["unix:///a", "tcp://b:1"], "icc": False, "debug": True},
+            False,
+            "--host=unix:///a --host=tcp://b:1 --icc=false --debug",
+        ),
+        (
+            "-H unix:///a -H tcp://b:1",
+            {"hosts": ["unix:///a", "tcp://b:1"]},
+            False,
+            "-H unix:///a -H tcp://b:1",
+        ),
+        # A combined shorthand is taken apart only when one of its flags changes.
+        ("-Ds btrfs", {"storage-driver": "vfs"}, False, "--debug --storage-driver=vfs"),
+    ],
+)
+def test_plan_docker_opts(daemon, current, wanted, exclusive, expected):
+    assert daemon.plan_docker_opts(current, wanted, exclusive=exclusive) == expected
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ({"labels": ["a b"]}, "holds whitespace"),
+        ({"labels": ['x="y"']}, "quotes"),
+        ({"log-level": ""}, "empty"),
+        ({"log-opts": {"max-size": "1m"}}, "put it in daemon_json"),
+        ({"debug": "yes"}, "is a boolean"),
+        ({"storage-driver": ["a", "b"]}, "takes one value"),
+    ],
+)
+def test_values_systemd_could_split_are_refused(daemon, value, why):
+    with pytest.raises(daemon.SaltInvocationError, match=why):
+        daemon.plan_docker_opts("", value)
+
+
+def test_normalize_key(daemon):
+    assert daemon.normalize_key("-s") == "storage-driver"
+    assert daemon.normalize_key("storage_driver") == "storage-driver"
+    assert daemon.normalize_key("--host") == daemon.normalize_key("hosts") == "hosts"
+    with pytest.raises(daemon.SaltInvocationError, match="removed in Docker Engine 23"):
+        daemon.normalize_key("--graph")
+    with pytest.raises(daemon.SaltInvocationError, match="not a dockerd option"):
+        daemon.normalize_key("--bogus")
