@@ -29,18 +29,21 @@ Rules it keeps, because grains run at every minion start on every host:
 to the other modules.
 """
 
+import collections
 import gzip
 import importlib.util
 import json
 import logging
 import os
+import re
 import stat
 
 log = logging.getLogger(__name__)
 
 __virtualname__ = "docker_host"
 
-# The kernel options moby's contrib/check-config.sh looks for.
+# The kernel options moby's contrib/check-config.sh checks. Some are required
+# only with cgroup v1 or v2, some only below a kernel release.
 REQUIRED_KERNEL_OPTIONS = (
     "NAMESPACES",
     "NET_NS",
@@ -48,12 +51,7 @@ REQUIRED_KERNEL_OPTIONS = (
     "IPC_NS",
     "UTS_NS",
     "CGROUPS",
-    "CGROUP_CPUACCT",
-    "CGROUP_DEVICE",
-    "CGROUP_FREEZER",
     "CGROUP_SCHED",
-    "CPUSETS",
-    "MEMCG",
     "KEYS",
     "VETH",
     "BRIDGE",
@@ -69,6 +67,14 @@ REQUIRED_KERNEL_OPTIONS = (
     "NF_NAT",
     "POSIX_MQUEUE",
 )
+REQUIRED_WITH_CGROUP_V1 = ("CGROUP_CPUACCT", "CGROUP_DEVICE", "CGROUP_FREEZER", "CPUSETS", "MEMCG")
+REQUIRED_WITH_CGROUP_V2 = ("CGROUP_BPF",)
+# Required below the given kernel release only.
+REQUIRED_BEFORE_RELEASE = (
+    ("DEVPTS_MULTIPLE_INSTANCES", (4, 8)),
+    ("NF_NAT_IPV4", (5, 1)),
+    ("NF_NAT_NEEDED", (5, 2)),
+)
 OPTIONAL_KERNEL_OPTIONS = (
     "USER_NS",
     "SECCOMP",
@@ -83,6 +89,11 @@ OPTIONAL_KERNEL_OPTIONS = (
     "CFS_BANDWIDTH",
     "FAIR_GROUP_SCHED",
     "IP_NF_TARGET_REDIRECT",
+    "IP_NF_RAW",
+    "IP6_NF_FILTER",
+    "IP6_NF_MANGLE",
+    "IP6_NF_NAT",
+    "IP6_NF_TARGET_MASQUERADE",
     "IP_VS",
     "IP_VS_NFCT",
     "IP_VS_PROTO_TCP",
@@ -108,15 +119,24 @@ OPTIONAL_KERNEL_OPTIONS = (
     "BLK_DEV_DM",
     "DM_THIN_PROVISIONING",
 )
-_WANTED_OPTIONS = {f"CONFIG_{name}" for name in REQUIRED_KERNEL_OPTIONS + OPTIONAL_KERNEL_OPTIONS}
+# The options the grain itself judges by, read at every minion start.
+GRAIN_KERNEL_OPTIONS = (
+    "OVERLAY_FS",
+    "DM_THIN_PROVISIONING",
+    "BTRFS_FS",
+    "USER_NS",
+    "SECCOMP_FILTER",
+)
 
 NAMESPACES = ("net", "pid", "ipc", "uts", "mnt", "user", "cgroup")
-DRIVERS = ("btrfs", "overlay2", "devicemapper", "zfs", "vfs", "aufs")
+DRIVERS = ("btrfs", "overlay2", "devicemapper", "zfs", "vfs", "aufs", "overlay")
 # Drivers gone from current engines, and the release that removed them.
-REMOVED_IN = {"aufs": 24, "devicemapper": 25}
+REMOVED_IN = {"aufs": 24, "overlay": 24, "devicemapper": 25}
 # Filesystems whose directory entries carry the file type (d_type), which
 # overlay2 needs of the filesystem under it.
 _D_TYPE_FILESYSTEMS = {"ext4", "ext3", "ext2", "btrfs", "tmpfs", "f2fs"}
+# Filesystems moby refuses as the one under overlay2.
+_NO_OVERLAY_BACKING = {"overlay", "aufs", "ecryptfs", "nfs", "nfs4"}
 
 
 def __virtual__():
@@ -132,15 +152,43 @@ class _Host:
     def path(self, path):
         return self.root + path
 
-    def read(self, path, unknown=None, fact=None):
-        """Return the text of ``path`` (a path on the host), or None."""
+    def read_bytes(self, path, unknown=None, fact=None):
+        """Return the bytes of ``path`` (a path on the host), or None.
+
+        Opened non-blocking and read only when it is a regular file, so that
+        a FIFO or a device in its place cannot hold the minion's start.
+        """
         try:
-            with open(self.root + path, "rb") as handle:
-                return handle.read().decode("utf-8", "replace")
+            fd = os.open(self.root + path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as err:
             if unknown is not None:
                 unknown[fact] = f"cannot read {path}: {err.strerror}"
             return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                if unknown is not None:
+                    unknown[fact] = f"{path} is not a regular file"
+                return None
+            # Files on disk tell their size: one read does. /proc and /sys
+            # files say 0: read until the end.
+            chunks = [os.read(fd, st.st_size + 1 if st.st_size else 1 << 16)]
+            if st.st_size and len(chunks[0]) <= st.st_size:
+                return chunks[0]
+            while chunks[-1]:
+                chunks.append(os.read(fd, 1 << 16))
+            return b"".join(chunks)
+        except OSError as err:
+            if unknown is not None:
+                unknown[fact] = f"cannot read {path}: {err.strerror}"
+            return None
+        finally:
+            os.close(fd)
+
+    def read(self, path, unknown=None, fact=None):
+        """Return the text of ``path`` (a path on the host), or None."""
+        data = self.read_bytes(path, unknown, fact)
+        return None if data is None else data.decode("utf-8", "replace")
 
     def exists(self, path):
         return os.path.lexists(self.root + path)
@@ -174,39 +222,36 @@ def _unescape_mount(field):
     )
 
 
+# One mountinfo line: id, parent, major:minor, root, mount point, options,
+# optional fields, "-", filesystem type, source, super options.
+_MOUNTINFO_LINE = re.compile(r"^\S+ \S+ \S+ (\S+) (\S+) .*? - (\S+) (\S+) ?(\S*)$", re.M)
+
+
+Mount = collections.namedtuple("Mount", "root mount_point fstype source super_options")
+
+
 def _mounts(host, unknown):
-    """Parse /proc/self/mountinfo into a list of mount dicts."""
+    """Parse /proc/self/mountinfo into Mount tuples, in mount order (one regex pass:
+    a host with hundreds of containers has thousands of mounts)."""
     text = host.read("/proc/self/mountinfo", unknown, "mounts")
     if text is None:
         return None
-    mounts = []
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if not sep or len(fields) < 5 or len(tail) < 2:
-            continue
-        mounts.append(
-            {
-                "root": _unescape_mount(fields[3]),
-                "mount_point": _unescape_mount(fields[4]),
-                "fstype": tail[0],
-                "source": _unescape_mount(tail[1]),
-                "super_options": tail[2] if len(tail) > 2 else "",
-            }
-        )
-    return mounts
+    if "\\" not in text:
+        return list(map(Mount._make, _MOUNTINFO_LINE.findall(text)))
+    return [
+        Mount(_unescape_mount(root), _unescape_mount(point), fstype, _unescape_mount(source), opts)
+        for root, point, fstype, source, opts in _MOUNTINFO_LINE.findall(text)
+    ]
 
 
-def _mount_of(mounts, path):
-    """The mount that holds ``path``: the last one on the longest matching prefix."""
-    best = None
-    for mount in mounts:
-        point = mount["mount_point"]
-        if (point in (path, "/") or path.startswith(point.rstrip("/") + "/")) and (
-            best is None or len(point) >= len(best["mount_point"])
-        ):
-            best = mount
-    return best
+def _mount_of(table, path):
+    """The mount that holds ``path``, from ``{mount point: last Mount there}``."""
+    while True:
+        if path in table:
+            return table[path]
+        if path == "/":
+            return None
+        path = os.path.dirname(path)
 
 
 # --------------------------------------------------------------------------
@@ -214,13 +259,13 @@ def _mount_of(mounts, path):
 # --------------------------------------------------------------------------
 
 
-# The kernel config does not change while the kernel runs: keep what was
-# read, keyed by where it came from and that file's size and mtime.
+# The kernel config does not change while the kernel runs: keep its text,
+# keyed by where it came from and that file's size and mtime.
 _CONFIG_CACHE = {}
 
 
-def _read_kernel_config(host, release):
-    """Return (options, source) from /proc/config.gz or /boot/config-<release>."""
+def _kernel_config(host, release):
+    """Return (config text as bytes, source) from /proc/config.gz or /boot/config-<release>."""
     candidates = [("/proc/config.gz", True)]
     if release:
         candidates.append((f"/boot/config-{release}", False))
@@ -232,49 +277,74 @@ def _read_kernel_config(host, release):
         key = (host.root, path, st.st_size, st.st_mtime_ns)
         if key in _CONFIG_CACHE:
             return _CONFIG_CACHE[key], path
-        try:
-            with open(host.path(path), "rb") as handle:
-                raw = handle.read()
-            if compressed:
-                raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile):
+        raw = host.read_bytes(path)
+        if raw is None:
             continue
-        config = {}
-        for line in raw.decode("utf-8", "replace").splitlines():
-            if line.startswith("CONFIG_"):
-                name, _, value = line.partition("=")
-                if name in _WANTED_OPTIONS:
-                    config[name[7:]] = value
+        if compressed:
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, gzip.BadGzipFile):
+                continue
         _CONFIG_CACHE.clear()
-        _CONFIG_CACHE[key] = config
-        return config, path
+        _CONFIG_CACHE[key] = b"\n" + raw
+        return _CONFIG_CACHE[key], path
     return None, None
 
 
-def _kernel(host):
+def _options(config, names):
+    """``{name: value}`` for ``names`` (``None`` when not set), by direct search."""
+    found = {}
+    for name in names:
+        key = b"\nCONFIG_" + name.encode() + b"="
+        start = config.find(key)
+        if start < 0:
+            found[name] = None
+            continue
+        start += len(key)
+        end = config.find(b"\n", start)
+        found[name] = config[start : end if end >= 0 else None].decode("utf-8", "replace")
+    return found
+
+
+def _release_tuple(release):
+    numbers = re.match(r"(\d+)\.(\d+)", release or "")
+    return (int(numbers.group(1)), int(numbers.group(2))) if numbers else None
+
+
+def _required_options(cgroup_version, release):
+    names = list(REQUIRED_KERNEL_OPTIONS)
+    if cgroup_version == 2:
+        names += REQUIRED_WITH_CGROUP_V2
+    else:
+        names += REQUIRED_WITH_CGROUP_V1
+    version = _release_tuple(release)
+    names += [name for name, below in REQUIRED_BEFORE_RELEASE if version and version < below]
+    return names
+
+
+def _kernel(host, cgroup_version, all_options):
     unknown = {}
     release = _first_line(host.read("/proc/sys/kernel/osrelease", unknown, "release"))
-    config, source = _read_kernel_config(host, release)
+    config, source = _kernel_config(host, release)
     if config is None:
         unknown["config"] = (
             "no readable /proc/config.gz or /boot/config-<release>: kernel options "
             "are judged from /proc and /sys only"
         )
-
-    def options(names):
-        if config is None:
-            return None
-        return {name: config.get(name) for name in names}
-
     keys = _first_line(host.read("/proc/sys/kernel/keys/root_maxkeys", unknown, "root_maxkeys"))
-    return {
+    result = {
         "release": release,
         "config_source": source,
-        "required": options(REQUIRED_KERNEL_OPTIONS),
-        "optional": options(OPTIONAL_KERNEL_OPTIONS),
+        "options": None if config is None else _options(config, GRAIN_KERNEL_OPTIONS),
         "root_maxkeys": int(keys) if keys and keys.isdigit() else None,
         "unknown": unknown,
     }
+    if all_options:
+        result["required"] = (
+            None if config is None else _options(config, _required_options(cgroup_version, release))
+        )
+        result["optional"] = None if config is None else _options(config, OPTIONAL_KERNEL_OPTIONS)
+    return result
 
 
 # cgroup v1 mount options that are not controllers.
@@ -295,9 +365,9 @@ def _cgroup(host, mounts):
     if mounts is None:
         unknown["version"] = "the mount table is not readable"
         return {"version": None, "controllers": None, "mount_point": None, "unknown": unknown}
-    v1 = [m for m in mounts if m["fstype"] == "cgroup"]
-    v2 = [m for m in mounts if m["fstype"] == "cgroup2"]
-    on_top = next((m for m in v2 if m["mount_point"] == "/sys/fs/cgroup"), None)
+    v1 = [m for m in mounts if m.fstype == "cgroup"]
+    v2 = [m for m in mounts if m.fstype == "cgroup2"]
+    on_top = next((m for m in v2 if m.mount_point == "/sys/fs/cgroup"), None)
     controllers = None
     if on_top is not None:
         version, mount_point = 2, "/sys/fs/cgroup"
@@ -316,7 +386,7 @@ def _cgroup(host, mounts):
             {
                 option
                 for mount in v1
-                for option in mount["super_options"].split(",")
+                for option in mount.super_options.split(",")
                 if option not in _CGROUP_V1_MOUNT_OPTIONS and "=" not in option
             }
         )
@@ -335,10 +405,10 @@ def _namespaces(host):
     maximum = _first_line(host.read("/proc/sys/user/max_user_namespaces"))
     if not result["user"]:
         unprivileged = False
-    elif clone is not None:
-        unprivileged = clone == "1"
-    elif maximum is not None:
-        unprivileged = maximum.isdigit() and int(maximum) > 0
+    elif clone is not None or maximum is not None:
+        unprivileged = (clone is None or clone == "1") and (
+            maximum is None or (maximum.isdigit() and int(maximum) > 0)
+        )
     else:
         unprivileged = None
         unknown["unprivileged_user"] = (
@@ -428,6 +498,10 @@ def _daemon_json(host, unknown):
     if not isinstance(data, dict):
         unknown["daemon_json"] = "/etc/docker/daemon.json does not hold a JSON object"
         return None
+    if "graph" in data and "data-root" in data:
+        unknown["daemon_json"] = (
+            "/etc/docker/daemon.json sets both graph and data-root, and dockerd refuses that"
+        )
     return {"data-root" if key == "graph" else key: value for key, value in data.items()}
 
 
@@ -456,7 +530,7 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
     has_overlay, overlay_why = kernel_has("OVERLAY_FS", "overlay", "overlay")
     if not has_overlay:
         verdicts["overlay2"] = {"supported": False, "reason": overlay_why}
-    elif fstype in ("overlay", "aufs"):
+    elif fstype in _NO_OVERLAY_BACKING:
         verdicts["overlay2"] = {"supported": False, "reason": f"{on}: overlay2 cannot stack on it"}
     elif fstype == "zfs":
         verdicts["overlay2"] = {"supported": False, "reason": f"{on}: use the zfs driver"}
@@ -494,7 +568,34 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
         "reason": "removed in Docker Engine 24, and never in SUSE kernels",
         "removed_in": REMOVED_IN["aufs"],
     }
+    verdicts["overlay"] = {
+        "supported": verdicts["overlay2"]["supported"],
+        "reason": "the legacy overlay driver: use overlay2; removed in Docker Engine 24",
+        "removed_in": REMOVED_IN["overlay"],
+    }
     return verdicts
+
+
+def _resolve(host, path):
+    """Resolve symlinks in ``path`` as they resolve inside the host's root."""
+    parts, resolved, hops = [p for p in path.split("/") if p], "/", 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        target = host.readlink(candidate)
+        if target is None:
+            resolved = candidate
+            continue
+        hops += 1
+        if hops > 40:
+            return candidate
+        if target.startswith("/"):
+            resolved = "/"
+        parts = [p for p in target.split("/") if p] + parts
+    return resolved
 
 
 def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
@@ -511,24 +612,32 @@ def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
         data_root, source = from_json["data-root"], "daemon.json"
     else:
         data_root, source = "/var/lib/docker", "default"
-    data_root = os.path.normpath(data_root) if data_root.startswith("/") else data_root
+    if not isinstance(data_root, str) or not data_root:
+        unknown["data_root"] = f"the data-root set in {source} is empty or not a path"
+        data_root = "/var/lib/docker"
+    # dockerd makes a relative data-root absolute from its working directory,
+    # which is / under systemd.
+    data_root = os.path.normpath(os.path.join("/", data_root))
     configured = flags.get("storage-driver") or from_json.get("storage-driver")
+    if configured is not None and not isinstance(configured, str):
+        unknown["configured_driver"] = f"the storage driver set is not a name: {configured!r}"
+        configured = None
 
-    probed = data_root if data_root.startswith("/") else "/"
+    # dockerd follows symlinks: judge where the data-root really is.
+    probed = _resolve(host, data_root)
     while probed != "/" and not host.exists(probed):
         probed = os.path.dirname(probed)
 
-    mount = _mount_of(mounts, probed) if mounts else None
-    root_mount = _mount_of(mounts, "/") if mounts else None
+    table = {mount.mount_point: mount for mount in mounts or ()}
+    mount = _mount_of(table, probed) if table else None
+    root_mount = _mount_of(table, "/") if table else None
     if mount is None:
         unknown["filesystem"] = "the mount table does not say which filesystem holds it"
         fstype = mount_point = None
         separate = None
     else:
-        fstype, mount_point = mount["fstype"], mount["mount_point"]
-        separate = mount_point != "/" and (
-            root_mount is None or mount["source"] != root_mount["source"]
-        )
+        fstype, mount_point = mount.fstype, mount.mount_point
+        separate = mount_point != "/" and (root_mount is None or mount.source != root_mount.source)
 
     if fstype in _D_TYPE_FILESYSTEMS:
         d_type = True
@@ -543,10 +652,7 @@ def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
         if fstype:
             unknown["d_type"] = f"d_type support of {fstype} is not known"
 
-    options = None
-    if kernel.get("required") is not None:
-        options = {**kernel["required"], **kernel["optional"]}
-    drivers = _driver_verdicts(fstype, d_type, filesystems, options, modules)
+    drivers = _driver_verdicts(fstype, d_type, filesystems, kernel.get("options"), modules)
     recommended = next(
         name for name in ("btrfs", "zfs", "overlay2", "vfs") if drivers[name]["supported"]
     )
@@ -592,13 +698,17 @@ def _network(host):
 
     firewall, firewall_seen = None, "no firewall service is enabled"
     wants = "/etc/systemd/system/multi-user.target.wants"
-    if host.exists(f"{wants}/firewalld.service") or host.exists(
-        "/etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service"
+
+    def enabled(unit, *aliases):
+        if host.readlink(f"/etc/systemd/system/{unit}") == "/dev/null":
+            return False  # masked: a leftover wants link does not start it
+        return any(host.exists(path) for path in (f"{wants}/{unit}", *aliases))
+
+    if enabled(
+        "firewalld.service", "/etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service"
     ):
         firewall, firewall_seen = "firewalld", "firewalld.service is enabled"
-    elif host.exists(f"{wants}/SuSEfirewall2.service") or host.exists(
-        f"{wants}/SuSEfirewall2_init.service"
-    ):
+    elif enabled("SuSEfirewall2.service") or enabled("SuSEfirewall2_init.service"):
         firewall, firewall_seen = "SuSEfirewall2", "SuSEfirewall2.service is enabled"
     elif host.exists("/etc/sysconfig/SuSEfirewall2"):
         firewall_seen = "SuSEfirewall2 is installed but not enabled"
@@ -619,20 +729,39 @@ def _network(host):
     }
 
 
+def _entry(text, name):
+    """The fields of the ``name:`` line of a passwd/group-style file, or None."""
+    start = 0 if text.startswith(f"{name}:") else text.find(f"\n{name}:")
+    if start < 0:
+        return None
+    start = start + 1 if text[start] == "\n" else start
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else None].split(":")
+
+
 def _group(host, unknown, name="docker"):
     text = host.read("/etc/group", unknown, "group")
     if text is None:
-        return {"name": name, "exists": None, "gid": None, "members": None}
-    for line in text.splitlines():
-        fields = line.split(":")
-        if len(fields) >= 4 and fields[0] == name:
-            return {
-                "name": name,
-                "exists": True,
-                "gid": int(fields[2]) if fields[2].isdigit() else None,
-                "members": [m for m in fields[3].split(",") if m],
-            }
-    return {"name": name, "exists": False, "gid": None, "members": []}
+        return {"name": name, "exists": None, "gid": None, "members": None, "primary_members": None}
+    fields = _entry(text, name)
+    if fields is None or len(fields) < 4:
+        return {"name": name, "exists": False, "gid": None, "members": [], "primary_members": []}
+    gid = int(fields[2]) if fields[2].isdigit() else None
+    # Users whose primary group it is are members too, and /etc/group does
+    # not list them.
+    primary = []
+    passwd = host.read("/etc/passwd") if gid is not None else None
+    for line in (passwd or "").splitlines():
+        user = line.split(":")
+        if len(user) > 3 and user[3] == str(gid):
+            primary.append(user[0])
+    return {
+        "name": name,
+        "exists": True,
+        "gid": gid,
+        "members": [m for m in fields[3].split(",") if m],
+        "primary_members": primary,
+    }
 
 
 def _is_socket(host, path):
@@ -671,9 +800,12 @@ def _loaded_modules(host):
     return {line.split(" ", 1)[0] for line in text.splitlines() if line}
 
 
-def _collect(root=None, data_root=None):
-    """Return the ``docker_host`` facts read from ``root``; judge the storage
-    drivers for ``data_root`` instead of the configured one when given."""
+def _collect(root=None, data_root=None, kernel_options=False):
+    """Return the ``docker_host`` facts read from ``root``.
+
+    ``data_root``: judge the storage drivers for it instead of the configured
+    one. ``kernel_options``: add every option check-config.sh checks.
+    """
     host = _Host(root)
     result = {"root": root or "/"}
     sections = {}
@@ -682,8 +814,10 @@ def _collect(root=None, data_root=None):
         modules = _loaded_modules(host)
         mounts_unknown = {}
         mounts = _mounts(host, mounts_unknown)
-        sections["kernel"] = lambda: _kernel(host)
         sections["cgroup"] = lambda: _cgroup(host, mounts)
+        sections["kernel"] = lambda: _kernel(
+            host, result.get("cgroup", {}).get("version"), kernel_options
+        )
         sections["namespaces"] = lambda: _namespaces(host)
         sections["security"] = lambda: _security(host, filesystems)
         sections["storage"] = lambda: _storage(
@@ -704,12 +838,13 @@ def _collect(root=None, data_root=None):
     return result
 
 
-def docker_host(root=None, data_root=None):
+def docker_host(root=None, data_root=None, kernel_options=False):
     """Return the ``docker_host`` grain.
 
-    Salt calls it without arguments; ``docker_host.facts`` passes ``root``
-    and, to judge a data-root that is not configured yet, ``data_root``.
+    Salt calls it without arguments. ``docker_host.facts`` passes ``root``,
+    ``data_root`` (to judge a data-root that is not configured yet) and
+    ``kernel_options`` (every kernel option ``docker_host.check`` reports).
     """
     if root is None:
         root = (globals().get("__opts__") or {}).get("docker_host.root")
-    return {"docker_host": _collect(root, data_root)}
+    return {"docker_host": _collect(root, data_root, kernel_options)}

@@ -33,7 +33,6 @@ import os
 import re
 import stat
 
-import salt.utils.atomicfile
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_daemon"
@@ -300,6 +299,12 @@ def parse_args(args):
                 break
         else:
             unknown.append(arg)
+    # dockerd refuses the old and the new name of data-root together.
+    written = spelling.get("data-root", [])
+    if any(w.startswith(("-g", "--graph")) for w in written) and any(
+        w.startswith("--data-root") for w in written
+    ):
+        unknown.append("--graph (or -g) together with --data-root")
     return {"flags": flags, "unknown": unknown, "removed": removed, "spelling": spelling}
 
 
@@ -328,6 +333,10 @@ def _read_daemon_json(root):
         ) from err
     if not isinstance(data, dict):
         raise CommandExecutionError(f"{path} must hold a JSON object, not {type(data).__name__}")
+    if "graph" in data and "data-root" in data:
+        raise CommandExecutionError(
+            f"{path} sets both graph and data-root, and dockerd refuses that: keep data-root"
+        )
     return {JSON_ALIASES.get(key, key): value for key, value in data.items()}
 
 
@@ -612,6 +621,9 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
         mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
     except FileNotFoundError:
         mode = 0o644
+    # Imported here: the grain loads this module at every minion start.
+    import salt.utils.atomicfile  # noqa: PLC0415
+
     # atomic_open writes a temporary file beside the target, fsyncs it and
     # renames it over the target, keeping the target's mode and owner.
     with salt.utils.atomicfile.atomic_open(path, "w") as handle:

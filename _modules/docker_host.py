@@ -15,6 +15,8 @@ forwarding and the firewall, the docker group, and the running daemon.
 import logging
 import os
 
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "docker_host"
@@ -22,8 +24,12 @@ __outputter__ = {"check": "docker_host_check"}
 
 DEFAULT_URL = "unix:///run/docker.sock"
 STATUSES = ("ok", "warn", "fail")
-# Values of SuSEfirewall2's FW_ROUTE under which it keeps IPv4 forwarding on.
-_FW_ROUTE_FORWARDS = {"yes", "ipv4", "ipv4,ipv6", "ipv6,ipv4"}
+
+
+def _routes_ipv4(route):
+    """Whether SuSEfirewall2 keeps IPv4 forwarding on with this FW_ROUTE: it takes
+    "yes" or a list with "IPv4", spelled exactly so."""
+    return route == "yes" or "IPv4" in route.split(",")
 
 
 def __virtual__():
@@ -48,7 +54,7 @@ def daemon_options(root=None):
     return __salt__["docker_daemon.options"](root=root)
 
 
-def facts(root=None, data_root=None):
+def facts(root=None, data_root=None, kernel_options=False):
     """
     Return the ``docker_host`` grain's facts, read now (the grain itself is
     read at the minion's start).
@@ -57,6 +63,10 @@ def facts(root=None, data_root=None):
         Judge the storage drivers for this data-root instead of the
         configured one (before configuring it).
 
+    kernel_options
+        Add every kernel option moby's check-config.sh checks
+        (``kernel:required`` and ``kernel:optional``).
+
     CLI Example:
 
     .. code-block:: bash
@@ -64,15 +74,16 @@ def facts(root=None, data_root=None):
         salt '*' docker_host.facts
         salt '*' docker_host.facts data_root=/srv/docker
     """
-    return _facts(root, data_root)
+    return _facts(root, data_root, kernel_options)
 
 
-def _facts(root, data_root=None):
+def _facts(root, data_root=None, kernel_options=False):
     """The grain's facts, read now (the cached grain may be older)."""
     import salt.loader  # noqa: PLC0415  (loaded lazily: only check needs it)
 
     functions = salt.loader.grain_funcs(__opts__)
-    return functions["docker_host.docker_host"](root=root, data_root=data_root)["docker_host"]
+    grain = functions["docker_host.docker_host"]
+    return grain(root=root, data_root=data_root, kernel_options=kernel_options)["docker_host"]
 
 
 def _url(url=None):
@@ -238,7 +249,7 @@ def _check_storage(report, facts, engine_version):
             "fail",
             f"{directive} is set both in DOCKER_OPTS and in /etc/docker/daemon.json: "
             "dockerd refuses to start",
-            f"keep {directive} in one place (docker_host.daemon_configured does)",
+            f"keep {directive} in one place: docker_host.daemon_configured does",
         )
 
     if configured is None:
@@ -247,7 +258,7 @@ def _check_storage(report, facts, engine_version):
             "warn",
             f"no storage driver configured: dockerd picks one at start; {recommended} "
             f"suits {where} on {storage['fstype']}",
-            f"set the storage driver to {recommended} (docker_host:storage_driver: auto)",
+            f"set it: docker_host.daemon_configured with storage_driver: {recommended} (or auto)",
         )
     elif configured not in drivers:
         report.add(
@@ -272,7 +283,7 @@ def _check_storage(report, facts, engine_version):
                 "storage.driver",
                 "fail",
                 f"storage driver {configured} cannot run here: {verdict['reason']}",
-                f"switch to {recommended} (docker_host:storage_driver: auto)",
+                f"switch to {recommended}: docker_host.daemon_configured with storage_driver: auto",
             )
         elif configured in ("vfs", "devicemapper") and recommended != configured:
             report.add(
@@ -304,6 +315,33 @@ def _check_storage(report, facts, engine_version):
     _unknowns(report, "storage", storage)
 
 
+def _check_daemon_files(report, root, engine_version):
+    """What dockerd would refuse in DOCKER_OPTS and daemon.json."""
+    try:
+        options = __salt__["docker_daemon.options"](root=root)
+    except (CommandExecutionError, SaltInvocationError) as err:
+        report.add("storage.daemon_files", "fail", str(err), "fix the file by hand")
+        return
+    for argument in options["unknown"]:
+        report.add(
+            "storage.docker_opts",
+            "fail",
+            f"DOCKER_OPTS holds {argument!r}, which dockerd does not take: it would not start",
+            "remove it from DOCKER_OPTS in /etc/sysconfig/docker",
+        )
+    major = _engine_major(engine_version) if engine_version else None
+    for removed in options["removed"]:
+        gone = major is not None and major >= removed["removed_in"]
+        report.add(
+            "storage.docker_opts",
+            "fail" if gone else "warn",
+            f"DOCKER_OPTS spells {removed['flag']}, which Docker Engine "
+            f"{removed['removed_in']} removed"
+            + (f"; this engine is {engine_version}" if gone else ""),
+            f"write {removed['use']} instead",
+        )
+
+
 def _check_network(report, facts, root):
     network = facts.get("network", {})
     forward = network.get("ip_forward", {})
@@ -326,8 +364,19 @@ def _check_network(report, facts, root):
         )
     firewall = network.get("firewall")
     if firewall == "SuSEfirewall2":
-        route = __salt__["sysconfig.get"]("SuSEfirewall2", "FW_ROUTE", default="", root=root)
-        if route.lower() in _FW_ROUTE_FORWARDS:
+        try:
+            route = __salt__["sysconfig.get"]("SuSEfirewall2", "FW_ROUTE", default="", root=root)
+        except (CommandExecutionError, SaltInvocationError) as err:
+            report.add(
+                "network.firewall",
+                "fail",
+                f"SuSEfirewall2 is enabled, but its FW_ROUTE cannot be read: {err}",
+                "install SuSEfirewall2's /etc/sysconfig/SuSEfirewall2 and set FW_ROUTE=yes",
+            )
+            route = None
+        if route is None:
+            pass
+        elif _routes_ipv4(route):
             report.add("network.firewall", "ok", f'SuSEfirewall2 with FW_ROUTE="{route}"')
         else:
             report.add(
@@ -366,14 +415,16 @@ def _check_docker(report, facts):
             "groupadd --system docker (the docker package creates it)",
         )
     elif group.get("exists"):
-        members = group.get("members") or []
+        members = (group.get("members") or []) + [
+            f"{user} (primary group)" for user in group.get("primary_members") or []
+        ]
         if members:
             report.add(
                 "docker.group",
                 "warn",
                 f"docker group (gid {group['gid']}) members: {', '.join(members)}. "
                 "Membership is root-equivalent: each of them controls the host",
-                "keep the list exact (docker_host.users with exclusive: true)",
+                "remove whoever should not control the host: gpasswd -d USER docker",
             )
         else:
             report.add("docker.group", "ok", f"docker group (gid {group['gid']}) has no members")
@@ -423,12 +474,37 @@ def _check_daemon(report, facts, url):
             "systemctl restart docker",
         )
     cgroup = facts.get("cgroup", {}).get("version")
-    report.add(
-        "daemon.cgroup_driver",
-        "ok",
-        f"cgroup driver {info.get('CgroupDriver')}, cgroup {info.get('CgroupVersion') or cgroup}",
-    )
+    running_cgroup = info.get("CgroupDriver")
+    wanted = _configured_cgroup_driver(facts.get("root"))
+    if wanted and wanted != running_cgroup:
+        report.add(
+            "daemon.cgroup_driver",
+            "fail",
+            f"configured cgroup driver {wanted} (exec-opts native.cgroupdriver), running "
+            f"{running_cgroup}",
+            "systemctl restart docker",
+        )
+    else:
+        report.add(
+            "daemon.cgroup_driver",
+            "ok",
+            f"cgroup driver {running_cgroup}, cgroup {info.get('CgroupVersion') or cgroup}",
+        )
     return version
+
+
+def _configured_cgroup_driver(root):
+    """native.cgroupdriver from exec-opts in DOCKER_OPTS or daemon.json, or None."""
+    try:
+        options = __salt__["docker_daemon.options"](root=None if root in (None, "", "/") else root)
+    except (CommandExecutionError, SaltInvocationError):
+        return None
+    exec_opts = options["effective"].get("exec-opts") or []
+    for option in exec_opts if isinstance(exec_opts, list) else [exec_opts]:
+        name, _, value = str(option).partition("=")
+        if name.strip() == "native.cgroupdriver":
+            return value.strip()
+    return None
 
 
 def check(root=None, daemon=True, url=None):
@@ -460,7 +536,10 @@ def check(root=None, daemon=True, url=None):
         salt '*' docker_host.check daemon=False --out=json
         salt-call docker_host.check root=/srv/kiwi/image-root
     """
-    facts = _facts(root)
+    facts = _facts(root, kernel_options=True)
+    # The minion option docker_host.root points the grain, and so the check,
+    # at another root: read that root's files everywhere.
+    root = None if facts.get("root") in (None, "", "/") else facts["root"]
     report, daemon_report = _Report(), _Report()
     engine_version = None
     if daemon and (root in (None, "", "/") or url):
@@ -469,6 +548,7 @@ def check(root=None, daemon=True, url=None):
         engine_version = _check_daemon(daemon_report, facts, _url(url))
     _check_kernel(report, facts)
     _check_storage(report, facts, engine_version)
+    _check_daemon_files(report, root, engine_version)
     _check_network(report, facts, root)
     _check_docker(report, facts)
     report.items.extend(daemon_report.items)

@@ -43,6 +43,15 @@ SUSE_KERNEL_CONFIG = {
     },
     "BTRFS_FS_POSIX_ACL": "y",
     "BRIDGE_VLAN_FILTERING": "y",
+    "CGROUP_BPF": "y",
+    "DEVPTS_MULTIPLE_INSTANCES": "y",
+    "NF_NAT_IPV4": "m",
+    "NF_NAT_NEEDED": "y",
+    "IP_NF_RAW": "m",
+    "IP6_NF_FILTER": "m",
+    "IP6_NF_MANGLE": "m",
+    "IP6_NF_NAT": "m",
+    "IP6_NF_TARGET_MASQUERADE": "m",
 }
 
 CGROUP_V1_MOUNTS = """\

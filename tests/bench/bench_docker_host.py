@@ -7,14 +7,21 @@ In-process, median and 90th percentile of many runs:
   a minion's start;
 - the grain, warm: as on every later refresh in the same minion;
 - docker_host.check without the daemon query, through Salt's loader;
+- the grain on a SUSE-sized host: a 300 KB kernel config in /boot (SUSE's
+  kernel-default config is about that size) and 1000 mounts (a host running
+  a few hundred containers), cold and warm;
+- the grain's first call in a fresh process, which also loads the
+  extension's sysconfig and docker_daemon modules (once per minion start);
 - for scale, Salt's core grains, collected once per run.
 
 Run with ``make bench``.
 """
 
+import gzip
 import importlib.util
 import pathlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +60,59 @@ def minion_opts(work):
     return opts
 
 
+def suse_sized_tree(base):
+    """A host tree with a 300 KB kernel config and 1000 mounts, from this machine's."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests import hosttrees
+
+    tree = hosttrees.btrfs_snapper(base)
+    config = gzip.decompress(pathlib.Path("/proc/config.gz").read_bytes())
+    tree.write("/boot/config-6.4.0-150600.21-default", config * 3)
+    (base / "proc/config.gz").unlink()
+    mounts = (base / "proc/self/mountinfo").read_text()
+    extra = "".join(
+        f"{1000 + n} 458 0:{100 + n} / /var/lib/docker/overlay2/{n:064x}/merged rw,relatime "
+        f"- overlay overlay rw,lowerdir=/l{n},upperdir=/u{n},workdir=/w{n}\n"
+        for n in range(1000 - mounts.count(chr(10)))
+    )
+    tree.write("/proc/self/mountinfo", mounts + extra)
+    tree.docker_opts("--storage-driver=btrfs --log-level=warn")
+    return tree
+
+
+FIRST_CALL = """
+import importlib.util, sys, time
+import salt.exceptions
+spec = importlib.util.spec_from_file_location("grain", sys.argv[1])
+grain = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(grain)
+start = time.perf_counter_ns()
+grain.docker_host(root=sys.argv[2])
+print((time.perf_counter_ns() - start) / 1e6)
+"""
+
+
+def first_call(tree, runs=15):
+    samples = sorted(
+        float(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    FIRST_CALL,
+                    str(REPO_ROOT / "_grains/docker_host.py"),
+                    str(tree.root),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(runs)
+    )
+    return statistics.median(samples), samples[int(len(samples) * 0.9)]
+
+
 def main():
     spec = importlib.util.spec_from_file_location("grain", REPO_ROOT / "_grains/docker_host.py")
     grain = importlib.util.module_from_spec(spec)
@@ -63,9 +123,13 @@ def main():
         opts["grains"] = salt.loader.grains(opts)
         modules = salt.loader.minion_mods(opts)
         check = modules["docker_host.check"]
+        tree = suse_sized_tree(pathlib.Path(work) / "suse")
+        on_suse = lambda: grain.docker_host(root=str(tree.root))  # noqa: E731
         rows = [
             ("grain, cold", grain.docker_host, 300, grain._CONFIG_CACHE.clear),
             ("grain, warm", grain.docker_host, 1000, None),
+            ("SUSE-sized, cold", on_suse, 300, grain._CONFIG_CACHE.clear),
+            ("SUSE-sized, warm", on_suse, 1000, None),
             ("check, no daemon", lambda: check(daemon=False), 200, None),
             ("Salt core grains", lambda: salt.loader.grains(opts, force_refresh=True), 10, None),
         ]
@@ -74,6 +138,8 @@ def main():
         for label, function, runs, before in rows:
             median, p90 = measure(function, runs, before)
             print(f"{label:<24}{median:>12.3f}{p90:>10.3f}{runs:>8}")
+        median, p90 = first_call(tree)
+        print(f"{'SUSE-sized, first call':<24}{median:>12.3f}{p90:>10.3f}{15:>8}")
 
 
 if __name__ == "__main__":

@@ -131,3 +131,57 @@ def test_the_running_daemon_against_the_configuration(modules, tmp_path):
     items = _by_id(modules.docker_host.check(root=str(matching.root), url=url))
     assert items["daemon"]["status"] == "warn"
     assert "does not answer" in items["daemon"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "route, status",
+    [("ipv4", "fail"), ("YES", "fail"), ("IPv4", "ok"), ("IPv6,IPv4", "ok"), ("IPv6", "fail")],
+)
+def test_fw_route_is_read_as_susefirewall2_reads_it(modules, tmp_path, route, status):
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    path = tree.root / "etc/sysconfig/SuSEfirewall2"
+    path.write_text(path.read_text().replace('FW_ROUTE=""', f'FW_ROUTE="{route}"'))
+    assert (
+        _by_id(modules.docker_host.check(root=str(tree.root)))["network.firewall"]["status"]
+        == status
+    )
+
+
+def test_odd_files_give_items_not_tracebacks(modules, tmp_path):
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    (tree.root / "etc/sysconfig/SuSEfirewall2").unlink()
+    tree.daemon_json({"storage-driver": ["overlay2"]})
+    tree.docker_opts("-g /srv/docker --frobnicate")
+    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    assert items["network.firewall"]["status"] == "fail"
+    assert "cannot be read" in items["network.firewall"]["reason"]
+    opts = [
+        item
+        for item in modules.docker_host.check(root=str(tree.root))["items"]
+        if item["id"] == "storage.docker_opts"
+    ]
+    reasons = " | ".join(item["reason"] for item in opts)
+    assert "'--frobnicate', which dockerd does not take" in reasons
+    assert "spells -g, which Docker Engine 23 removed" in reasons
+
+
+def test_the_minion_option_root_is_used_for_every_file(loaders, tmp_path):
+    import salt.loader
+
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path)
+    opts = {**loaders.opts, "docker_host.root": str(tree.root)}
+    check = salt.loader.minion_mods(opts)["docker_host.check"]
+    items = _by_id(check(daemon=False))
+    assert 'FW_ROUTE=""' in items["network.firewall"]["reason"]
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_a_cgroup_driver_mismatch_fails(modules, tmp_path):
+    """Starts a private dockerd (cgroupfs) while the files ask for systemd's driver."""
+    tree = hosttrees.btrfs_snapper(tmp_path / "root")
+    tree.daemon_json({"exec-opts": ["native.cgroupdriver=systemd"]})
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        items = _by_id(modules.docker_host.check(root=str(tree.root), url=url))
+    assert items["daemon.cgroup_driver"]["status"] == "fail"
+    assert "configured cgroup driver systemd" in items["daemon.cgroup_driver"]["reason"]

@@ -18,7 +18,7 @@ def grain(loaders):
 
     def collect():
         functions = salt.loader.grain_funcs(loaders.opts)
-        return functions["docker_host.docker_host"]()["docker_host"]
+        return functions["docker_host.docker_host"](kernel_options=True)["docker_host"]
 
     return collect
 
@@ -102,6 +102,7 @@ def test_the_docker_group_matches_getent(grain):
                 "exists": True,
                 "gid": int(gid),
                 "members": [m for m in members.split(",") if m],
+                "primary_members": [],
             }
             assert user in group["members"]
         finally:

@@ -54,3 +54,27 @@ def test_storage_driver_verdict(check_mod, configured, version, status, words):
 def test_engine_major(check_mod):
     assert check_mod._engine_major("20.10.24+dfsg1") == 20
     assert check_mod._engine_major("dev") is None
+
+
+def test_the_outputter_with_several_minions():
+    output = _load("_output/docker_host_check.py")
+    report = {
+        "result": "warn",
+        "counts": {"ok": 1, "warn": 1, "fail": 0},
+        "items": [
+            {"id": "kernel.required", "status": "ok", "reason": "all set", "fix": None},
+            {"id": "docker.group", "status": "warn", "reason": "members: a", "fix": "gpasswd"},
+        ],
+    }
+    text = output.output({"sles12": report, "sles15": "Minion did not return"})
+    assert text.splitlines() == [
+        "sles12:",
+        "    kernel",
+        "      ok    all set",
+        "    docker",
+        "      WARN  members: a",
+        "            fix: gpasswd",
+        "    WARN: 1 ok, 1 warn, 0 fail",
+        "sles15:",
+        "    Minion did not return",
+    ]

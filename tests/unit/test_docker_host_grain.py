@@ -15,7 +15,7 @@ def grain_mod():
 @pytest.fixture
 def collect(grain_mod):
     def run(tree):
-        return grain_mod.docker_host(root=str(tree.root))["docker_host"]
+        return grain_mod.docker_host(root=str(tree.root), kernel_options=True)["docker_host"]
 
     return run
 
@@ -71,6 +71,7 @@ def test_sles12_with_susefirewall2_and_cgroup_v1(collect, tmp_path):
         "exists": True,
         "gid": 478,
         "members": ["alice", "bob"],
+        "primary_members": [],
     }
     assert docker["sysconfig"] is True and docker["socket"] is None
 
@@ -208,3 +209,101 @@ def test_overlay2_refuses_overlay_and_zfs_backing(grain_mod):
     on_zfs = grain_mod._driver_verdicts("zfs", None, {"overlay"}, options, {"zfs"})
     assert on_zfs["overlay2"]["supported"] is False
     assert on_zfs["zfs"]["supported"] is True
+
+
+def test_quoted_docker_opts_are_split_as_systemd_splits_them(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.docker_opts("--data-root='/srv/docker' -s 'overlay2'")
+    storage = collect(tree)["storage"]
+    assert (storage["data_root"], storage["configured_driver"]) == ("/srv/docker", "overlay2")
+
+
+def test_a_symlinked_data_root_is_judged_where_it_leads(collect, tmp_path):
+    tree = hosttrees.Tree(tmp_path)
+    tree.mounts(
+        hosttrees.EXT4_ROOT
+        + "60 22 8:3 / /srv rw,relatime shared:30 - xfs /dev/vda3 rw,attr2,inode64\n"
+    )
+    tree.write("/srv/docker/.keep", "")
+    tree.link("/var/lib/docker", "/srv/docker")  # absolute: resolved inside the root
+    storage = collect(tree)["storage"]
+    assert storage["probed_path"] == "/srv/docker"
+    assert (storage["fstype"], storage["mount_point"]) == ("xfs", "/srv")
+    assert storage["separate_filesystem"] is True
+
+
+@pytest.mark.parametrize(
+    "value, data_root, unknown",
+    [
+        ("--data-root=relative/dir", "/relative/dir", None),
+        ("--data-root=", "/var/lib/docker", "data_root"),
+    ],
+)
+def test_relative_and_empty_data_roots(collect, tmp_path, value, data_root, unknown):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.docker_opts(value)
+    storage = collect(tree)["storage"]
+    assert storage["data_root"] == data_root
+    assert (unknown in storage["unknown"]) if unknown else True
+
+
+@pytest.mark.parametrize("fstype", ["nfs", "nfs4", "ecryptfs", "overlay"])
+def test_overlay2_refuses_the_filesystems_moby_refuses(grain_mod, fstype):
+    verdicts = grain_mod._driver_verdicts(fstype, None, {"overlay"}, {"OVERLAY_FS": "y"}, set())
+    assert verdicts["overlay2"]["supported"] is False
+    assert verdicts["overlay"]["removed_in"] == 24
+
+
+def test_primary_group_members_count(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.group(["root:x:0:", "docker:x:478:alice"])
+    tree.write("/etc/passwd", "root:x:0:0::/root:/bin/bash\nbob:x:1000:478::/home/bob:/bin/sh\n")
+    group = collect(tree)["docker"]["group"]
+    assert group["members"] == ["alice"] and group["primary_members"] == ["bob"]
+
+
+def test_unprivileged_user_namespaces_need_both_switches(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.sysctl("kernel.unprivileged_userns_clone", 1)
+    tree.sysctl("user.max_user_namespaces", 0)
+    assert collect(tree)["namespaces"]["unprivileged_user"] is False
+
+
+def test_a_masked_firewalld_is_not_the_firewall(collect, tmp_path):
+    tree = hosttrees.sles15_with_firewalld(tmp_path)
+    tree.link("/etc/systemd/system/firewalld.service", "/dev/null")
+    network = collect(tree)["network"]
+    assert network["firewall"] is None
+    assert network["firewall_seen"] == "firewalld is installed but not enabled"
+
+
+def test_a_fifo_instead_of_a_file_does_not_hold_the_grain(collect, tmp_path):
+    import os
+
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    (tree.root / "etc/docker").mkdir(parents=True)
+    os.mkfifo(tree.root / "etc/docker/daemon.json")
+    os.mkfifo(tree.root / "etc/group")
+    facts = collect(tree)
+    assert facts["docker"]["unknown"]["group"] == "/etc/group is not a regular file"
+
+
+def test_graph_and_data_root_together_are_flagged(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path)
+    tree.daemon_json({"graph": "/a", "data-root": "/b"})
+    storage = collect(tree)["storage"]
+    assert "dockerd refuses that" in storage["unknown"]["daemon_json"]
+
+
+def test_required_kernel_options_follow_cgroup_version_and_release(grain_mod):
+    v2 = grain_mod._required_options(2, "6.4.0-150600.21-default")
+    assert "CGROUP_BPF" in v2 and "CGROUP_FREEZER" not in v2 and "NF_NAT_IPV4" not in v2
+    old = grain_mod._required_options(1, "4.4.21-69-default")
+    assert {
+        "CGROUP_FREEZER",
+        "MEMCG",
+        "DEVPTS_MULTIPLE_INSTANCES",
+        "NF_NAT_IPV4",
+        "NF_NAT_NEEDED",
+    } <= set(old)
+    assert "CGROUP_BPF" not in old
