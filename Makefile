@@ -39,6 +39,7 @@ test: system-packages lint
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_sysconfig.py
 	$(BIN)/python tests/bench/bench_docker_host.py
+	$(BIN)/python tests/bench/bench_daemon.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

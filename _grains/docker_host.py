@@ -37,6 +37,7 @@ import logging
 import os
 import re
 import stat
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -447,26 +448,32 @@ def _security(host, filesystems):
 
 def _sibling(name):
     """This extension's execution module ``name``, from beside this file (see the module doc)."""
-    cache = _sibling.__dict__.setdefault("cache", {})
-    if name in cache:
-        return cache[name]
     here = os.path.dirname(os.path.abspath(__file__))
-    module = None
     for candidate in (
         os.path.join(here, "..", "modules", f"{name}.py"),  # synced or installed
         os.path.join(here, "..", "_modules", f"{name}.py"),  # repository
     ):
-        if os.path.isfile(candidate):
-            spec = importlib.util.spec_from_file_location(f"_docker_host_grain_{name}", candidate)
-            module = importlib.util.module_from_spec(spec)
-            try:
-                spec.loader.exec_module(module)
-            except Exception:  # pylint: disable=broad-except
-                log.exception("cannot load %s", candidate)
-                module = None
-            break
-    cache[name] = module
-    return module
+        try:
+            mtime = os.stat(candidate).st_mtime_ns
+        except OSError:
+            continue
+        # Kept in sys.modules: Salt builds a new grain loader (and so a new
+        # copy of this module) for every refresh.
+        key = f"_docker_host_grain_{name}"
+        module = sys.modules.get(key)
+        if module is not None and module.__loaded_from__ == (candidate, mtime):
+            return module
+        spec = importlib.util.spec_from_file_location(key, candidate)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception:  # pylint: disable=broad-except
+            log.exception("cannot load %s", candidate)
+            return None
+        module.__loaded_from__ = (candidate, mtime)
+        sys.modules[key] = module
+        return module
+    return None
 
 
 def _docker_opts_flags(host, unknown):

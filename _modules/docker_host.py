@@ -81,8 +81,10 @@ def _facts(root, data_root=None, kernel_options=False):
     """The grain's facts, read now (the cached grain may be older)."""
     import salt.loader  # noqa: PLC0415  (loaded lazily: only check needs it)
 
-    functions = salt.loader.grain_funcs(__opts__)
-    grain = functions["docker_host.docker_host"]
+    # One grain loader per process: building one costs more than the facts.
+    if "docker_host.grain_funcs" not in __context__:
+        __context__["docker_host.grain_funcs"] = salt.loader.grain_funcs(__opts__)
+    grain = __context__["docker_host.grain_funcs"]["docker_host.docker_host"]
     return grain(root=root, data_root=data_root, kernel_options=kernel_options)["docker_host"]
 
 
