@@ -36,16 +36,18 @@ def bash_sees(path):
 
 # systemd runs here without being PID 1: a user manager started by hand, in a
 # private mount namespace where /run/systemd/system exists (the "booted with
-# systemd" marker), with its own D-Bus session bus. systemd-run then starts a
-# transient service with EnvironmentFile=, and the service prints its
-# environment. Everything lives in a temporary directory and goes with it.
-_SYSTEMD_SCRIPT = r"""
+# systemd" marker), with its own D-Bus session bus. Everything lives in a
+# temporary directory and goes with it. The script's last lines ($WORK) use
+# the running manager; "$@" holds the caller's arguments.
+_USER_MANAGER = r"""
 set -eu
-base=$1 file=$2
+base=$1
+shift
 mkdir -p "$base/fakerun/system" "$base/run" "$base/config/systemd/user" "$base/home"
 chmod 700 "$base/run"
 mount --bind "$base/fakerun" /run/systemd
 printf '[Unit]\nWants=dbus.socket\nAfter=dbus.socket\n' > "$base/config/systemd/user/probe.target"
+PREPARE
 env -i HOME="$base/home" XDG_RUNTIME_DIR="$base/run" XDG_CONFIG_HOME="$base/config" \
     XDG_DATA_HOME="$base/home/data" XDG_STATE_HOME="$base/home/state" \
     XDG_CACHE_HOME="$base/home/cache" \
@@ -55,69 +57,67 @@ trap 'kill $manager 2>/dev/null; wait $manager 2>/dev/null || true' EXIT
 export XDG_RUNTIME_DIR="$base/run"
 unset DBUS_SESSION_BUS_ADDRESS
 for _ in $(seq 200); do [ -S "$base/run/bus" ] && break; sleep 0.05; done
-systemd-run --user --quiet --wait --pipe -p EnvironmentFile="$file" \
-    -p Environment=SYSCONFIG_READER_MARK=1 /usr/bin/env -0 </dev/null
+WORK
 """
 
 
-# The same user manager, with a unit whose ExecStart= has an unquoted $VAR:
-# systemd expands and splits it, and the program records the arguments it got.
-_SYSTEMD_ARGV_SCRIPT = r"""
-set -eu
-base=$1 file=$2 variable=$3 python=$4
+def _with_user_manager(prefix, prepare, work, *args):
+    """Run ``work`` (shell) against a private systemd user manager; return (result, base).
+
+    The caller removes ``base`` once it has read what it needs from there.
+    """
+    base = tempfile.mkdtemp(prefix=prefix)
+    script = (
+        _USER_MANAGER.replace("SYSTEMD_BIN", SYSTEMD)
+        .replace("PREPARE", prepare)
+        .replace("WORK", work)
+    )
+    result = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "bash", "-c", script, "systemd", base, *args],
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    return result, base
+
+
+def _failure(result, base, what):
+    log = pathlib.Path(base, "manager.log")
+    return RuntimeError(
+        f"{what} failed ({result.returncode}): {result.stderr.decode()} "
+        f"{log.read_text() if log.exists() else ''}"
+    )
+
+
+def systemd_argv(path, variable="DOCKER_OPTS"):
+    """Return the arguments systemd makes of ``$variable`` in ExecStart=, with
+    ``EnvironmentFile=path``: SUSE's docker.service starts dockerd this way.
+
+    A unit whose ExecStart= holds an unquoted ``$variable`` runs a program
+    that records the arguments it got.
+    """
+    prepare = r"""
+file=$1 variable=$2 python=$3
 program="import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))"
-mkdir -p "$base/fakerun/system" "$base/run" "$base/config/systemd/user" "$base/home"
-chmod 700 "$base/run"
-mount --bind "$base/fakerun" /run/systemd
-printf '[Unit]\nWants=dbus.socket\nAfter=dbus.socket\n' > "$base/config/systemd/user/probe.target"
 cat > "$base/config/systemd/user/argv.service" <<UNIT
 [Service]
 Type=oneshot
 EnvironmentFile=$file
 ExecStart=$python -c "$program" $base/argv.json \$$variable
 UNIT
-env -i HOME="$base/home" XDG_RUNTIME_DIR="$base/run" XDG_CONFIG_HOME="$base/config" \
-    SYSTEMD_BIN --user --unit=probe.target </dev/null >"$base/manager.log" 2>&1 &
-manager=$!
-trap 'kill $manager 2>/dev/null; wait $manager 2>/dev/null || true' EXIT
-export XDG_RUNTIME_DIR="$base/run"
-unset DBUS_SESSION_BUS_ADDRESS
-for _ in $(seq 200); do [ -S "$base/run/bus" ] && break; sleep 0.05; done
-systemctl --user start argv.service
 """
-
-
-def systemd_argv(path, variable="DOCKER_OPTS"):
-    """Return the arguments systemd makes of ``$variable`` in ExecStart=, with
-    ``EnvironmentFile=path``: SUSE's docker.service starts dockerd this way."""
-    base = tempfile.mkdtemp(prefix="systemd-argv-")
+    result, base = _with_user_manager(
+        "systemd-argv-",
+        prepare,
+        "systemctl --user start argv.service",
+        os.path.abspath(path),
+        variable,
+        sys.executable,
+    )
     try:
-        result = subprocess.run(
-            [
-                "unshare",
-                "-m",
-                "--propagation",
-                "private",
-                "bash",
-                "-c",
-                _SYSTEMD_ARGV_SCRIPT.replace("SYSTEMD_BIN", SYSTEMD),
-                "argv",
-                base,
-                os.path.abspath(path),
-                variable,
-                sys.executable,
-            ],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
         argv = pathlib.Path(base, "argv.json")
         if result.returncode != 0 or not argv.exists():
-            log = pathlib.Path(base, "manager.log")
-            raise RuntimeError(
-                f"systemctl start failed ({result.returncode}): {result.stderr.decode()} "
-                f"{log.read_text() if log.exists() else ''}"
-            )
+            raise _failure(result, base, "systemctl start")
         return json.loads(argv.read_text())
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -136,34 +136,18 @@ def systemd_unavailable():
 def systemd_sees(path):
     """Return what a service with ``EnvironmentFile=path`` gets from the file.
 
-    The manager's own variables are left out by name: only variables a test
-    file sets are compared, and none of those use these names.
+    systemd-run starts a transient service that prints its environment. The
+    manager's own variables are left out by name: only variables a test file
+    sets are compared, and none of those use these names.
     """
-    base = tempfile.mkdtemp(prefix="systemd-reader-")
+    work = (
+        'systemd-run --user --quiet --wait --pipe -p EnvironmentFile="$1" '
+        "-p Environment=SYSCONFIG_READER_MARK=1 /usr/bin/env -0 </dev/null"
+    )
+    result, base = _with_user_manager("systemd-reader-", "", work, os.path.abspath(path))
     try:
-        result = subprocess.run(
-            [
-                "unshare",
-                "-m",
-                "--propagation",
-                "private",
-                "bash",
-                "-c",
-                _SYSTEMD_SCRIPT.replace("SYSTEMD_BIN", SYSTEMD),
-                "reader",
-                base,
-                os.path.abspath(path),
-            ],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
         if result.returncode != 0:
-            log = pathlib.Path(base, "manager.log")
-            manager_log = log.read_text() if log.exists() else ""
-            raise RuntimeError(
-                f"systemd-run failed ({result.returncode}): {result.stderr.decode()} {manager_log}"
-            )
+            raise _failure(result, base, "systemd-run")
     finally:
         shutil.rmtree(base, ignore_errors=True)
     seen = _nul_separated(result.stdout)

@@ -11,29 +11,17 @@ Run with ``make bench``.
 """
 
 import pathlib
-import statistics
 import sys
 import tempfile
-import time
 
 import salt.config
 import salt.loader
+from timing import measure
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests import hosttrees  # noqa: E402
-
-
-def measure(function, runs):
-    function()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        function()
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9)]
 
 
 def main():

@@ -24,25 +24,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import salt.config
 import salt.loader
+from timing import measure
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def measure(function, runs, before=None):
-    function()
-    samples = []
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter_ns()
-        function()
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9)]
 
 
 def minion_opts(work):

@@ -17,10 +17,10 @@ import importlib.util
 import os
 import pathlib
 import shutil
-import statistics
 import sys
 import tempfile
-import time
+
+from timing import measure
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = pathlib.Path(
@@ -34,17 +34,6 @@ def load_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def measure(function, runs):
-    function()  # warm up
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        function()
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9)]
 
 
 def main():
