@@ -17,9 +17,9 @@ that what it writes starts:
 - Values written to ``DOCKER_OPTS`` never hold whitespace, quotes or
   backslashes, so every systemd version splits them the same; such values
   belong in ``daemon.json``.
-- ``daemon.json`` is written with Salt's ``atomicfile`` (temporary file,
-  fsync, rename), ``root:root`` and never looser than ``0644`` (CIS Docker
-  Benchmark 3.17, 3.18), keys in their existing order.
+- ``daemon.json`` is written atomically (temporary file, fsync, rename),
+  ``root:root`` and never looser than ``0644`` (CIS Docker Benchmark 3.17,
+  3.18), keys in their existing order.
 
 :depends: the ``sysconfig`` module of this extension.
 :configuration: none; every function takes ``root`` for an alternative root.
@@ -28,10 +28,12 @@ Why it is written by hand: no library knows dockerd's flags, their
 ``daemon.json`` names and systemd's splitting together.
 """
 
+import contextlib
 import json
 import os
 import re
 import stat
+import tempfile
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -149,6 +151,9 @@ FLAGS_BY_KEY = {key: name for name, (_, key) in FLAGS.items() if key}
 JSON_ALIASES = {"graph": "data-root"}
 
 _SYSTEMD_WHITESPACE = " \t\n\r"
+# What Go's strconv.ParseBool takes, which dockerd's flags use.
+_GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _UNSAFE_IN_DOCKER_OPTS = re.compile(r"[\s'\"\\]")
 
 
@@ -242,9 +247,9 @@ def parse_args(args):
             flag = f"-{name}" if len(name) == 1 else f"--{name}"
             removed.append({"flag": flag, "use": f"--{long_name}", "removed_in": gone[1]})
         if kind == "bool":
-            if value is None or value.lower() in ("true", "1", "t"):
+            if value is None or value in _GO_TRUE:
                 value = True
-            elif value.lower() in ("false", "0", "f"):
+            elif value in _GO_FALSE:
                 value = False
             else:
                 unknown.append(written)
@@ -281,6 +286,9 @@ def parse_args(args):
                     unknown.append(arg)
                     break
                 if found[1] == "bool":
+                    if arg[position + 1 : position + 2] == "=":
+                        store(arg, name, arg[position + 2 :])
+                        break
                     store(f"-{name}", name, None)
                     position += 1
                     continue
@@ -381,7 +389,7 @@ def options(root=None):
         "daemon_json": from_json,
         "effective": effective,
         "sources": sources,
-        "conflicts": sorted(set(parsed["flags"]) & set(from_json or {})),
+        "conflicts": sorted((set(parsed["flags"]) & set(from_json or {})) - MERGED_KEYS),
         "unknown": parsed["unknown"],
         "removed": parsed["removed"],
     }
@@ -422,6 +430,8 @@ def _render_flag(key, value):
     """Render one option as DOCKER_OPTS flags; refuse what systemd may split."""
     long_name = FLAGS_BY_KEY[key]
     kind = FLAGS[long_name][0]
+    if kind == "map" and isinstance(value, dict):
+        value = [f"{k}={v}" for k, v in value.items()]
     values = value if isinstance(value, list) else [value]
     if kind not in ("list", "map") and len(values) != 1:
         raise SaltInvocationError(f"{key} takes one value, not a list: {value!r}")
@@ -432,7 +442,7 @@ def _render_flag(key, value):
                 raise SaltInvocationError(f"{key} is a boolean; got {item!r}")
             rendered.append(f"--{long_name}" if item else f"--{long_name}=false")
             continue
-        if isinstance(item, dict) or item is None:
+        if isinstance(item, (dict, list)) or item is None:
             raise SaltInvocationError(
                 f"{key}={item!r} cannot be written as a flag; put it in daemon_json"
             )
@@ -616,22 +626,47 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
     result = {"file": path, "old": current, "new": new, "changed": changed}
     if not changed or test:
         return result
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
-    except FileNotFoundError:
-        mode = 0o644
-    # Imported here: the grain loads this module at every minion start.
-    import salt.utils.atomicfile  # noqa: PLC0415
-
-    # atomic_open writes a temporary file beside the target, fsyncs it and
-    # renames it over the target, keeping the target's mode and owner.
-    with salt.utils.atomicfile.atomic_open(path, "w") as handle:
-        handle.write(_json_text(new))
-    # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
-    os.chown(path, 0, 0)
-    os.chmod(path, mode)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
+        except FileNotFoundError:
+            mode = 0o644
+        _write_atomic(path, _json_text(new), mode)
+    except OSError as err:
+        raise CommandExecutionError(
+            f"cannot write {path}: {err.strerror}; it was left as it was"
+        ) from err
     return result
+
+
+def _write_atomic(path, text, mode):
+    """Write ``text`` to a temporary file beside ``path``, fsync, rename, fsync the
+    directory; ``root:root`` and ``mode`` (CIS Docker Benchmark 3.17, 3.18).
+
+    Written here rather than with salt.utils.atomicfile, which leaves its
+    temporary file behind when the rename fails and keeps the old mode.
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".daemon.json.", suffix=".salt-tmp", dir=directory)
+    try:
+        try:
+            os.fchmod(fd, mode)
+            os.fchown(fd, 0, 0)
+            os.write(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def remove_daemon_json(keys, root=None, test=False):
@@ -723,3 +758,153 @@ def known_json_keys():
         salt '*' docker_daemon.known_json_keys
     """
     return sorted(KNOWN_JSON_KEYS)
+
+
+# Keys dockerd merges from both places instead of refusing them twice.
+MERGED_KEYS = {"runtimes"}
+# Runtimes SUSE's docker.service defines itself (--add-runtime in ExecStart=).
+UNIT_RUNTIMES = {"oci"}
+# daemon.json keys whose JSON form is not the flag's.
+_JSON_FORMS = {
+    "runtimes": dict,
+    "default-ulimits": dict,
+    "default-address-pools": list,
+    "log-opts": dict,
+    "default-network-opts": dict,
+    "features": dict,
+    "builder": dict,
+    "proxies": dict,
+}
+_CHOICES = {
+    "log-level": {"debug", "info", "warn", "error", "fatal"},
+    "default-cgroupns-mode": {"host", "private"},
+    "default-ipc-mode": {"shareable", "private"},
+}
+_ABSOLUTE = {"data-root", "exec-root", "pidfile", "init-path", "userland-proxy-path"}
+
+
+def _kind(key):
+    name = FLAGS_BY_KEY.get(key)
+    return FLAGS[name][0] if name else None
+
+
+def _check_text(key, text):
+    if key in _CHOICES and text not in _CHOICES[key]:
+        return f"must be one of {', '.join(sorted(_CHOICES[key]))}, not {text!r}"
+    if key in _ABSOLUTE and not text.startswith("/"):
+        return f"must be an absolute path, not {text!r}"
+    if key == "labels" and "=" not in text:
+        return f"a label is key=value, not {text!r}"
+    if key == "exec-opts" and text.startswith("native.cgroupdriver="):
+        driver = text.split("=", 1)[1]
+        if driver not in ("cgroupfs", "systemd"):
+            return f"native.cgroupdriver must be cgroupfs or systemd, not {driver!r}"
+    if key == "runtimes":
+        name = text.split("=", 1)[0]
+        if name in UNIT_RUNTIMES:
+            return f"runtime {name!r} is defined by SUSE's docker.service already"
+    return None
+
+
+def validate(key, value, target):
+    """
+    Return why ``value`` cannot be ``key`` in ``target`` (``DOCKER_OPTS`` or
+    ``daemon.json``), or None: the types and values dockerd takes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.validate mtu 1500 daemon.json
+    """
+    if value is None:
+        return None
+    if key in JSON_ONLY_KEYS:
+        if target == "DOCKER_OPTS":
+            return "has no flag: put it in daemon_json"
+        return None if isinstance(value, dict) else "must be a mapping"
+    kind = _kind(key)
+    if kind is None:
+        return "is not a dockerd option"
+    json_form = _JSON_FORMS.get(key) if target == "daemon.json" else None
+    if json_form is dict:
+        if not isinstance(value, dict):
+            return "must be a mapping in daemon.json"
+        if key == "runtimes":
+            clash = set(value) & UNIT_RUNTIMES
+            if clash:
+                return f"runtime {sorted(clash)[0]!r} is defined by SUSE's docker.service already"
+        if key in ("log-opts", "default-network-opts") and not all(
+            isinstance(v, str) for v in value.values()
+        ):
+            return 'takes string values only (quote numbers: max-file: "3")'
+        return None
+    if json_form is list:
+        return None if isinstance(value, list) else "must be a list in daemon.json"
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"is a switch: true or false, not {value!r}"
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if target == "DOCKER_OPTS" and isinstance(value, str) and value.lstrip("-").isdigit():
+                return None
+            return f"is a whole number, not {value!r}"
+        return None
+    if kind in ("list", "map"):
+        if kind == "map" and isinstance(value, dict):
+            items = [f"{k}={v}" for k, v in value.items()]
+            if target == "daemon.json":
+                return "must be a mapping in daemon.json"
+        elif isinstance(value, list):
+            items = value
+        elif target == "DOCKER_OPTS" and isinstance(value, str):
+            items = [value]
+        else:
+            return "must be a list"
+        for item in items:
+            if not isinstance(item, str):
+                return f"takes strings, not {item!r}"
+            why = _check_text(key, item)
+            if why:
+                return why
+        return None
+    if not isinstance(value, str):
+        return f"takes a string, not {value!r}"
+    return _check_text(key, value)
+
+
+def supported_keys():
+    """
+    Return the daemon.json names of the flags this host's dockerd takes (from
+    ``dockerd --help``), or None when there is no dockerd to ask.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.supported_keys
+    """
+    if "docker_daemon.supported_keys" not in __context__:
+        result = __salt__["cmd.run_all"](
+            ["dockerd", "--help"],
+            python_shell=False,
+            ignore_retcode=True,
+            output_loglevel="quiet",
+        )
+        names = set(re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+)", result.get("stdout") or "", re.M))
+        keys = {FLAGS[name][1] for name in names if name in FLAGS and FLAGS[name][1]}
+        __context__["docker_daemon.supported_keys"] = sorted(keys) if keys else None
+    return __context__["docker_daemon.supported_keys"]
+
+
+def merged_keys():
+    """
+    Return the daemon.json keys dockerd merges from flags and file instead of
+    refusing them twice.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.merged_keys
+    """
+    return sorted(MERGED_KEYS)

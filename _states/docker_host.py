@@ -90,39 +90,51 @@ def _major(version):
         return None
 
 
-def _wanted(storage_driver, data_root, options, daemon_json, current, root):
+def _wanted(storage_driver, data_root, options, daemon_json, current):
     """Split the wanted settings between DOCKER_OPTS and daemon.json.
 
     Return (for DOCKER_OPTS, for daemon.json); a key written to one file is
-    removed from the other (``None``).
+    removed from the other (``None``), except the keys dockerd merges.
     """
-    normalize = __salt__["docker_daemon.normalize_key"]
+    daemon = "docker_daemon."
     problems = []
     in_opts, in_json = {}, {}
-    for name, value in (options or {}).items():
+    for name, given in (options or {}).items():
         try:
-            in_opts[normalize(name)] = value
+            key = __salt__[daemon + "normalize_key"](name)
         except SaltInvocationError as err:
             problems.append(f"options: {err}")
-    known = __salt__["docker_daemon.known_json_keys"]()
+            continue
+        # Nothing left of a repeatable flag: remove it.
+        value = None if given in ([], {}) else given
+        why = __salt__[daemon + "validate"](key, value, "DOCKER_OPTS")
+        if why:
+            problems.append(f"options: {key} {why}")
+        in_opts[key] = value
+    known = __salt__[daemon + "known_json_keys"]()
     for given, value in (daemon_json or {}).items():
         key = "data-root" if given == "graph" else given
         if key not in known:
             problems.append(
                 f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
             )
+            continue
+        why = __salt__[daemon + "validate"](key, value, "daemon.json")
+        if why:
+            problems.append(f"daemon_json: {key} {why}")
         in_json[key] = value
-    both = sorted(set(in_opts) & set(in_json))
+    both = sorted(k for k in set(in_opts) & set(in_json) if None not in (in_opts[k], in_json[k]))
     if both:
         problems.append(
             f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
             "directive set twice; give each in one place"
         )
+    _check_supported(set(in_opts) | {k for k, v in in_json.items() if v is not None}, problems)
 
     for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
         if value is None:
             continue
-        if key in in_opts or key in in_json:
+        if in_opts.get(key) is not None or in_json.get(key) is not None:
             problems.append(f"{key} given twice: as its own argument and in options/daemon_json")
             continue
         lives_in_json = key in (current["daemon_json"] or {}) and key not in current["flags"]
@@ -130,13 +142,28 @@ def _wanted(storage_driver, data_root, options, daemon_json, current, root):
     if problems:
         raise _Refused("; ".join(problems))
 
-    for key in in_opts:
-        if key in (current["daemon_json"] or {}):
+    merged = __salt__[daemon + "merged_keys"]()
+    for key, value in in_opts.items():
+        if value is not None and key in (current["daemon_json"] or {}) and key not in merged:
             in_json.setdefault(key, None)
     for key, value in in_json.items():
-        if key in current["flags"] and value is not None:
+        if value is not None and key in current["flags"] and key not in merged:
             in_opts.setdefault(key, None)
     return in_opts, in_json
+
+
+def _check_supported(keys, problems):
+    """Refuse options this host's dockerd does not know (the flag table is newer)."""
+    supported = __salt__["docker_daemon.supported_keys"]()
+    if supported is None:
+        return
+    unknown = sorted(k for k in keys if k not in supported and k not in ("builder", "proxies"))
+    if unknown:
+        version = __salt__["docker_daemon.engine_version"]() or "unknown"
+        problems.append(
+            f"this host's dockerd (Engine {version}) does not know {', '.join(unknown)}: it "
+            "would refuse to start"
+        )
 
 
 def _images_warning(current, new_effective, root):
@@ -146,7 +173,14 @@ def _images_warning(current, new_effective, root):
     new_root = new_effective.get("data-root") or "/var/lib/docker"
     if (old_driver, old_root) == (new_driver, new_root):
         return ""
-    count = __salt__["docker_daemon.image_count"](old_root, old_driver, root=root)
+    if old_driver is None and old_root == new_root:
+        # No driver was configured: dockerd chose one, and the images of the
+        # new driver stay visible. Only the other drivers' images go.
+        count = __salt__["docker_daemon.image_count"](old_root, root=root) - __salt__[
+            "docker_daemon.image_count"
+        ](old_root, new_driver, root=root)
+    else:
+        count = __salt__["docker_daemon.image_count"](old_root, old_driver, root=root)
     if not count:
         return ""
     return (
@@ -208,10 +242,30 @@ def daemon_configured(
         ret.update(
             _daemon_configured(storage_driver, data_root, options, daemon_json, exclusive, root)
         )
-    except (_Refused, CommandExecutionError, SaltInvocationError) as err:
+    except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
         ret["result"] = False
         ret["comment"] = f"{err}. Nothing was changed."
     return ret
+
+
+def _check_effective(old, new, in_opts, in_json, root):
+    """Refuse a new configuration dockerd would not run, whichever file holds what."""
+    driver, data_root = new.get("storage-driver"), new.get("data-root")
+    if (driver, data_root) != (old.get("storage-driver"), old.get("data-root")) and driver:
+        _check_driver(driver, data_root or "/var/lib/docker", root)
+    managed = {k for k, v in {**in_opts, **in_json}.items() if v is not None}
+    if (
+        new.get("log-driver") != old.get("log-driver")
+        and new.get("log-opts")
+        and "log-opts" not in managed
+    ):
+        raise _Refused(
+            f"log-driver changes to {new.get('log-driver') or 'the default'}, but the "
+            f"log-opts already set ({', '.join(sorted(new['log-opts']))}) belong to "
+            f"{old.get('log-driver') or 'the default driver'}, and dockerd refuses options "
+            "its driver does not know: set log-opts for the new driver too (or null to "
+            "remove them)"
+        )
 
 
 def _validate_arguments(storage_driver, data_root, options, daemon_json, exclusive):
@@ -233,8 +287,14 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
     _validate_arguments(storage_driver, data_root, options, daemon_json, exclusive)
     current = __salt__["docker_daemon.options"](root=root)
     if storage_driver is not None:
-        storage_driver = _check_driver(storage_driver, data_root, root)
-    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current, root)
+        wanted_root = (
+            data_root
+            or (options or {}).get("data-root")
+            or (daemon_json or {}).get("data-root")
+            or current["effective"].get("data-root")
+        )
+        storage_driver = _check_driver(storage_driver, wanted_root, root)
+    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)
 
     new_opts = current["docker_opts"]
     if in_opts or (exclusive and current["docker_opts"]):
@@ -261,7 +321,8 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
             f"DOCKER_OPTS would hold {', '.join(parsed['unknown'])}, which dockerd does not "
             "take: remove it, or manage DOCKER_OPTS with exclusive: true"
         )
-    conflicts = sorted(set(parsed["flags"]) & set(new_json or {}))
+    merged = __salt__["docker_daemon.merged_keys"]()
+    conflicts = sorted(k for k in set(parsed["flags"]) & set(new_json or {}) if k not in merged)
     if conflicts:
         raise _Refused(
             f"{', '.join(conflicts)} would be set both in DOCKER_OPTS and in daemon.json, "
@@ -269,6 +330,7 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
             "in one place) or remove one by hand"
         )
     new_effective = {**(new_json or {}), **parsed["flags"]}
+    _check_effective(current["effective"], new_effective, in_opts, in_json, root)
 
     changes = {}
     if (new_opts or "") != (current["docker_opts"] or ""):
@@ -291,13 +353,28 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
     # that dockerd never finds it in both, even between the two writes.
     moves_to_opts = set(parsed["flags"]) & set(current["daemon_json"] or {})
     order = ("daemon.json", "DOCKER_OPTS") if moves_to_opts else ("DOCKER_OPTS", "daemon.json")
-    for label in order:
-        if label not in changes:
-            continue
+
+    def write(label, docker_opts, daemon_json):
         if label == "daemon.json":
-            __salt__["docker_daemon.set_daemon_json"](new_json or {}, exclusive=True, root=root)
+            __salt__["docker_daemon.set_daemon_json"](daemon_json or {}, exclusive=True, root=root)
         else:
-            __salt__["sysconfig.set"]("/etc/sysconfig/docker", "DOCKER_OPTS", new_opts, root=root)
+            __salt__["sysconfig.set"](
+                "/etc/sysconfig/docker", "DOCKER_OPTS", docker_opts or "", root=root
+            )
+
+    written = []
+    for label in (label for label in order if label in changes):
+        try:
+            write(label, new_opts, new_json)
+        except (CommandExecutionError, SaltInvocationError, OSError) as err:
+            # Put back what was written, so that the two files still agree.
+            for done in written:
+                write(done, current["docker_opts"], current["daemon_json"])
+            raise _Refused(
+                f"{label} could not be written ({err})"
+                + (f"; {', '.join(written)} was put back as it was" if written else "")
+            ) from err
+        written.append(label)
 
     after = __salt__["docker_daemon.options"](root=root)
     if after["conflicts"] or after["effective"] != new_effective:

@@ -107,21 +107,21 @@ def _failure(result, base, what):
     )
 
 
-def systemd_argv(path, variable="DOCKER_OPTS"):
+def systemd_argv(path, variable="DOCKER_OPTS", arguments=None):
     """Return the arguments systemd makes of ``$variable`` in ExecStart=, with
     ``EnvironmentFile=path``: SUSE's docker.service starts dockerd this way.
 
-    A unit whose ExecStart= holds an unquoted ``$variable`` runs a program
-    that records the arguments it got.
+    A unit whose ExecStart= holds ``arguments`` (default: just an unquoted
+    ``$variable``) runs a program that records the arguments it got.
     """
     prepare = r"""
-file=$1 variable=$2 python=$3
+file=$1 arguments=$2 python=$3
 program="import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))"
 cat > "$base/config/systemd/user/argv.service" <<UNIT
 [Service]
 Type=oneshot
 EnvironmentFile=$file
-ExecStart=$python -c "$program" $base/argv.json \$$variable
+ExecStart=$python -c "$program" $base/argv.json $arguments
 UNIT
 """
     result, base = _with_user_manager(
@@ -129,7 +129,7 @@ UNIT
         prepare,
         "systemctl --user start argv.service",
         os.path.abspath(path),
-        variable,
+        arguments or f"${variable}",
         sys.executable,
     )
     try:

@@ -87,7 +87,23 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
     "arguments, words",
     [
         ({"options": {"--bogus": "1"}}, "'--bogus' is not a dockerd option"),
-        ({"options": {"label": "a b"}}, "put it in daemon_json"),
+        ({"options": {"label": "k=a b"}}, "put it in daemon_json"),
+        ({"options": {"label": "nokv"}}, "a label is key=value"),
+        ({"options": {"mtu": "abc"}}, "mtu is a whole number"),
+        ({"options": {"log-level": "loud"}}, "log-level must be one of"),
+        ({"options": {"data-root": "rel/path"}}, "must be an absolute path"),
+        ({"options": {"add-runtime": ["oci=/usr/sbin/runc"]}}, "defined by SUSE's docker.service"),
+        ({"daemon_json": {"debug": "true"}}, "debug is a switch"),
+        ({"daemon_json": {"labels": "a=b"}}, "labels must be a list"),
+        ({"daemon_json": {"log-opts": ["max-size=1m"]}}, "log-opts must be a mapping"),
+        ({"daemon_json": {"log-opts": {"max-file": 3}}}, "takes string values only"),
+        (
+            {"daemon_json": {"exec-opts": ["native.cgroupdriver=bogus"]}},
+            "native.cgroupdriver must be cgroupfs or systemd",
+        ),
+        ({"options": {"http-proxy": "http://p:3128"}}, "does not know http-proxy"),
+        ({"daemon_json": {"log-driver": "journald"}}, "belong to json-file"),
+        ({"options": {"-s": "btrfs"}}, "storage_driver btrfs cannot run on this host"),
         ({"options": {"graph": "/x"}}, "removed in Docker Engine 23"),
         (
             {"options": {"debug": True}, "daemon_json": {"debug": True}},
@@ -181,3 +197,46 @@ def test_a_watching_state_runs_only_when_the_configuration_changed(
     assert marker.read_text() == "restart\n"
     modules.state.sls("daemon_watch")
     assert marker.read_text() == "restart\n"
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_a_failed_write_puts_the_other_file_back(states, modules, host_root):
+    """Makes the sandbox's /etc/docker immutable (chattr +i) so that daemon.json cannot
+    be replaced; undone afterwards."""
+    import subprocess
+
+    root = str(host_root.root)
+    before = _files(host_root)
+    directory = host_root.root / "etc/docker"
+    subprocess.run(["chattr", "+i", str(directory)], check=True)
+    try:
+        ret = states.docker_host.daemon_configured(
+            name="d", options={"debug": True}, daemon_json={"live-restore": True}, root=root
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+    assert ret.result is False
+    assert "daemon.json could not be written" in ret.comment
+    assert "DOCKER_OPTS was put back as it was" in ret.comment
+    assert _files(host_root) == before
+    assert [p.name for p in directory.iterdir()] == ["daemon.json"]
+
+
+def test_no_image_warning_when_the_images_stay_visible(states, modules, host_root):
+    root = str(host_root.root)
+    host_root.write("/var/lib/docker/image/overlay2/imagedb/content/sha256/" + "cd" * 32, "{}")
+    ret = states.docker_host.daemon_configured(name="d", storage_driver="overlay2", root=root)
+    assert ret.result is True and "Warning" not in ret.comment
+
+
+def test_runtimes_are_merged_not_refused(states, modules, host_root):
+    root = str(host_root.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--add-runtime=crun=/usr/bin/crun", root=root)
+    ret = states.docker_host.daemon_configured(
+        name="d", daemon_json={"runtimes": {"kata": {"path": "/usr/bin/kata"}}}, root=root
+    )
+    assert ret.result is True
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == (
+        "--add-runtime=crun=/usr/bin/crun"
+    )

@@ -63,9 +63,18 @@ def apply(tmp_path, **arguments):
     return state
 
 
+def suse_exec_start():
+    """The arguments SUSE's docker.service gives dockerd: ExecStart= after the program."""
+    unit = (hosttrees.SUSE_FIXTURES / "docker/docker.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    return line.split(None, 1)[1]  # "--add-runtime oci=/usr/sbin/runc $DOCKER_OPTS"
+
+
 def start_as_suse_does(base, root):
-    """dockerd's arguments as systemd makes them from the sandbox's sysconfig file."""
-    argv = systemd_argv(root / "etc/sysconfig/docker")
+    """dockerd's arguments as systemd makes them from SUSE's ExecStart= and the
+    sandbox's sysconfig file."""
+    argv = systemd_argv(root / "etc/sysconfig/docker", arguments=suse_exec_start())
+    assert argv[:2] == ["--add-runtime", "oci=/usr/sbin/runc"]
     config_file = root / "etc/docker/daemon.json"
     if not config_file.exists():
         config_file = base / "empty-daemon.json"
@@ -170,3 +179,56 @@ def test_a_conflict_the_module_reports_really_stops_dockerd(tmp_path):
         "the following directives are specified both as a flag and in the configuration "
         "file: storage-driver" in log
     )
+
+
+ACCEPTED = {
+    "labels and debug": {
+        "options": {"debug": True, "log-level": "info", "labels": ["env=test", "tier=a"]},
+        "daemon_json": {"max-concurrent-downloads": 5},
+    },
+    "dns, mtu, ulimits": {
+        "options": {"dns": ["127.0.0.53"], "mtu": 1400},
+        "daemon_json": {
+            "default-ulimits": {"nofile": {"Name": "nofile", "Hard": 4096, "Soft": 4096}}
+        },
+    },
+    "log rotation": {
+        "daemon_json": {"log-opts": {"max-size": "5m", "max-file": "2"}, "shutdown-timeout": 20},
+    },
+    "another log driver with its options": {
+        "daemon_json": {"log-driver": "local", "log-opts": {"max-size": "10m"}},
+    },
+    "cgroup driver and shm": {
+        "options": {"exec-opts": ["native.cgroupdriver=cgroupfs"], "default-shm-size": "128M"},
+    },
+    "moved from daemon.json to DOCKER_OPTS": {
+        "options": {"log-level": "debug", "selinux-enabled": False},
+    },
+    "exclusive": {"daemon_json": {"log-level": "warn"}, "exclusive": True},
+}
+
+
+@pytest.mark.parametrize("label", sorted(ACCEPTED))
+def test_every_configuration_the_state_accepts_starts(label, tmp_path):
+    """Falsification: diverse configurations on SUSE's own files; each one the state
+    accepts must start a real dockerd."""
+    data_root = tmp_path / "data"
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root", data_root)
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    state = apply(
+        tmp_path,
+        storage_driver="vfs",
+        data_root=str(data_root),
+        root=str(tree.root),
+        **ACCEPTED[label],
+    )
+    assert state["result"] is True, state["comment"]
+    with start_as_suse_does(tmp_path / "daemon", tree.root) as url:
+        client = docker.DockerClient(base_url=url)
+        info = client.info()
+        client.close()
+    assert info["Driver"] == "vfs"
+    if label == "labels and debug":
+        assert info["Debug"] is True and "env=test" in info["Labels"]
+    if label == "another log driver with its options":
+        assert info["LoggingDriver"] == "local"

@@ -43,6 +43,12 @@ def test_flags_are_named_by_their_daemon_json_keys(daemon):
     assert parsed["unknown"] == [] and parsed["removed"] == []
 
 
+def test_booleans_as_go_parses_them(daemon):
+    parsed = daemon.parse_args(["-D=false", "--icc=F", "--live-restore=TRUE", "--ipv6=tRuE"])
+    assert parsed["flags"] == {"debug": False, "icc": False, "live-restore": True}
+    assert parsed["unknown"] == ["--ipv6=tRuE"]
+
+
 def test_removed_unknown_and_combined_spellings(daemon):
     parsed = daemon.parse_args(["-g", "/a", "--graph=/b", "-Dsvfs", "--bogus", "positional", "-s"])
     assert parsed["flags"]["data-root"] == "/b"
@@ -102,6 +108,12 @@ def test_removed_unknown_and_combined_spellings(daemon):
         ),
         # A combined shorthand is taken apart only when one of its flags changes.
         ("-Ds btrfs", {"storage-driver": "vfs"}, False, "--debug --storage-driver=vfs"),
+        (
+            "",
+            {"log-opts": {"max-size": "10m", "max-file": "3"}},
+            False,
+            "--log-opt=max-size=10m --log-opt=max-file=3",
+        ),
     ],
 )
 def test_plan_docker_opts(daemon, current, wanted, exclusive, expected):
@@ -114,7 +126,7 @@ def test_plan_docker_opts(daemon, current, wanted, exclusive, expected):
         ({"labels": ["a b"]}, "holds whitespace"),
         ({"labels": ['x="y"']}, "quotes"),
         ({"log-level": ""}, "empty"),
-        ({"log-opts": {"max-size": "1m"}}, "put it in daemon_json"),
+        ({"log-opts": {"tag": "a b"}}, "put it in daemon_json"),
         ({"debug": "yes"}, "is a boolean"),
         ({"storage-driver": ["a", "b"]}, "takes one value"),
     ],
