@@ -872,6 +872,42 @@ def validate(key, value, target):
     return _check_text(key, value)
 
 
+# Flags that came after Docker Engine 20.10: only for these is dockerd asked.
+NEWER_KEYS = {
+    "allow-direct-routing",
+    "cdi-spec-dirs",
+    "default-network-opts",
+    "features",
+    "firewall-backend",
+    "http-proxy",
+    "https-proxy",
+    "no-proxy",
+    "ip-forward-no-drop",
+    "log-format",
+}
+
+
+def unsupported_keys(keys):
+    """
+    Return those of ``keys`` this host's dockerd does not take. Only keys that
+    came after Docker Engine 20.10 are looked up (``dockerd --help``); none
+    are refused when there is no dockerd to ask.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.unsupported_keys '["http-proxy", "debug"]'
+    """
+    newer = sorted(set(keys) & NEWER_KEYS)
+    if not newer:
+        return []
+    supported = supported_keys()
+    if supported is None:
+        return []
+    return [key for key in newer if key not in supported]
+
+
 def supported_keys():
     """
     Return the daemon.json names of the flags this host's dockerd takes (from

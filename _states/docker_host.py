@@ -154,10 +154,7 @@ def _wanted(storage_driver, data_root, options, daemon_json, current):
 
 def _check_supported(keys, problems):
     """Refuse options this host's dockerd does not know (the flag table is newer)."""
-    supported = __salt__["docker_daemon.supported_keys"]()
-    if supported is None:
-        return
-    unknown = sorted(k for k in keys if k not in supported and k not in ("builder", "proxies"))
+    unknown = __salt__["docker_daemon.unsupported_keys"](sorted(keys))
     if unknown:
         version = __salt__["docker_daemon.engine_version"]() or "unknown"
         problems.append(
