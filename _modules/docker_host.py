@@ -54,6 +54,21 @@ def daemon_options(root=None):
     return __salt__["docker_daemon.options"](root=root)
 
 
+def exists(path, root=None):
+    """
+    Return whether ``path`` exists on this host, or under ``root``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host.exists /etc/sysconfig/SuSEfirewall2 root=/srv/image-root
+    """
+    if root not in (None, "", "/"):
+        path = os.path.join(os.path.abspath(root), path.lstrip("/"))
+    return os.path.lexists(path)
+
+
 def facts(root=None, data_root=None, kernel_options=False):
     """
     Return the ``docker_host`` grain's facts, read now (the grain itself is

@@ -851,7 +851,7 @@ def _type_prefix(text):
     return found or "## Type: "
 
 
-def _plan(path, text, values):
+def _plan(path, text, values, types=None):
     """Compute the new text for ``values``.
 
     Return (new_text, changes, appended, wanted): ``wanted`` holds each value
@@ -870,7 +870,10 @@ def _plan(path, text, values):
         if not isinstance(key, str) or not _NAME_RE.match(key):
             problems.append(f"{key!r} is not a valid variable name")
             continue
-        type_spec = described[key]["Type"] if key in described else "string"
+        if types and key in types:
+            type_spec = types[key]
+        else:
+            type_spec = described[key]["Type"] if key in described else "string"
         try:
             value = _as_text(key, raw, type_spec)
         except SaltInvocationError as err:
@@ -1086,7 +1089,7 @@ def describe(name, key=None, root=None):
     return described[key]
 
 
-def update(name, values, root=None, test=False):
+def update(name, values, root=None, test=False, types=None):
     """
     Set several variables of one file in one atomic write.
 
@@ -1102,6 +1105,12 @@ def update(name, values, root=None, test=False):
 
     test
         Return what would change without writing anything.
+
+    types
+        ``{KEY: type}`` to check those values against instead of the file's
+        ``## Type:``, where the file's own documentation allows more than its
+        metadata says (SuSEfirewall2's ``FW_ROUTE`` is ``yesno`` but takes
+        ``IPv4,IPv6``).
 
     Returns ``file``, ``values`` (each value as the text the file holds),
     ``changes`` (``{KEY: {old, new}}``, ``old`` is ``None``
@@ -1122,11 +1131,11 @@ def update(name, values, root=None, test=False):
     path = _follow_link(_path(name, root), root)
     if test:
         text = _read(path)
-        plan = _plan(path, text, values)
+        plan = _plan(path, text, values, types)
         return _result(path, text, plan, written=False)
     with _locked(path) as fd:
         text, st = _read_fd(path, fd)
-        plan = _plan(path, text, values)
+        plan = _plan(path, text, values, types)
         if plan[0] != text:
             _write_atomic(path, plan[0], st)
     return _result(path, text, plan, written=plan[0] != text)

@@ -382,3 +382,247 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
             "configuration; another program may have changed them.",
         }
     return {"changes": changes, "comment": f"{where} changed." + warning}
+
+
+# --------------------------------------------------------------------------
+# Forwarding
+# --------------------------------------------------------------------------
+
+_FIREWALLS = ("auto", "SuSEfirewall2", "firewalld", "none")
+_LEGACY = {"ipv4": "IP_FORWARD", "ipv6": "IPV6_FORWARD"}
+
+
+def _fw_route(wanted):
+    """The FW_ROUTE value SuSEfirewall2 reads as routing exactly these families."""
+    if wanted["ipv4"] and wanted["ipv6"]:
+        return "IPv4,IPv6"
+    if wanted["ipv4"]:
+        return "yes"
+    return "IPv6" if wanted["ipv6"] else "no"
+
+
+def _fw_routes(value):
+    """(IPv4, IPv6) as SuSEfirewall2 reads FW_ROUTE: "yes" is IPv4."""
+    items = (value or "").split(",")
+    return value == "yes" or "IPv4" in items, "IPv6" in items
+
+
+def forwarding(name, ipv4=True, ipv6=False, firewall="auto", masquerade=None, root=None):
+    """
+    Make the host forward packets for containers, now and after a reboot, and
+    keep its firewall from switching that off.
+
+    name
+        A label for the state; not used otherwise.
+
+    ipv4, ipv6
+        Forward IPv4 / IPv6 (``False`` switches forwarding off: disabling is
+        symmetric).
+
+    firewall
+        ``auto`` (what the ``docker_host`` grain sees), ``SuSEfirewall2``,
+        ``firewalld`` or ``none`` (no firewall is touched). A firewall named
+        here that is not installed fails the state.
+
+    masquerade
+        SuSEfirewall2's ``FW_MASQUERADE``, only when given.
+
+    root
+        Configure this alternative root directory (an image root): only files
+        under it change, and the running kernel is left alone.
+
+    The layers, each in ``changes`` under its name: ``runtime`` (the running
+    kernel, through Salt's ``sysctl``), ``persistent`` (a file of its own in
+    ``/etc/sysctl.d``), ``legacy`` (old SLES' ``IP_FORWARD`` in
+    ``/etc/sysconfig/sysctl``, which would undo it at boot), ``firewall``
+    (``FW_ROUTE`` when SuSEfirewall2 is the firewall; with firewalld,
+    masquerading in the default zone, runtime and permanent, through Salt's
+    ``firewalld`` module).
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        ret.update(_forwarding(ipv4, ipv6, firewall, masquerade, root))
+    except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
+        ret["result"] = False
+        ret["comment"] = f"{err}. Nothing was changed."
+    return ret
+
+
+def _forwarding(ipv4, ipv6, firewall, masquerade, root):
+    problems = [
+        f"{label} must be true or false, not {value!r}"
+        for label, value in (("ipv4", ipv4), ("ipv6", ipv6))
+        if not isinstance(value, bool)
+    ]
+    if firewall not in _FIREWALLS:
+        problems.append(f"firewall must be one of {', '.join(_FIREWALLS)}, not {firewall!r}")
+    if masquerade is not None and not isinstance(masquerade, bool):
+        problems.append(f"masquerade must be true, false or null, not {masquerade!r}")
+    if problems:
+        raise _Refused("; ".join(problems))
+    wanted = {"ipv4": ipv4, "ipv6": ipv6}
+    fwd = "docker_forwarding."
+    live = root in (None, "", "/")
+    changes, notes = {}, []
+
+    # The running kernel.
+    runtime = {}
+    if live:
+        current = __salt__[fwd + "runtime"]()
+        for family, want in wanted.items():
+            value = "1" if want else "0"
+            if current[family] != value:
+                runtime[family] = {"old": current[family], "new": value}
+        if runtime:
+            changes["runtime"] = {
+                __salt__[fwd + "keys"]()[family]: change for family, change in runtime.items()
+            }
+    else:
+        notes.append(
+            f"{root} is an image root, not a running system: the running kernel was left alone."
+        )
+
+    # The persistent file, and whatever the boot applies after it.
+    text = __salt__[fwd + "persistent_text"](wanted)
+    old_text = __salt__[fwd + "read_persistent"](root)
+    if old_text != text:
+        changes["persistent"] = {
+            "file": __salt__[fwd + "persistent_file"](),
+            "old": old_text,
+            "new": text,
+        }
+    keys = __salt__[fwd + "keys"]()
+    overriding = [
+        setting
+        for setting in __salt__[fwd + "later_settings"](root)
+        for family, want in wanted.items()
+        if setting["key"].replace("/", ".") == keys[family] and setting["value"] != str(int(want))
+    ]
+    if overriding:
+        raise _Refused(
+            "; ".join(
+                f"{s['file']} line {s['line']} sets {s['key']} = {s['value']}, and the boot "
+                "applies it after this state's file"
+                for s in overriding
+            )
+            + ": remove that line, or make it agree"
+        )
+
+    # Old SLES: /etc/sysconfig/sysctl's IP_FORWARD is applied at boot too.
+    legacy = {}
+    legacy_file = "/etc/sysconfig/sysctl"
+    present = __salt__["docker_host.exists"](legacy_file, root=root)
+    if present:
+        items = __salt__["sysconfig.items"](legacy_file, root=root)
+        legacy = {
+            variable: "yes" if wanted[family] else "no"
+            for family, variable in _LEGACY.items()
+            if variable in items and items[variable] != ("yes" if wanted[family] else "no")
+        }
+        if legacy:
+            planned = __salt__["sysconfig.update"](legacy_file, legacy, root=root, test=True)
+            changes["legacy"] = planned["changes"]
+            notes.append(
+                f"{legacy_file} set {', '.join(legacy)} against it, and old SLES applies "
+                "that at boot after the sysctl files."
+            )
+
+    # The firewall.
+    chosen = _firewall(firewall, root)
+    firewall_values, firewalld_changes = {}, {}
+    if chosen == "SuSEfirewall2":
+        path = "/etc/sysconfig/SuSEfirewall2"
+        route = __salt__["sysconfig.get"](path, "FW_ROUTE", default="", root=root)
+        if _fw_routes(route) != (ipv4, ipv6):
+            firewall_values["FW_ROUTE"] = _fw_route(wanted)
+        if masquerade is not None:
+            firewall_values["FW_MASQUERADE"] = "yes" if masquerade else "no"
+        if firewall_values:
+            planned = __salt__["sysconfig.update"](
+                path, firewall_values, root=root, test=True, types={"FW_ROUTE": "string"}
+            )
+            if planned["changes"]:
+                changes["firewall"] = planned["changes"]
+            firewall_values = {k: v for k, v in firewall_values.items() if k in planned["changes"]}
+    elif chosen == "firewalld" and not live:
+        notes.append(
+            f"firewalld is not running under the image root {root}: its masquerading is set "
+            "when this state runs on the booted system."
+        )
+    elif chosen == "firewalld":
+        zone = __salt__["firewalld.default_zone"]()
+        for permanent in (False, True):
+            label = f"masquerade in zone {zone} ({'permanent' if permanent else 'runtime'})"
+            has = bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
+            if has != ipv4:
+                firewalld_changes[label] = {
+                    "old": has,
+                    "new": ipv4,
+                    "permanent": permanent,
+                    "zone": zone,
+                }
+        if firewalld_changes:
+            changes["firewall"] = {
+                label: {"old": c["old"], "new": c["new"]} for label, c in firewalld_changes.items()
+            }
+
+    if not changes:
+        return {"comment": "Forwarding is already as specified. " + " ".join(notes)}
+    if __opts__["test"]:
+        return {
+            "result": None,
+            "changes": changes,
+            "comment": f"{', '.join(changes)} would change. " + " ".join(notes),
+        }
+
+    if legacy:
+        __salt__["sysconfig.update"](legacy_file, legacy, root=root)
+    if firewall_values:
+        __salt__["sysconfig.update"](
+            "/etc/sysconfig/SuSEfirewall2",
+            firewall_values,
+            root=root,
+            types={"FW_ROUTE": "string"},
+        )
+    for change in firewalld_changes.values():
+        action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
+        __salt__[action](change["zone"], permanent=change["permanent"])
+    if "persistent" in changes:
+        __salt__[fwd + "write_persistent"](text, root=root)
+    for family, change in runtime.items():
+        __salt__[fwd + "set_runtime"](family, change["new"] == "1")
+
+    if live:
+        now = __salt__[fwd + "runtime"]()
+        wrong = [f for f, want in wanted.items() if now[f] != ("1" if want else "0")]
+        if wrong:
+            return {
+                "result": False,
+                "changes": changes,
+                "comment": f"the kernel still reports other values for {', '.join(wrong)} "
+                "forwarding after the change",
+            }
+    return {"changes": changes, "comment": f"{', '.join(changes)} changed. " + " ".join(notes)}
+
+
+def _firewall(firewall, root):
+    """Resolve ``firewall`` to the one to configure (or None); refuse one not installed."""
+    if firewall == "none":
+        return None
+    if firewall == "auto":
+        return __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
+    if firewall == "SuSEfirewall2":
+        if not __salt__["docker_host.exists"]("/etc/sysconfig/SuSEfirewall2", root=root):
+            raise _Refused(
+                "firewall SuSEfirewall2 is not installed here (no /etc/sysconfig/SuSEfirewall2): "
+                "install it, or give firewall: auto or none"
+            )
+        return firewall
+    if not __salt__["docker_host.exists"]("/usr/sbin/firewalld", root=root):
+        raise _Refused(
+            "firewall firewalld is not installed here (no /usr/sbin/firewalld): install it, "
+            "or give firewall: auto or none"
+        )
+    if root in (None, "", "/") and "firewalld.default_zone" not in __salt__:
+        raise _Refused("firewalld is installed, but firewall-cmd is not: install firewalld fully")
+    return firewall

@@ -1,0 +1,108 @@
+"""docker_host.forwarding on sandbox roots built from SUSE's own files."""
+
+import pytest
+
+from tests import hosttrees
+
+PERSISTENT = "etc/sysctl.d/90-docker-host-forwarding.conf"
+
+
+@pytest.fixture
+def sles12(tmp_path):
+    """SLES 12 with SuSEfirewall2 enabled, SUSE's sysctl files, and the old IP_FORWARD."""
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path / "root")
+    tree.copy("sysctl/50-default.conf", "/usr/lib/sysctl.d/50-default.conf")
+    tree.copy("sysctl/51-network.conf", "/usr/lib/sysctl.d/51-network.conf")
+    tree.copy("sysctl/sysctl.conf.2019-f488c70", "/etc/sysctl.conf")
+    tree.write(
+        "/etc/sysconfig/sysctl",
+        "## Path: System/Kernel\n## Type: yesno\n## Default: no\n#\n"
+        '# Runtime-configurable parameter: forward IP packets.\n#\nIP_FORWARD="no"\n',
+    )
+    return tree
+
+
+def _fw(modules, tree, key):
+    return modules.sysconfig.get("SuSEfirewall2", key, root=str(tree.root))
+
+
+def test_every_layer_changes_and_a_second_run_does_nothing(states, modules, sles12, bash):
+    root = str(sles12.root)
+    predicted = states.docker_host.forwarding(name="fwd", root=root, test=True)
+    assert predicted.result is None
+    assert set(predicted.changes) == {"persistent", "legacy", "firewall"}
+    assert not (sles12.root / PERSISTENT).exists()
+
+    applied = states.docker_host.forwarding(name="fwd", root=root)
+    assert applied.result is True
+    assert applied.changes == predicted.changes
+    assert applied.changes["firewall"] == {"FW_ROUTE": {"old": "", "new": "yes"}}
+    assert applied.changes["legacy"] == {"IP_FORWARD": {"old": "no", "new": "yes"}}
+    assert "running kernel was left alone" in applied.comment
+    assert "runtime" not in applied.changes
+    text = (sles12.root / PERSISTENT).read_text()
+    assert "net.ipv4.ip_forward = 1\n" in text and "net.ipv6.conf.all.forwarding = 0\n" in text
+    assert bash(sles12.root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == "yes"
+
+    again = states.docker_host.forwarding(name="fwd", root=root)
+    assert again.result is True and again.changes == {}
+    assert "already as specified" in again.comment
+
+
+def test_ipv6_and_disabling_are_symmetric(states, modules, sles12):
+    root = str(sles12.root)
+    ret = states.docker_host.forwarding(name="f", ipv6=True, masquerade=True, root=root)
+    assert ret.result is True
+    assert _fw(modules, sles12, "FW_ROUTE") == "IPv4,IPv6"  # beyond yesno: SuSEfirewall2's own
+    assert _fw(modules, sles12, "FW_MASQUERADE") == "yes"
+    ret = states.docker_host.forwarding(name="f", ipv4=False, ipv6=False, root=root)
+    assert ret.result is True
+    assert _fw(modules, sles12, "FW_ROUTE") == "no"
+    assert modules.sysconfig.get("/etc/sysconfig/sysctl", "IP_FORWARD", root=root) == "no"
+    assert "net.ipv4.ip_forward = 0\n" in (sles12.root / PERSISTENT).read_text()
+    # FW_MASQUERADE is left as it is when not asked for.
+    assert _fw(modules, sles12, "FW_MASQUERADE") == "yes"
+
+
+def test_an_equivalent_fw_route_is_left_as_written(states, modules, sles12):
+    root = str(sles12.root)
+    modules.sysconfig.update(
+        "SuSEfirewall2", {"FW_ROUTE": "IPv4"}, root=root, types={"FW_ROUTE": "string"}
+    )
+    ret = states.docker_host.forwarding(name="f", root=root)
+    assert "firewall" not in ret.changes
+    assert _fw(modules, sles12, "FW_ROUTE") == "IPv4"
+
+
+def test_a_later_file_that_would_undo_it_is_refused(states, sles12):
+    (sles12.root / "etc/sysctl.conf").write_text("net.ipv4.ip_forward = 0\n")
+    before = (sles12.root / "etc/sysconfig/SuSEfirewall2").read_bytes()
+    ret = states.docker_host.forwarding(name="f", root=str(sles12.root))
+    assert ret.result is False
+    assert "/etc/sysctl.conf line 1 sets net.ipv4.ip_forward = 0" in ret.comment
+    assert not (sles12.root / PERSISTENT).exists()
+    assert (sles12.root / "etc/sysconfig/SuSEfirewall2").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ({"firewall": "SuSEfirewall2"}, "firewall SuSEfirewall2 is not installed"),
+        ({"firewall": "firewalld"}, "firewall firewalld is not installed"),
+        ({"firewall": "iptables"}, "firewall must be one of"),
+        ({"ipv4": "yes"}, "ipv4 must be true or false"),
+    ],
+)
+def test_bad_arguments_and_missing_firewalls(states, tmp_path, arguments, words):
+    tree = hosttrees.Tree(tmp_path / "empty-root")
+    ret = states.docker_host.forwarding(name="f", root=str(tree.root), **arguments)
+    assert ret.result is False
+    assert words in ret.comment
+    assert not (tree.root / PERSISTENT).exists()
+
+
+def test_firewall_none_touches_no_firewall(states, sles12):
+    before = (sles12.root / "etc/sysconfig/SuSEfirewall2").read_bytes()
+    ret = states.docker_host.forwarding(name="f", firewall="none", root=str(sles12.root))
+    assert ret.result is True and "firewall" not in ret.changes
+    assert (sles12.root / "etc/sysconfig/SuSEfirewall2").read_bytes() == before

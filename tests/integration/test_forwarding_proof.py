@@ -1,0 +1,186 @@
+"""Proof in a network namespace: the running kernel really forwards, and the persistent
+file really brings it back after a reset, while the machine's own setting never moves."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
+
+SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
+PERSISTENT = "90-docker-host-forwarding.conf"
+
+
+@pytest.fixture
+def netns():
+    """A network namespace of the test's own; deleted afterwards."""
+    name = f"sdh-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
+
+
+def in_netns(netns, *command, check=True):
+    return subprocess.run(
+        ["ip", "netns", "exec", netns, *command], capture_output=True, text=True, check=check
+    ).stdout.strip()
+
+
+def query(netns, *command):
+    """firewall-cmd --query-… answers yes (exit 0) or no (exit 1)."""
+    return in_netns(netns, "firewall-cmd", *command, check=False)
+
+
+def host_forwarding():
+    with open("/proc/sys/net/ipv4/ip_forward") as handle:
+        return handle.read().strip()
+
+
+def test_forwarding_flips_and_survives_a_reset(netns, tmp_path):
+    """Runs salt-call inside the namespace, in a mount namespace where the test's own
+    directory stands in for /etc/sysctl.d: only the namespace and that directory change."""
+    before = host_forwarding()
+    in_netns(netns, "sysctl", "-w", "net.ipv4.ip_forward=0")  # as SuSEfirewall2 leaves it
+    sysctl_d = tmp_path / "sysctl.d"
+    sysctl_d.mkdir()
+    config = tmp_path / "conf"
+    config.mkdir()
+    (config / "minion").write_text(
+        f"id: fwd\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
+    )
+    script = (
+        f"mount --bind {sysctl_d} /etc/sysctl.d && exec {SALT_CALL} --local "
+        f"--config-dir={config} --out=json state.single docker_host.forwarding name=fwd "
+        "firewall=none"
+    )
+    output = in_netns(netns, "unshare", "-m", "--propagation", "private", "sh", "-c", script)
+    (state,) = json.loads(output)["local"].values()
+    assert state["result"] is True, state["comment"]
+    assert state["changes"]["runtime"] == {"net.ipv4.ip_forward": {"old": "0", "new": "1"}}
+    assert state["changes"]["persistent"]["file"] == f"/etc/sysctl.d/{PERSISTENT}"
+    assert in_netns(netns, "sysctl", "-n", "net.ipv4.ip_forward") == "1"
+
+    # A reboot starts from 0; the persistent file brings forwarding back.
+    in_netns(netns, "sysctl", "-w", "net.ipv4.ip_forward=0")
+    in_netns(netns, "sysctl", "-p", str(sysctl_d / PERSISTENT))
+    assert in_netns(netns, "sysctl", "-n", "net.ipv4.ip_forward") == "1"
+
+    assert host_forwarding() == before
+
+
+@pytest.fixture
+def firewalld_netns(netns, tmp_path):
+    """A real firewalld in the test's network namespace, on a system D-Bus of the test's,
+    with its permanent configuration in a directory of the test's. Stopped afterwards."""
+    started = []
+    dbus_pid = None
+    if (
+        subprocess.run(["pgrep", "-x", "dbus-daemon"], capture_output=True, check=False).returncode
+        != 0
+    ):
+        subprocess.run(["rm", "-f", "/run/dbus/pid"], check=True)
+        os.makedirs("/run/dbus", exist_ok=True)
+        dbus_pid = int(
+            subprocess.run(
+                ["dbus-daemon", "--system", "--fork", "--print-pid"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[0]
+        )
+    config = tmp_path / "etc-firewalld"
+    subprocess.run(["cp", "-a", "/etc/firewalld", str(config)], check=True)
+    subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
+    daemon = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            netns,
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            f"mount --bind {config} /etc/firewalld && exec firewalld --nofork --nopid",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started.append(daemon)
+    try:
+        for _ in range(100):
+            if query(netns, "--state") == "running":
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("firewalld did not start in the namespace")
+        yield netns
+    finally:
+        for process in started:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if dbus_pid:
+            subprocess.run(["kill", str(dbus_pid)], check=False)
+            subprocess.run(["rm", "-f", "/run/dbus/pid"], check=False)
+
+
+def _apply_in(netns, tmp_path, *arguments):
+    sysctl_d = tmp_path / "sysctl.d"
+    sysctl_d.mkdir(exist_ok=True)
+    config = tmp_path / "conf"
+    config.mkdir(exist_ok=True)
+    (config / "minion").write_text(
+        f"id: fwd\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
+    )
+    script = (
+        f"mount --bind {sysctl_d} /etc/sysctl.d && exec {SALT_CALL} --local "
+        f"--config-dir={config} --out=json state.single docker_host.forwarding name=fwd "
+        + " ".join(arguments)
+    )
+    output = in_netns(netns, "unshare", "-m", "--propagation", "private", "sh", "-c", script)
+    (state,) = json.loads(output)["local"].values()
+    return state
+
+
+def test_firewalld_masquerades_runtime_and_permanent(firewalld_netns, tmp_path):
+    """firewalld runs only in the test's namespace: the machine's rules never change."""
+    netns = firewalld_netns
+    host_rules = subprocess.run(
+        ["nft", "list", "ruleset"], capture_output=True, text=True, check=False
+    ).stdout
+
+    state = _apply_in(netns, tmp_path, "firewall=firewalld")
+    assert state["result"] is True, state["comment"]
+    assert state["changes"]["firewall"] == {
+        "masquerade in zone public (runtime)": {"old": False, "new": True},
+        "masquerade in zone public (permanent)": {"old": False, "new": True},
+    }
+    assert query(netns, "--query-masquerade") == "yes"
+    assert query(netns, "--permanent", "--query-masquerade") == "yes"
+
+    again = _apply_in(netns, tmp_path, "firewall=firewalld")
+    assert again["result"] is True and again["changes"] == {}
+
+    off = _apply_in(netns, tmp_path, "firewall=firewalld", "ipv4=False")
+    assert off["result"] is True, off["comment"]
+    assert query(netns, "--query-masquerade") == "no"
+    assert query(netns, "--permanent", "--query-masquerade") == "no"
+    assert in_netns(netns, "sysctl", "-n", "net.ipv4.ip_forward") == "0"
+
+    after = subprocess.run(
+        ["nft", "list", "ruleset"], capture_output=True, text=True, check=False
+    ).stdout
+    assert after == host_rules
