@@ -28,6 +28,7 @@ def _fw(modules, tree, key):
 
 def test_every_layer_changes_and_a_second_run_does_nothing(states, modules, sles12, bash):
     root = str(sles12.root)
+    firewall_before = bash(sles12.root / "etc/sysconfig/SuSEfirewall2")
     predicted = states.docker_host.forwarding(name="fwd", root=root, test=True)
     assert predicted.result is None
     assert set(predicted.changes) == {"persistent", "legacy", "firewall"}
@@ -42,7 +43,12 @@ def test_every_layer_changes_and_a_second_run_does_nothing(states, modules, sles
     assert "runtime" not in applied.changes
     text = (sles12.root / PERSISTENT).read_text()
     assert "net.ipv4.ip_forward = 1\n" in text and "net.ipv6.conf.all.forwarding = 0\n" in text
-    assert bash(sles12.root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == "yes"
+    # FW_ROUTE changed; the other variables of SuSEfirewall2 did not.
+    assert bash(sles12.root / "etc/sysconfig/SuSEfirewall2") == {
+        **firewall_before,
+        "FW_ROUTE": "yes",
+    }
+    assert len(firewall_before) >= 77
 
     again = states.docker_host.forwarding(name="fwd", root=root)
     assert again.result is True and again.changes == {}

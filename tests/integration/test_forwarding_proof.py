@@ -162,8 +162,12 @@ def test_firewalld_masquerades_runtime_and_permanent(firewalld_netns, tmp_path):
         ["nft", "list", "ruleset"], capture_output=True, text=True, check=False
     ).stdout
 
+    predicted = _apply_in(netns, tmp_path, "firewall=firewalld", "test=True")
+    assert predicted["result"] is None
+    assert query(netns, "--query-masquerade") == "no"
     state = _apply_in(netns, tmp_path, "firewall=firewalld")
     assert state["result"] is True, state["comment"]
+    assert state["changes"] == predicted["changes"]
     assert state["changes"]["firewall"] == {
         "masquerade in zone public (runtime)": {"old": False, "new": True},
         "masquerade in zone public (permanent)": {"old": False, "new": True},
