@@ -1,0 +1,96 @@
+"""docker_host.users in image roots: the root's /etc/group and /etc/gshadow, never the host's."""
+
+import pytest
+
+from tests import hosttrees
+
+
+@pytest.fixture
+def image_root(tmp_path):
+    tree = hosttrees.Tree(tmp_path / "root")
+    tree.write(
+        "/etc/passwd",
+        "root:x:0:0::/root:/bin/bash\n"
+        "alice:x:1000:100::/home/alice:/bin/bash\nbob:x:1001:100::/home/bob:/bin/bash\n"
+        "carol:x:1002:100::/home/carol:/bin/bash\n",
+    )
+    tree.write(
+        "/etc/shadow",
+        "root:*:19000::::::\nalice:!:19000::::::\nbob:!:19000::::::\ncarol:!:19000::::::\n",
+    )
+    tree.write("/etc/group", "root:x:0:\nusers:x:100:\n")
+    tree.write("/etc/gshadow", "root:*::\nusers:!::\n")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    return tree
+
+
+def _group_line(tree, name):
+    for line in (tree.root / "etc/group").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line
+    return None
+
+
+def test_creates_the_group_adds_members_and_converges(states, image_root):
+    with open("/etc/group", "rb") as handle:
+        host_group = handle.read()
+    root = str(image_root.root)
+    predicted = states.docker_host.users(
+        name="docker", users=["alice", "bob"], gid=478, root=root, test=True
+    )
+    assert predicted.result is None
+    assert _group_line(image_root, "docker") is None
+    applied = states.docker_host.users(name="docker", users=["alice", "bob"], gid=478, root=root)
+    assert applied.result is True
+    assert (
+        applied.changes
+        == predicted.changes
+        == {
+            "group": {"old": None, "new": {"name": "docker", "gid": 478, "system": True}},
+            "added": ["alice", "bob"],
+        }
+    )
+    assert _group_line(image_root, "docker") == "docker:x:478:alice,bob"
+    assert "docker:!::alice,bob" in (image_root.root / "etc/gshadow").read_text()
+    assert "root-equivalent" in applied.comment and "alice, bob gained it" in applied.comment
+    again = states.docker_host.users(name="docker", users=["alice", "bob"], root=root)
+    assert again.result is True and again.changes == {}
+    assert "root-equivalent" in again.comment
+    with open("/etc/group", "rb") as handle:
+        assert handle.read() == host_group
+
+
+def test_exclusive_removes_the_others(states, image_root):
+    root = str(image_root.root)
+    states.docker_host.users(name="docker", users=["alice", "bob", "carol"], root=root)
+    ret = states.docker_host.users(name="docker", users=["alice"], exclusive=True, root=root)
+    assert ret.changes == {"removed": ["bob", "carol"]}
+    assert _group_line(image_root, "docker").endswith(":alice")
+    ret = states.docker_host.users(name="docker", users=[], exclusive=True, root=root)
+    assert ret.changes == {"removed": ["alice"]}
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ({"users": ["alice", "nobody-here", "ghost"]}, "do not exist: nobody-here, ghost"),
+        ({"users": ["Bad Name"]}, "not valid user or group names: 'Bad Name'"),
+        ({"users": "alice"}, "users must be a list"),
+        ({"users": ["alice"], "gid": "478"}, "gid must be a whole number"),
+    ],
+)
+def test_bad_input_changes_nothing(states, image_root, arguments, words):
+    before = (image_root.root / "etc/group").read_bytes()
+    ret = states.docker_host.users(name="docker", root=str(image_root.root), **arguments)
+    assert ret.result is False
+    assert words in ret.comment
+    assert (image_root.root / "etc/group").read_bytes() == before
+
+
+def test_another_group_becomes_the_sockets_group(states, modules, image_root):
+    root = str(image_root.root)
+    ret = states.docker_host.users(name="dockerusers", users=["alice"], root=root)
+    assert ret.result is True
+    assert ret.changes["socket group"] == {"old": "docker", "new": "dockerusers"}
+    options = modules.docker_host.daemon_options(root=root)
+    assert options["effective"]["group"] == "dockerusers" and options["conflicts"] == []
