@@ -31,7 +31,18 @@ KEYS = {"ipv4": "net.ipv4.ip_forward", "ipv6": "net.ipv6.conf.all.forwarding"}
 # The order in which systemd-sysctl and "sysctl --system" apply the files:
 # by file name across these directories (the first directory wins a name),
 # then /etc/sysctl.conf.
-SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
+SYSCTL_DIRS = (
+    "/etc/sysctl.d",
+    "/run/sysctl.d",
+    "/usr/local/lib/sysctl.d",
+    "/usr/lib/sysctl.d",
+    "/lib/sysctl.d",
+)
+# Settings that also switch a family's forwarding, besides KEYS.
+ALIASES = {
+    "ipv4": ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"),
+    "ipv6": ("net.ipv6.conf.all.forwarding",),
+}
 _ASSIGNMENT = re.compile(r"^\s*-?\s*([\w./*-]+)\s*=\s*(.*?)\s*$")
 
 
@@ -145,10 +156,34 @@ def write_persistent(text, root=None):
     return path
 
 
+def _inside(path, root):
+    """Resolve symlinks in ``path`` as they resolve inside ``root`` (an absolute link
+    in an image root points into the image, never at this host)."""
+    if root in (None, "", "/"):
+        return os.path.realpath(path)
+    base = os.path.abspath(root)
+    parts, resolved, hops = [p for p in os.path.relpath(path, base).split("/") if p], [], 0
+    while parts and hops < 40:
+        part = parts.pop(0)
+        if part == "..":
+            resolved = resolved[:-1]
+            continue
+        candidate = os.path.join(base, *resolved, part)
+        if os.path.islink(candidate):
+            hops += 1
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p] + parts
+            continue
+        resolved.append(part)
+    return os.path.join(base, *resolved)
+
+
 def later_settings(root=None):
     """
-    Return the settings of the forwarding keys that the boot applies after
-    the persistent file, which would override it: ``[{file, line, key, value}]``.
+    Return the settings of forwarding keys that the boot applies after the
+    persistent file, which would override it: ``[{file, line, key, value}]``.
 
     CLI Example:
 
@@ -163,10 +198,15 @@ def later_settings(root=None):
             by_name.setdefault(os.path.basename(path), (directory, path))
     later = [by_name[name] for name in sorted(by_name) if name > ours]
     later.append(("/etc", _path("/etc/sysctl.conf", root)))
-    found = []
+    watched = {key for keys in ALIASES.values() for key in keys}
+    found, seen = [], set()
     for directory, path in later:
+        real = _inside(path, root)
+        if real in seen:
+            continue  # 99-sysctl.conf is often a link to /etc/sysctl.conf
+        seen.add(real)
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
+            with open(real, encoding="utf-8", errors="replace") as handle:
                 lines = handle.read().splitlines()
         except OSError:
             continue
@@ -175,11 +215,30 @@ def later_settings(root=None):
             if line.lstrip().startswith(("#", ";")):
                 continue
             match = _ASSIGNMENT.match(line)
-            if match and match.group(1).replace("/", ".") in KEYS.values():
+            if match and match.group(1).replace("/", ".") in watched:
                 found.append(
                     {"file": shown, "line": number, "key": match.group(1), "value": match.group(2)}
                 )
     return found
+
+
+def overriding_settings(wanted, root=None):
+    """
+    Return the later settings that disagree with ``wanted`` (``{"ipv4": bool, ...}``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.overriding_settings '{"ipv4": true}'
+    """
+    return [
+        setting
+        for setting in later_settings(root)
+        for family, want in wanted.items()
+        if setting["key"].replace("/", ".") in ALIASES[family]
+        and setting["value"] != str(int(want))
+    ]
 
 
 def keys():

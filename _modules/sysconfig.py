@@ -1128,6 +1128,11 @@ def update(name, values, root=None, test=False, types=None):
         raise SaltInvocationError(
             f"values must be a mapping of VARIABLE: value, not {type(values).__name__}"
         )
+    if types is not None and (
+        not isinstance(types, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in types.items())
+    ):
+        raise SaltInvocationError(f"types must map VARIABLE to a type such as string: {types!r}")
     path = _follow_link(_path(name, root), root)
     if test:
         text = _read(path)

@@ -27,6 +27,8 @@ directive is never left in both files.
           - docker_host: docker-daemon-configured
 """
 
+import os
+
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_host"
@@ -407,7 +409,7 @@ def _fw_routes(value):
     return value == "yes" or "IPv4" in items, "IPv6" in items
 
 
-def forwarding(name, ipv4=True, ipv6=False, firewall="auto", masquerade=None, root=None):
+def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
     """
     Make the host forward packets for containers, now and after a reboot, and
     keep its firewall from switching that off.
@@ -415,9 +417,12 @@ def forwarding(name, ipv4=True, ipv6=False, firewall="auto", masquerade=None, ro
     name
         A label for the state; not used otherwise.
 
-    ipv4, ipv6
-        Forward IPv4 / IPv6 (``False`` switches forwarding off: disabling is
-        symmetric).
+    ipv4
+        Forward IPv4; ``False`` switches it off (disabling is symmetric).
+
+    ipv6
+        Forward IPv6 when ``True``, switch it off when ``False``; left as it
+        is when not given.
 
     firewall
         ``auto`` (what the ``docker_host`` grain sees), ``SuSEfirewall2``,
@@ -436,47 +441,65 @@ def forwarding(name, ipv4=True, ipv6=False, firewall="auto", masquerade=None, ro
     ``/etc/sysctl.d``), ``legacy`` (old SLES' ``IP_FORWARD`` in
     ``/etc/sysconfig/sysctl``, which would undo it at boot), ``firewall``
     (``FW_ROUTE`` when SuSEfirewall2 is the firewall; with firewalld,
-    masquerading in the default zone, runtime and permanent, through Salt's
+    masquerading in its default zone, runtime and permanent, through Salt's
     ``firewalld`` module).
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
         ret.update(_forwarding(ipv4, ipv6, firewall, masquerade, root))
+    except _PartlyApplied as err:
+        ret.update(result=False, changes=err.changes, comment=str(err))
     except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
         ret["result"] = False
         ret["comment"] = f"{err}. Nothing was changed."
     return ret
 
 
+class _PartlyApplied(Exception):
+    """A layer failed after others were changed: say which."""
+
+    def __init__(self, message, changes):
+        super().__init__(message)
+        self.changes = changes
+
+
 def _forwarding(ipv4, ipv6, firewall, masquerade, root):
-    problems = [
-        f"{label} must be true or false, not {value!r}"
-        for label, value in (("ipv4", ipv4), ("ipv6", ipv6))
-        if not isinstance(value, bool)
-    ]
+    problems = []
+    if not isinstance(ipv4, bool):
+        problems.append(f"ipv4 must be true or false, not {ipv4!r}")
+    if ipv6 is not None and not isinstance(ipv6, bool):
+        problems.append(f"ipv6 must be true, false or null, not {ipv6!r}")
     if firewall not in _FIREWALLS:
         problems.append(f"firewall must be one of {', '.join(_FIREWALLS)}, not {firewall!r}")
     if masquerade is not None and not isinstance(masquerade, bool):
         problems.append(f"masquerade must be true, false or null, not {masquerade!r}")
+    if masquerade and ipv4 is False:
+        problems.append("masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)")
+    if root not in (None, "") and not isinstance(root, str):
+        problems.append(f"root must be a path, not {root!r}")
     if problems:
         raise _Refused("; ".join(problems))
-    wanted = {"ipv4": ipv4, "ipv6": ipv6}
+    root = None if root in (None, "") or os.path.normpath(root) == "/" else root
+    if root is not None and not os.path.isdir(root):
+        raise _Refused(f"root {root} does not exist")
+    live = root is None
     fwd = "docker_forwarding."
-    live = root in (None, "", "/")
+    wanted = {"ipv4": ipv4} if ipv6 is None else {"ipv4": ipv4, "ipv6": ipv6}
     changes, notes = {}, []
 
     # The running kernel.
     runtime = {}
     if live:
+        if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
+            raise _Refused("ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)")
         current = __salt__[fwd + "runtime"]()
         for family, want in wanted.items():
             value = "1" if want else "0"
             if current[family] != value:
                 runtime[family] = {"old": current[family], "new": value}
         if runtime:
-            changes["runtime"] = {
-                __salt__[fwd + "keys"]()[family]: change for family, change in runtime.items()
-            }
+            keys = __salt__[fwd + "keys"]()
+            changes["runtime"] = {keys[family]: change for family, change in runtime.items()}
     else:
         notes.append(
             f"{root} is an image root, not a running system: the running kernel was left alone."
@@ -491,13 +514,7 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
             "old": old_text,
             "new": text,
         }
-    keys = __salt__[fwd + "keys"]()
-    overriding = [
-        setting
-        for setting in __salt__[fwd + "later_settings"](root)
-        for family, want in wanted.items()
-        if setting["key"].replace("/", ".") == keys[family] and setting["value"] != str(int(want))
-    ]
+    overriding = __salt__[fwd + "overriding_settings"](wanted, root)
     if overriding:
         raise _Refused(
             "; ".join(
@@ -511,14 +528,15 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
     # Old SLES: /etc/sysconfig/sysctl's IP_FORWARD is applied at boot too.
     legacy = {}
     legacy_file = "/etc/sysconfig/sysctl"
-    present = __salt__["docker_host.exists"](legacy_file, root=root)
-    if present:
+    if __salt__["docker_host.exists"](legacy_file, root=root):
         items = __salt__["sysconfig.items"](legacy_file, root=root)
-        legacy = {
-            variable: "yes" if wanted[family] else "no"
-            for family, variable in _LEGACY.items()
-            if variable in items and items[variable] != ("yes" if wanted[family] else "no")
-        }
+        for family, variable in _LEGACY.items():
+            if family not in wanted:
+                continue
+            want, against = ("yes", "no") if wanted[family] else ("no", "yes")
+            # Empty means "leave it alone" to the boot scripts.
+            if items.get(variable) == against:
+                legacy[variable] = want
         if legacy:
             planned = __salt__["sysconfig.update"](legacy_file, legacy, root=root, test=True)
             changes["legacy"] = planned["changes"]
@@ -533,8 +551,12 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
     if chosen == "SuSEfirewall2":
         path = "/etc/sysconfig/SuSEfirewall2"
         route = __salt__["sysconfig.get"](path, "FW_ROUTE", default="", root=root)
-        if _fw_routes(route) != (ipv4, ipv6):
-            firewall_values["FW_ROUTE"] = _fw_route(wanted)
+        routes = _fw_routes(route)
+        wanted_routes = (ipv4, routes[1] if ipv6 is None else ipv6)
+        if routes != wanted_routes:
+            firewall_values["FW_ROUTE"] = _fw_route(
+                {"ipv4": wanted_routes[0], "ipv6": wanted_routes[1]}
+            )
         if masquerade is not None:
             firewall_values["FW_MASQUERADE"] = "yes" if masquerade else "no"
         if firewall_values:
@@ -543,6 +565,7 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
             )
             if planned["changes"]:
                 changes["firewall"] = planned["changes"]
+                notes.append("SuSEfirewall2 reads it when it starts: restart SuSEfirewall2.")
             firewall_values = {k: v for k, v in firewall_values.items() if k in planned["changes"]}
     elif chosen == "firewalld" and not live:
         notes.append(
@@ -550,47 +573,67 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
             "when this state runs on the booted system."
         )
     elif chosen == "firewalld":
-        zone = __salt__["firewalld.default_zone"]()
-        for permanent in (False, True):
-            label = f"masquerade in zone {zone} ({'permanent' if permanent else 'runtime'})"
-            has = bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
-            if has != ipv4:
-                firewalld_changes[label] = {
-                    "old": has,
-                    "new": ipv4,
-                    "permanent": permanent,
-                    "zone": zone,
-                }
+        firewalld_changes = _firewalld_plan(ipv4)
         if firewalld_changes:
             changes["firewall"] = {
                 label: {"old": c["old"], "new": c["new"]} for label, c in firewalld_changes.items()
             }
+    if not ipv4 and live:
+        notes.append(
+            "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
+            "option is false (docker_host.daemon_configured)."
+        )
 
     if not changes:
-        return {"comment": "Forwarding is already as specified. " + " ".join(notes)}
+        return {"comment": " ".join(["Forwarding is already as specified.", *notes])}
     if __opts__["test"]:
         return {
             "result": None,
             "changes": changes,
-            "comment": f"{', '.join(changes)} would change. " + " ".join(notes),
+            "comment": " ".join([f"{', '.join(changes)} would change.", *notes]),
         }
 
+    done = {}
+    steps = []
     if legacy:
-        __salt__["sysconfig.update"](legacy_file, legacy, root=root)
-    if firewall_values:
-        __salt__["sysconfig.update"](
-            "/etc/sysconfig/SuSEfirewall2",
-            firewall_values,
-            root=root,
-            types={"FW_ROUTE": "string"},
+        steps.append(
+            ("legacy", lambda: __salt__["sysconfig.update"](legacy_file, legacy, root=root))
         )
-    for change in firewalld_changes.values():
-        action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
-        __salt__[action](change["zone"], permanent=change["permanent"])
+    if firewall_values:
+        steps.append(
+            (
+                "firewall",
+                lambda: __salt__["sysconfig.update"](
+                    "/etc/sysconfig/SuSEfirewall2",
+                    firewall_values,
+                    root=root,
+                    types={"FW_ROUTE": "string"},
+                ),
+            )
+        )
+    if firewalld_changes:
+        steps.append(("firewall", lambda: _firewalld_apply(firewalld_changes)))
     if "persistent" in changes:
-        __salt__[fwd + "write_persistent"](text, root=root)
-    for family, change in runtime.items():
-        __salt__[fwd + "set_runtime"](family, change["new"] == "1")
+        steps.append(("persistent", lambda: __salt__[fwd + "write_persistent"](text, root=root)))
+    if runtime:
+        steps.append(
+            (
+                "runtime",
+                lambda: [
+                    __salt__[fwd + "set_runtime"](family, change["new"] == "1")
+                    for family, change in runtime.items()
+                ],
+            )
+        )
+    for layer, step in steps:
+        try:
+            step()
+        except (CommandExecutionError, SaltInvocationError, OSError) as err:
+            changed = ", ".join(done) or "nothing"
+            raise _PartlyApplied(
+                f"{layer} could not be changed ({err}); already changed: {changed}", done
+            ) from err
+        done[layer] = changes[layer]
 
     if live:
         now = __salt__[fwd + "runtime"]()
@@ -602,7 +645,30 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
                 "comment": f"the kernel still reports other values for {', '.join(wrong)} "
                 "forwarding after the change",
             }
-    return {"changes": changes, "comment": f"{', '.join(changes)} changed. " + " ".join(notes)}
+    return {"changes": changes, "comment": " ".join([f"{', '.join(changes)} changed.", *notes])}
+
+
+def _firewalld_plan(ipv4):
+    """Masquerading in firewalld's default zone, runtime and permanent, as ``ipv4`` wants."""
+    try:
+        zone = __salt__["firewalld.default_zone"]()
+        plan = {}
+        for permanent in (False, True):
+            label = f"masquerade in zone {zone} ({'permanent' if permanent else 'runtime'})"
+            has = bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
+            if has != ipv4:
+                plan[label] = {"old": has, "new": ipv4, "permanent": permanent, "zone": zone}
+        return plan
+    except CommandExecutionError as err:
+        raise _Refused(
+            f"firewalld does not answer ({err}): start it, or give firewall: none"
+        ) from err
+
+
+def _firewalld_apply(plan):
+    for change in plan.values():
+        action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
+        __salt__[action](change["zone"], permanent=change["permanent"])
 
 
 def _firewall(firewall, root):

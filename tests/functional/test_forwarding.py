@@ -42,7 +42,8 @@ def test_every_layer_changes_and_a_second_run_does_nothing(states, modules, sles
     assert "running kernel was left alone" in applied.comment
     assert "runtime" not in applied.changes
     text = (sles12.root / PERSISTENT).read_text()
-    assert "net.ipv4.ip_forward = 1\n" in text and "net.ipv6.conf.all.forwarding = 0\n" in text
+    assert "net.ipv4.ip_forward = 1\n" in text
+    assert "ipv6" not in text  # IPv6 is left alone unless asked for
     # FW_ROUTE changed; the other variables of SuSEfirewall2 did not.
     assert bash(sles12.root / "etc/sysconfig/SuSEfirewall2") == {
         **firewall_before,
@@ -112,3 +113,70 @@ def test_firewall_none_touches_no_firewall(states, sles12):
     ret = states.docker_host.forwarding(name="f", firewall="none", root=str(sles12.root))
     assert ret.result is True and "firewall" not in ret.changes
     assert (sles12.root / "etc/sysconfig/SuSEfirewall2").read_bytes() == before
+
+
+def test_ipv6_left_alone_keeps_its_routing(states, modules, sles12):
+    root = str(sles12.root)
+    modules.sysconfig.update(
+        "SuSEfirewall2", {"FW_ROUTE": "IPv6"}, root=root, types={"FW_ROUTE": "string"}
+    )
+    states.docker_host.forwarding(name="f", root=root)
+    assert _fw(modules, sles12, "FW_ROUTE") == "IPv4,IPv6"
+
+
+def test_an_empty_ip_forward_is_left_alone(states, modules, sles12):
+    root = str(sles12.root)
+    modules.sysconfig.set("/etc/sysconfig/sysctl", "IP_FORWARD", "", root=root)
+    ret = states.docker_host.forwarding(name="f", root=root)
+    assert "legacy" not in ret.changes
+
+
+@pytest.mark.parametrize(
+    "where, line",
+    [
+        ("/etc/sysctl.d/99-local.conf", "net.ipv4.conf.all.forwarding = 0"),
+        ("/lib/sysctl.d/99-old.conf", "net.ipv4.ip_forward = 0"),
+        ("/usr/lib/sysctl.d/95-vendor.conf", "net/ipv4/ip_forward=0"),
+    ],
+)
+def test_every_later_file_is_seen(states, sles12, where, line):
+    sles12.write(where, line + "\n")
+    ret = states.docker_host.forwarding(name="f", root=str(sles12.root))
+    assert ret.result is False
+    assert f"{where} line 1" in ret.comment
+
+
+def test_links_in_an_image_root_stay_in_the_image(states, sles12):
+    # Debian and SUSE ship 99-sysctl.conf -> /etc/sysctl.conf: the image's, not the host's.
+    sles12.link("/etc/sysctl.d/99-sysctl.conf", "/etc/sysctl.conf")
+    (sles12.root / "etc/sysctl.conf").write_text("net.ipv4.ip_forward = 1\n")
+    ret = states.docker_host.forwarding(name="f", root=str(sles12.root))
+    assert ret.result is True, ret.comment
+
+
+def test_contradictions_and_missing_roots_are_refused(states, tmp_path):
+    ret = states.docker_host.forwarding(name="f", ipv4=False, masquerade=True, root=str(tmp_path))
+    assert ret.result is False and "masquerade: true needs ipv4: true" in ret.comment
+    ret = states.docker_host.forwarding(name="f", root=str(tmp_path / "nonexistent"))
+    assert ret.result is False and "does not exist" in ret.comment
+    assert not (tmp_path / "nonexistent").exists()
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_a_layer_that_fails_late_says_what_was_changed(states, sles12):
+    """Makes the image's /etc/sysctl.d immutable (chattr +i); undone afterwards."""
+    import subprocess
+
+    directory = sles12.root / "etc/sysctl.d"
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["chattr", "+i", str(directory)], check=True)
+    try:
+        ret = states.docker_host.forwarding(name="f", root=str(sles12.root))
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+    assert ret.result is False
+    assert "persistent could not be changed" in ret.comment
+    assert "already changed: legacy, firewall" in ret.comment
+    assert set(ret.changes) == {"legacy", "firewall"}
+    assert "Nothing was changed" not in ret.comment

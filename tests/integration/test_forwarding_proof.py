@@ -76,25 +76,20 @@ def test_forwarding_flips_and_survives_a_reset(netns, tmp_path):
 
 
 @pytest.fixture
-def firewalld_netns(netns, tmp_path):
-    """A real firewalld in the test's network namespace, on a system D-Bus of the test's,
-    with its permanent configuration in a directory of the test's. Stopped afterwards."""
-    started = []
-    dbus_pid = None
-    if (
-        subprocess.run(["pgrep", "-x", "dbus-daemon"], capture_output=True, check=False).returncode
-        != 0
-    ):
-        subprocess.run(["rm", "-f", "/run/dbus/pid"], check=True)
-        os.makedirs("/run/dbus", exist_ok=True)
-        dbus_pid = int(
-            subprocess.run(
-                ["dbus-daemon", "--system", "--fork", "--print-pid"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()[0]
-        )
+def firewalld_netns(netns, tmp_path, monkeypatch):
+    """A real firewalld in the test's network namespace, on a system bus of the test's own
+    (DBUS_SYSTEM_BUS_ADDRESS; network namespaces do not separate D-Bus, so the machine's
+    bus is never used), with its permanent configuration in a directory of the test's.
+    Everything is stopped afterwards."""
+    bus = f"unix:path={tmp_path / 'system_bus_socket'}"
+    dbus = subprocess.run(
+        ["dbus-daemon", "--system", f"--address={bus}", "--fork", "--print-pid", "--nopidfile"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dbus_pid = int(dbus.stdout.split()[0])
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus)
     config = tmp_path / "etc-firewalld"
     subprocess.run(["cp", "-a", "/etc/firewalld", str(config)], check=True)
     subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
@@ -115,7 +110,6 @@ def firewalld_netns(netns, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    started.append(daemon)
     try:
         for _ in range(100):
             if query(netns, "--state") == "running":
@@ -125,16 +119,13 @@ def firewalld_netns(netns, tmp_path):
             pytest.fail("firewalld did not start in the namespace")
         yield netns
     finally:
-        for process in started:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if dbus_pid:
-            subprocess.run(["kill", str(dbus_pid)], check=False)
-            subprocess.run(["rm", "-f", "/run/dbus/pid"], check=False)
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        subprocess.run(["kill", str(dbus_pid)], check=False)
 
 
 def _apply_in(netns, tmp_path, *arguments):
