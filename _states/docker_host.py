@@ -839,3 +839,87 @@ def _set_socket_group(group, root):
         __salt__["docker_daemon.set_daemon_json"]({"group": group}, root=root)
     else:
         __salt__["docker_daemon.set_docker_opts"]({"group": group}, root=root)
+
+
+# --------------------------------------------------------------------------
+# Base images
+# --------------------------------------------------------------------------
+
+
+def image_loaded(name, source, url=None):
+    """
+    The image in a docker-archive tarball (as KIWI builds them: plain, .gz or
+    .xz) is on this host, tagged ``name``.
+
+    source
+        A local path, or a ``salt://`` URL (fetched with ``cp.cache_file``).
+
+    url
+        The daemon's address; default: ``DOCKER_HOST``, the minion option
+        ``docker.url``, or the default socket.
+
+    Idempotent by image ID: when ``name`` already points at the archive's
+    image, nothing is loaded; when it points at another one, the tag moves,
+    and ``changes`` shows the old and new IDs.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        path = source
+        if str(source).startswith("salt://"):
+            path = __salt__["cp.cache_file"](source)
+            if not path:
+                raise _Refused(f"{source} could not be fetched from the master")
+        wanted = __salt__["docker_images.archive_image_id"](path)
+        current = __salt__["docker_images.image_id"](name, url=url)
+        if current == wanted:
+            ret["comment"] = f"{name} is already {wanted}."
+            return ret
+        change = {"old": current, "new": wanted}
+        if __opts__["test"]:
+            ret.update(
+                result=None,
+                changes={"image": change},
+                comment=f"{source} would be loaded as {name}.",
+            )
+            return ret
+        __salt__["docker_images.load_image"](path, name, url=url)
+        ret["changes"] = {"image": change}
+        ret["comment"] = f"{source} was loaded as {name}."
+    except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
+        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
+    return ret
+
+
+def image_present(name, force=False, auth=None, url=None, timeout=60):
+    """
+    The image ``name`` is on this host: pulled through docker-py when missing,
+    or every time with ``force`` (the tag moves when the registry has a newer
+    image).
+
+    auth
+        Registry credentials, ``{"username": ..., "password": ...}``, e.g.
+        from pillar; they never appear in a return, a log or an error.
+
+    timeout
+        Seconds before an unreachable registry fails the state.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        current = __salt__["docker_images.image_id"](name, url=url)
+        if current and not force:
+            ret["comment"] = f"{name} is present ({current})."
+            return ret
+        if __opts__["test"]:
+            ret.update(
+                result=None,
+                comment=f"{name} would be pulled.",
+                changes={"image": {"old": current, "new": "pulled"}},
+            )
+            return ret
+        pulled = __salt__["docker_images.pull_image"](name, auth=auth, url=url, timeout=timeout)
+        if pulled["id"] != current:
+            ret["changes"] = {"image": {"old": current, "new": pulled["id"]}}
+        ret["comment"] = f"{name} was pulled ({pulled['id']})."
+    except (CommandExecutionError, SaltInvocationError, OSError) as err:
+        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
+    return ret

@@ -1,0 +1,192 @@
+"""Base images with a real private dockerd: KIWI-style archives loaded and tagged, pulls."""
+
+import gzip
+import json
+import lzma
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import docker
+import pytest
+
+from tests import dockerd
+
+pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
+
+SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
+
+
+def _rootfs_tar(base, text):
+    rootfs = base / f"rootfs-{text}"
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy(shutil.which("busybox"), rootfs / "bin" / "busybox")
+    (rootfs / "etc").mkdir()
+    (rootfs / "etc" / "flavour").write_text(text + "\n")
+    tarball = base / f"rootfs-{text}.tar"
+    subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+    return tarball
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory):
+    """docker-archive tarballs like KIWI's (plain, .gz, .xz) of two busybox images, made
+    with a private dockerd that is gone afterwards."""
+    base = tmp_path_factory.mktemp("archives")
+    made = {}
+    with dockerd.private_dockerd(base / "d", storage_driver="vfs") as url:
+        client = docker.DockerClient(base_url=url)
+        for flavour in ("one", "two"):
+            client.api.import_image(
+                src=str(_rootfs_tar(base, flavour)), repository="kiwi/busybox", tag=flavour
+            )
+            image = client.images.get(f"kiwi/busybox:{flavour}")
+            plain = base / f"{flavour}.docker.tar"
+            with open(plain, "wb") as handle:
+                for chunk in image.save(named=True):
+                    handle.write(chunk)
+            made[flavour] = {"id": image.id, "tar": plain}
+        client.close()
+    data = made["one"]["tar"].read_bytes()
+    (base / "one.docker.tar.xz").write_bytes(lzma.compress(data))
+    (base / "one.docker.tar.gz").write_bytes(gzip.compress(data))
+    made["one"]["xz"] = base / "one.docker.tar.xz"
+    made["one"]["gz"] = base / "one.docker.tar.gz"
+    truncated = base / "truncated.docker.tar.xz"
+    truncated.write_bytes(lzma.compress(data)[: len(data) // 3])
+    made["truncated"] = truncated
+    empty = base / "no-image.tar"
+    subprocess.run(["tar", "-C", str(base), "-cf", str(empty), "rootfs-one.tar"], check=True)
+    made["no-image"] = empty
+    return made
+
+
+def run_state(tmp_path, url, function, log_level="warning", **arguments):
+    config = tmp_path / "salt-conf"
+    config.mkdir(exist_ok=True)
+    (config / "minion").write_text(
+        f"id: images\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
+        f"file_roots:\n  base:\n    - {tmp_path / 'tree'}\n"
+    )
+    args = [f"{key}={json.dumps(value)}" for key, value in arguments.items()]
+    result = subprocess.run(
+        [
+            SALT_CALL,
+            "--local",
+            f"--config-dir={config}",
+            "--out=json",
+            f"--log-level={log_level}",
+            "state.single",
+            f"docker_host.{function}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DOCKER_HOST": url},
+    )
+    (state,) = json.loads(result.stdout)["local"].values()
+    state["stderr"] = result.stderr
+    return state
+
+
+def tags(url):
+    client = docker.DockerClient(base_url=url)
+    found = sorted(tag for image in client.images.list() for tag in image.tags)
+    client.close()
+    return found
+
+
+def test_load_tag_run_and_converge(tmp_path, archives):
+    one = archives["one"]
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        predicted = run_state(
+            tmp_path, url, "image_loaded", name="sles/base:15", source=str(one["xz"]), test=True
+        )
+        assert predicted["result"] is None and tags(url) == []
+        state = run_state(tmp_path, url, "image_loaded", name="sles/base:15", source=str(one["xz"]))
+        assert state["result"] is True, state["comment"]
+        assert state["changes"] == {"image": {"old": None, "new": one["id"]}}
+        # Only the wanted tag: the archive's own kiwi/busybox:one is not left behind.
+        assert tags(url) == ["sles/base:15"]
+        again = run_state(tmp_path, url, "image_loaded", name="sles/base:15", source=str(one["gz"]))
+        assert again["result"] is True and again["changes"] == {}
+
+        client = docker.DockerClient(base_url=url)
+        output = client.containers.run(
+            "sles/base:15",
+            ["/bin/busybox", "cat", "/etc/flavour"],
+            network_mode="none",
+            remove=True,
+        )
+        client.close()
+        assert output == b"one\n"
+
+        moved = run_state(
+            tmp_path, url, "image_loaded", name="sles/base:15", source=str(archives["two"]["tar"])
+        )
+        assert moved["changes"] == {"image": {"old": one["id"], "new": archives["two"]["id"]}}
+
+
+def test_a_salt_url_is_fetched_from_the_file_roots(tmp_path, archives):
+    (tmp_path / "tree").mkdir()
+    shutil.copy(archives["one"]["tar"], tmp_path / "tree" / "base.docker.tar")
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        state = run_state(
+            tmp_path, url, "image_loaded", name="base:1", source="salt://base.docker.tar"
+        )
+        assert state["result"] is True, state["comment"]
+        assert tags(url) == ["base:1"]
+
+
+@pytest.mark.parametrize(
+    "which, words",
+    [
+        ("truncated", "may be truncated or corrupt"),
+        ("no-image", "holds no image"),
+        ("missing", "does not exist"),
+    ],
+)
+def test_bad_archives_fail_and_leave_nothing(tmp_path, archives, which, words):
+    source = str(tmp_path / "nothing.tar") if which == "missing" else str(archives[which])
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        state = run_state(tmp_path, url, "image_loaded", name="bad:1", source=source)
+        assert state["result"] is False
+        assert words in state["comment"] and "Traceback" not in state["comment"]
+        client = docker.DockerClient(base_url=url)
+        assert client.images.list(all=True) == []
+        client.close()
+
+
+def test_a_pull_from_nowhere_fails_in_time_without_showing_secrets(tmp_path):
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        started = time.monotonic()
+        state = run_state(
+            tmp_path,
+            url,
+            "image_present",
+            name="127.0.0.1:1/base:15",
+            auth={"username": "builder", "password": "s3cr3t-pass"},
+            timeout=30,
+            log_level="debug",
+        )
+        elapsed = time.monotonic() - started
+        assert state["result"] is False
+        assert "pulling 127.0.0.1:1/base:15 failed" in state["comment"]
+        assert "s3cr3t-pass" not in json.dumps(state)  # the return and the debug log
+        assert elapsed < 30
+        assert tags(url) == []
+
+
+def test_a_daemon_that_is_not_running(tmp_path, archives):
+    state = run_state(
+        tmp_path,
+        f"unix://{tmp_path / 'no.sock'}",
+        "image_loaded",
+        name="x:1",
+        source=str(archives["one"]["tar"]),
+    )
+    assert state["result"] is False
+    assert "does not answer" in state["comment"] and "Traceback" not in state["comment"]
