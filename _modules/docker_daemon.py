@@ -28,12 +28,10 @@ Why it is written by hand: no library knows dockerd's flags, their
 ``daemon.json`` names and systemd's splitting together.
 """
 
-import contextlib
 import json
 import os
 import re
 import stat
-import tempfile
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -627,46 +625,12 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
     if not changed or test:
         return result
     try:
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
-        except FileNotFoundError:
-            mode = 0o644
-        _write_atomic(path, _json_text(new), mode)
-    except OSError as err:
-        raise CommandExecutionError(
-            f"cannot write {path}: {err.strerror}; it was left as it was"
-        ) from err
+        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
+    except FileNotFoundError:
+        mode = 0o644
+    # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
+    __salt__["docker_host_files.write_atomic"](path, _json_text(new), mode=mode)
     return result
-
-
-def _write_atomic(path, text, mode):
-    """Write ``text`` to a temporary file beside ``path``, fsync, rename, fsync the
-    directory; ``root:root`` and ``mode`` (CIS Docker Benchmark 3.17, 3.18).
-
-    Written here rather than with salt.utils.atomicfile, which leaves its
-    temporary file behind when the rename fails and keeps the old mode.
-    """
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".daemon.json.", suffix=".salt-tmp", dir=directory)
-    try:
-        try:
-            os.fchmod(fd, mode)
-            os.fchown(fd, 0, 0)
-            os.write(fd, text.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def remove_daemon_json(keys, root=None, test=False):

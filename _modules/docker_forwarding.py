@@ -16,11 +16,9 @@ that function rewrites the file in place and always changes the running
 kernel too, which an image root being built must not see.
 """
 
-import contextlib
 import glob
 import os
 import re
-import tempfile
 
 from salt.exceptions import CommandExecutionError
 
@@ -135,25 +133,7 @@ def write_persistent(text, root=None):
         salt '*' docker_forwarding.write_persistent 'net.ipv4.ip_forward = 1'
     """
     path = _path(PERSISTENT_FILE, root)
-    directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o755, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".forwarding.", suffix=".salt-tmp", dir=directory)
-        try:
-            try:
-                os.fchmod(fd, 0o644)
-                os.write(fd, text.encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as err:
-        raise CommandExecutionError(f"cannot write {path}: {err.strerror}") from err
-    return path
+    return __salt__["docker_host_files.write_atomic"](path, text, mode=0o644)
 
 
 def _inside(path, root):

@@ -6,21 +6,17 @@ docker.service does, and dockerd starts with those arguments and the
 sandbox's daemon.json (plus a socket, exec-root and pidfile of its own).
 """
 
-import json
-import os
 import shutil
 import subprocess
-import sys
 
 import docker
 import pytest
 
 from tests import dockerd, hosttrees
 from tests.readers import systemd_argv
+from tests.saltcall import state_single
 
 pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
-
-SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +34,7 @@ def busybox_tarball(tmp_path_factory):
 
 def apply(tmp_path, **arguments):
     """Run the state through salt-call --local, as an administrator would."""
-    config = tmp_path / "salt-conf"
-    config.mkdir(exist_ok=True)
-    (config / "minion").write_text(
-        f"id: proof\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
-    )
-    args = [f"{key}={json.dumps(value)}" for key, value in arguments.items()]
-    result = subprocess.run(
-        [
-            SALT_CALL,
-            "--local",
-            f"--config-dir={config}",
-            "--out=json",
-            "state.single",
-            "docker_host.daemon_configured",
-            "name=docker",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (state,) = json.loads(result.stdout)["local"].values()
-    return state
+    return state_single(tmp_path, "docker_host.daemon_configured", {"name": "docker", **arguments})
 
 
 def suse_exec_start():

@@ -1,18 +1,16 @@
 """Proof in a network namespace: the running kernel really forwards, and the persistent
 file really brings it back after a reset, while the machine's own setting never moves."""
 
-import json
-import os
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
+from tests.saltcall import state_single
+
 pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
 
-SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 PERSISTENT = "90-docker-host-forwarding.conf"
 
 
@@ -48,20 +46,8 @@ def test_forwarding_flips_and_survives_a_reset(netns, tmp_path):
     directory stands in for /etc/sysctl.d: only the namespace and that directory change."""
     before = host_forwarding()
     in_netns(netns, "sysctl", "-w", "net.ipv4.ip_forward=0")  # as SuSEfirewall2 leaves it
+    state = _apply_in(netns, tmp_path, firewall="none")
     sysctl_d = tmp_path / "sysctl.d"
-    sysctl_d.mkdir()
-    config = tmp_path / "conf"
-    config.mkdir()
-    (config / "minion").write_text(
-        f"id: fwd\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
-    )
-    script = (
-        f"mount --bind {sysctl_d} /etc/sysctl.d && exec {SALT_CALL} --local "
-        f"--config-dir={config} --out=json state.single docker_host.forwarding name=fwd "
-        "firewall=none"
-    )
-    output = in_netns(netns, "unshare", "-m", "--propagation", "private", "sh", "-c", script)
-    (state,) = json.loads(output)["local"].values()
     assert state["result"] is True, state["comment"]
     assert state["changes"]["runtime"] == {"net.ipv4.ip_forward": {"old": "0", "new": "1"}}
     assert state["changes"]["persistent"]["file"] == f"/etc/sysctl.d/{PERSISTENT}"
@@ -128,22 +114,28 @@ def firewalld_netns(netns, tmp_path, monkeypatch):
         subprocess.run(["kill", str(dbus_pid)], check=False)
 
 
-def _apply_in(netns, tmp_path, *arguments):
+def _apply_in(netns, tmp_path, **arguments):
+    """salt-call inside the network namespace, in a mount namespace where the test's own
+    directory stands in for /etc/sysctl.d: only the namespace and that directory change."""
     sysctl_d = tmp_path / "sysctl.d"
     sysctl_d.mkdir(exist_ok=True)
-    config = tmp_path / "conf"
-    config.mkdir(exist_ok=True)
-    (config / "minion").write_text(
-        f"id: fwd\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
+    prefix = [
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'mount --bind {sysctl_d} /etc/sysctl.d && exec "$@"',
+        "sh",
+    ]
+    return state_single(
+        tmp_path, "docker_host.forwarding", {"name": "fwd", **arguments}, prefix=prefix
     )
-    script = (
-        f"mount --bind {sysctl_d} /etc/sysctl.d && exec {SALT_CALL} --local "
-        f"--config-dir={config} --out=json state.single docker_host.forwarding name=fwd "
-        + " ".join(arguments)
-    )
-    output = in_netns(netns, "unshare", "-m", "--propagation", "private", "sh", "-c", script)
-    (state,) = json.loads(output)["local"].values()
-    return state
 
 
 def test_firewalld_masquerades_runtime_and_permanent(firewalld_netns, tmp_path):
@@ -153,10 +145,10 @@ def test_firewalld_masquerades_runtime_and_permanent(firewalld_netns, tmp_path):
         ["nft", "list", "ruleset"], capture_output=True, text=True, check=False
     ).stdout
 
-    predicted = _apply_in(netns, tmp_path, "firewall=firewalld", "test=True")
+    predicted = _apply_in(netns, tmp_path, firewall="firewalld", test=True)
     assert predicted["result"] is None
     assert query(netns, "--query-masquerade") == "no"
-    state = _apply_in(netns, tmp_path, "firewall=firewalld")
+    state = _apply_in(netns, tmp_path, firewall="firewalld")
     assert state["result"] is True, state["comment"]
     assert state["changes"] == predicted["changes"]
     assert state["changes"]["firewall"] == {
@@ -166,10 +158,10 @@ def test_firewalld_masquerades_runtime_and_permanent(firewalld_netns, tmp_path):
     assert query(netns, "--query-masquerade") == "yes"
     assert query(netns, "--permanent", "--query-masquerade") == "yes"
 
-    again = _apply_in(netns, tmp_path, "firewall=firewalld")
+    again = _apply_in(netns, tmp_path, firewall="firewalld")
     assert again["result"] is True and again["changes"] == {}
 
-    off = _apply_in(netns, tmp_path, "firewall=firewalld", "ipv4=False")
+    off = _apply_in(netns, tmp_path, firewall="firewalld", ipv4=False)
     assert off["result"] is True, off["comment"]
     assert query(netns, "--query-masquerade") == "no"
     assert query(netns, "--permanent", "--query-masquerade") == "no"

@@ -3,20 +3,17 @@
 import gzip
 import json
 import lzma
-import os
 import shutil
 import subprocess
-import sys
 import time
 
 import docker
 import pytest
 
 from tests import dockerd
+from tests.saltcall import state_single
 
 pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
-
-SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 
 
 def _rootfs_tar(base, text):
@@ -64,32 +61,14 @@ def archives(tmp_path_factory):
 
 
 def run_state(tmp_path, url, function, log_level="warning", **arguments):
-    config = tmp_path / "salt-conf"
-    config.mkdir(exist_ok=True)
-    (config / "minion").write_text(
-        f"id: images\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
-        f"file_roots:\n  base:\n    - {tmp_path / 'tree'}\n"
+    return state_single(
+        tmp_path,
+        f"docker_host.{function}",
+        arguments,
+        env={"DOCKER_HOST": url},
+        log_level=log_level,
+        file_roots=tmp_path / "tree",
     )
-    args = [f"{key}={json.dumps(value)}" for key, value in arguments.items()]
-    result = subprocess.run(
-        [
-            SALT_CALL,
-            "--local",
-            f"--config-dir={config}",
-            "--out=json",
-            f"--log-level={log_level}",
-            "state.single",
-            f"docker_host.{function}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "DOCKER_HOST": url},
-    )
-    (state,) = json.loads(result.stdout)["local"].values()
-    state["stderr"] = result.stderr
-    return state
 
 
 def tags(url):

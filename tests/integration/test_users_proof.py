@@ -1,22 +1,20 @@
 """Proof with real users and a real dockerd: the docker group decides who may use the socket."""
 
-import json
 import os
 import pathlib
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import uuid
 
 import pytest
 
 from tests import dockerd
+from tests.saltcall import state_single
 
 pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
 
-SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 DOCKER_CLI = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker")
 
 
@@ -50,29 +48,7 @@ def people():
 
 
 def apply(tmp_path, **arguments):
-    config = tmp_path / "conf"
-    config.mkdir(exist_ok=True)
-    (config / "minion").write_text(
-        f"id: users\nfile_client: local\nroot_dir: {tmp_path / 'salt-root'}\n"
-    )
-    args = [f"{key}={json.dumps(value)}" for key, value in arguments.items()]
-    result = subprocess.run(
-        [
-            SALT_CALL,
-            "--local",
-            f"--config-dir={config}",
-            "--out=json",
-            "state.single",
-            "docker_host.users",
-            "name=docker",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (state,) = json.loads(result.stdout)["local"].values()
-    return state
+    return state_single(tmp_path, "docker_host.users", {"name": "docker", **arguments})
 
 
 def docker_as(user, url):
