@@ -15,9 +15,12 @@ Registry credentials are passed through to the daemon and never appear in a
 return value, a log line or an error message.
 """
 
+import contextlib
+import hashlib
 import json
 import os
 import tarfile
+import threading
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -62,13 +65,40 @@ def _clean(err, secrets=()):
 
 
 def _split(name):
-    """("repository", "tag") of ``name``; the tag defaults to latest."""
+    """("repository", "tag") of ``name``; the tag defaults to latest. A digest is refused:
+    an image is tagged, and a digest names an image in a registry."""
     if "@" in name:
-        return name, None
+        raise SaltInvocationError(f"{name} names an image by digest; give name as repository:tag")
     repository, _, tag = name.rpartition(":")
     if not repository or "/" in tag:
         return name, "latest"
     return repository, tag
+
+
+def normalize(name):
+    """
+    Return ``name`` as the daemon spells its tags: ``:latest`` added, Docker Hub's
+    ``docker.io/`` and ``library/`` dropped.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_images.normalize docker.io/library/busybox
+    """
+    repository, tag = _split(name)
+    for prefix in (
+        "docker.io/library/",
+        "docker.io/",
+        "index.docker.io/library/",
+        "index.docker.io/",
+    ):
+        if repository.startswith(prefix):
+            repository = repository[len(prefix) :]
+            break
+    if repository.startswith("library/") and repository.count("/") == 1:
+        repository = repository[len("library/") :]
+    return f"{repository}:{tag}"
 
 
 def image_id(name, url=None):
@@ -97,8 +127,9 @@ def image_id(name, url=None):
 def archive_image_id(path):
     """
     Return the ID of the image in a docker-archive tarball (plain, .gz or .xz),
-    read from its manifest without loading it. A file that is missing,
-    unreadable, truncated or holds no image is an error.
+    without loading it: the digest of its image configuration, as the daemon
+    computes it. A file that is missing, unreadable, truncated, holds no image
+    or more than one is an error.
 
     CLI Example:
 
@@ -108,39 +139,48 @@ def archive_image_id(path):
     """
     if not os.path.isfile(path):
         raise CommandExecutionError(f"{path} does not exist or is not a file")
+    manifest, digests = None, {}
     try:
         with tarfile.open(path, "r:*") as archive:
-            config = None
-            names = []
             for member in archive:  # reads to the end: a truncated file fails here
-                names.append(member.name)
-                if member.name in ("manifest.json", "./manifest.json"):
-                    manifest = json.load(archive.extractfile(member))
-                    if manifest and isinstance(manifest, list):
-                        config = manifest[0].get("Config")
+                name = member.name[2:] if member.name.startswith("./") else member.name
+                if not member.isfile() or member.size > (1 << 22):
+                    continue  # layers are large; configurations and manifests are not
+                data = archive.extractfile(member).read()
+                if name == "manifest.json":
+                    manifest = json.loads(data)
+                else:
+                    digests[name] = hashlib.sha256(data).hexdigest()
     except (tarfile.TarError, EOFError, OSError, ValueError) as err:
         why = _clean(err) or type(err).__name__
         raise CommandExecutionError(
             f"{path} is not a readable docker-archive tarball ({why}); it may be truncated "
             "or corrupt: build or copy it again"
         ) from err
-    if not config:
+    if not isinstance(manifest, list) or not manifest or not manifest[0].get("Config"):
         raise CommandExecutionError(
             f"{path} holds no image (no manifest.json with a Config): it is not a "
             "docker-archive tarball (docker save or KIWI's docker type)"
         )
-    digest = os.path.basename(config)
-    digest = digest[: -len(".json")] if digest.endswith(".json") else digest
-    return f"sha256:{digest}"
+    if len(manifest) > 1:
+        raise CommandExecutionError(
+            f"{path} holds {len(manifest)} images; a base image archive holds one: save "
+            "each image to an archive of its own"
+        )
+    config = manifest[0]["Config"]
+    if config not in digests:
+        raise CommandExecutionError(f"{path} names {config} as its image, but does not hold it")
+    return f"sha256:{digests[config]}"
 
 
 def load_image(path, name, url=None):
     """
     Load a docker-archive tarball (plain, .gz or .xz) and tag its image ``name``.
 
-    Tags the archive itself carried, and that did not exist before, are
-    removed again: only ``name`` is added. Returns ``{"id", "name", "old"}``
-    (``old``: the image ``name`` pointed at before, or None).
+    Only ``name`` is added: tags the archive itself carried are removed again
+    when they are new, and put back where they pointed when they existed. A
+    load that fails leaves no image or tag behind. Returns ``{"id", "name",
+    "old"}`` (``old``: the image ``name`` pointed at before, or None).
 
     CLI Example:
 
@@ -152,25 +192,47 @@ def load_image(path, name, url=None):
 
     wanted = archive_image_id(path)
     repository, tag = _split(name)
+    full = normalize(name)
     client = _client(url, timeout=600)
     try:
-        before = {t for image in client.images.list() for t in image.tags}
-        old = _get_id(client, name)
-        with open(path, "rb") as handle:
-            loaded = client.images.load(handle)
-        image = next((i for i in loaded if i.id == wanted), None)
-        if image is None:
+        images_before = {image.id for image in client.images.list(all=True)}
+        tags_before = {t: image.id for image in client.images.list() for t in image.tags}
+        old = tags_before.get(full)
+        try:
+            with open(path, "rb") as handle:
+                client.images.load(handle)
+            image = client.images.get(wanted)
+            image.tag(repository, tag)
+        except (docker.errors.DockerException, OSError) as err:
+            _undo(client, images_before, tags_before)
             raise CommandExecutionError(
-                f"{path} was loaded, but the daemon reports no image {wanted} from it"
-            )
-        image.tag(repository, tag)
-        for stray in set(client.images.get(wanted).tags) - before - {name}:
-            client.images.remove(stray, noprune=True)
+                f"the daemon could not load {path}: {_clean(err)}; nothing was left behind"
+            ) from err
+        for stray in set(client.images.get(wanted).tags) - {full}:
+            if stray in tags_before:
+                back_repository, back_tag = stray.rsplit(":", 1)
+                client.images.get(tags_before[stray]).tag(back_repository, back_tag)
+            else:
+                client.images.remove(stray, noprune=True)
         return {"id": wanted, "name": name, "old": old}
-    except docker.errors.APIError as err:
-        raise CommandExecutionError(f"loading {path} failed: {_clean(err)}") from err
     finally:
         client.close()
+
+
+def _undo(client, images_before, tags_before):
+    """Remove what a failed load added, and put moved tags back."""
+    import docker  # noqa: PLC0415
+
+    for image in client.images.list(all=True):
+        if image.id in images_before:
+            continue
+        for tag in image.tags:
+            if tag in tags_before:
+                repository, tag_name = tag.rsplit(":", 1)
+                with contextlib.suppress(docker.errors.DockerException):
+                    client.images.get(tags_before[tag]).tag(repository, tag_name)
+        with contextlib.suppress(docker.errors.DockerException):
+            client.images.remove(image.id, force=True)
 
 
 def _get_id(client, name):
@@ -191,8 +253,8 @@ def pull_image(name, auth=None, url=None, timeout=60):
         ``serveraddress``), e.g. from pillar; never shown anywhere.
 
     timeout
-        Seconds to wait for the daemon's answer: an unreachable registry
-        fails then, not never.
+        Seconds the whole pull may take: a registry that does not answer, or
+        stops answering, fails the pull then.
 
     CLI Example:
 
@@ -200,27 +262,46 @@ def pull_image(name, auth=None, url=None, timeout=60):
 
         salt '*' docker_images.pull_image registry.suse.com/bci/bci-base:15.6
     """
-    import docker  # noqa: PLC0415
-    import requests  # noqa: PLC0415
-
     if auth is not None and not isinstance(auth, dict):
         raise SaltInvocationError("auth must be a mapping with username and password")
-    secrets = list((auth or {}).values())
+    secrets = [
+        v for k, v in (auth or {}).items() if k in ("password", "identitytoken", "registrytoken")
+    ]
     repository, tag = _split(name)
     client = _client(url, timeout=timeout)
+    outcome = {}
+
+    def pull():
+        try:
+            old = _get_id(client, name)
+            for event in client.api.pull(
+                repository, tag=tag, stream=True, decode=True, auth_config=auth
+            ):
+                if event.get("error"):
+                    outcome["error"] = event["error"]
+                    return
+            outcome["result"] = {
+                "id": client.images.get(normalize(name)).id,
+                "name": name,
+                "old": old,
+            }
+        except Exception as err:  # pylint: disable=broad-except
+            outcome["error"] = err
+
+    # docker-py waits for a pull without limit: the deadline is kept here.
+    worker = threading.Thread(target=pull, daemon=True)
+    worker.start()
+    worker.join(timeout)
     try:
-        old = _get_id(client, name)
-        image = client.images.pull(repository, tag=tag, auth_config=auth)
-        return {"id": image.id, "name": name, "old": old}
-    except docker.errors.ImageNotFound as err:
-        raise CommandExecutionError(
-            f"{name} was not found in its registry: {_clean(err, secrets)}"
-        ) from err
-    except docker.errors.APIError as err:
-        raise CommandExecutionError(f"pulling {name} failed: {_clean(err, secrets)}") from err
-    except requests.exceptions.RequestException as err:
-        raise CommandExecutionError(
-            f"pulling {name} got no answer within {timeout} s: {_clean(err, secrets)}"
-        ) from err
+        if worker.is_alive():
+            raise CommandExecutionError(
+                f"pulling {name} got no answer within {timeout} s: the registry does not "
+                "answer (check the name, the network and the registry)"
+            )
+        if "error" in outcome:
+            raise CommandExecutionError(
+                f"pulling {name} failed: {_clean(outcome['error'], secrets)}"
+            )
+        return outcome["result"]
     finally:
         client.close()

@@ -866,11 +866,12 @@ def image_loaded(name, source, url=None):
     try:
         path = source
         if str(source).startswith("salt://"):
-            path = __salt__["cp.cache_file"](source)
+            path = __salt__["cp.cache_file"](source, saltenv=__env__)
             if not path:
                 raise _Refused(f"{source} could not be fetched from the master")
+        full = __salt__["docker_images.normalize"](name)
         wanted = __salt__["docker_images.archive_image_id"](path)
-        current = __salt__["docker_images.image_id"](name, url=url)
+        current = __salt__["docker_images.image_id"](full, url=url)
         if current == wanted:
             ret["comment"] = f"{name} is already {wanted}."
             return ret
@@ -905,7 +906,9 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
-        current = __salt__["docker_images.image_id"](name, url=url)
+        current = __salt__["docker_images.image_id"](
+            __salt__["docker_images.normalize"](name), url=url
+        )
         if current and not force:
             ret["comment"] = f"{name} is present ({current})."
             return ret

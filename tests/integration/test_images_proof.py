@@ -169,3 +169,107 @@ def test_a_daemon_that_is_not_running(tmp_path, archives):
     )
     assert state["result"] is False
     assert "does not answer" in state["comment"] and "Traceback" not in state["comment"]
+
+
+def _rewrite(source, target, change):
+    """Copy a tar archive, passing each member's bytes through ``change(name, data)``."""
+    import io
+    import tarfile
+
+    with tarfile.open(source) as reader, tarfile.open(target, "w") as writer:
+        for member in reader:
+            data = reader.extractfile(member).read() if member.isfile() else None
+            if data is not None:
+                data = change(member.name, data)
+                member.size = len(data)
+            writer.addfile(member, io.BytesIO(data) if data is not None else None)
+    return target
+
+
+@pytest.mark.parametrize(
+    "name, tag", [("sles/base", "sles/base:latest"), ("docker.io/library/base:1", "base:1")]
+)
+def test_names_are_spelled_as_the_daemon_spells_them(tmp_path, archives, name, tag):
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        state = run_state(
+            tmp_path, url, "image_loaded", name=name, source=str(archives["one"]["tar"])
+        )
+        assert state["result"] is True, state["comment"]
+        assert tags(url) == [tag]
+        again = run_state(
+            tmp_path, url, "image_loaded", name=name, source=str(archives["one"]["tar"])
+        )
+        assert again["changes"] == {} and tags(url) == [tag]
+
+
+def test_a_tag_the_archive_carries_is_put_back(tmp_path, archives):
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        run_state(
+            tmp_path,
+            url,
+            "image_loaded",
+            name="kiwi/busybox:one",
+            source=str(archives["two"]["tar"]),
+        )  # the archive's own tag, on image two
+        state = run_state(
+            tmp_path, url, "image_loaded", name="sles/base:15", source=str(archives["one"]["tar"])
+        )
+        assert state["result"] is True, state["comment"]
+        client = docker.DockerClient(base_url=url)
+        assert client.images.get("kiwi/busybox:one").id == archives["two"]["id"]
+        assert client.images.get("sles/base:15").id == archives["one"]["id"]
+        client.close()
+
+
+def test_archives_the_daemon_rejects_leave_nothing(tmp_path, archives):
+    def break_layers(name, data):
+        return b"not a layer" if name.endswith("layer.tar") else data
+
+    corrupt = _rewrite(archives["one"]["tar"], tmp_path / "corrupt.tar", break_layers)
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        state = run_state(tmp_path, url, "image_loaded", name="bad:1", source=str(corrupt))
+        assert state["result"] is False, state
+        assert "could not load" in state["comment"] and "Traceback" not in state["comment"]
+        client = docker.DockerClient(base_url=url)
+        assert client.images.list(all=True) == []
+        client.close()
+
+
+def test_digests_and_multi_image_archives_are_refused_before_loading(tmp_path, archives):
+    with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+        state = run_state(
+            tmp_path,
+            url,
+            "image_loaded",
+            name=f"base@{archives['one']['id']}",
+            source=str(archives["one"]["tar"]),
+        )
+        assert state["result"] is False and "names an image by digest" in state["comment"]
+        assert tags(url) == []
+
+
+def test_a_registry_that_never_answers_fails_at_the_timeout(tmp_path):
+    """A loopback port that accepts connections and then says nothing."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    held = []
+    threading.Thread(
+        target=lambda: [held.append(server.accept()) for _ in range(8)], daemon=True
+    ).start()
+    try:
+        with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
+            started = time.monotonic()
+            state = run_state(
+                tmp_path, url, "image_present", name=f"127.0.0.1:{port}/base:1", timeout=5
+            )
+            elapsed = time.monotonic() - started
+        assert state["result"] is False
+        assert "no answer within 5 s" in state["comment"] or "failed" in state["comment"]
+        assert elapsed < 20
+    finally:
+        server.close()
