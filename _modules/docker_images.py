@@ -244,9 +244,102 @@ def _get_id(client, name):
         return None
 
 
+def _deadline(work, timeout, what):
+    """Run ``work()`` with a deadline: docker-py waits for a registry without limit."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = work()
+        except Exception as err:  # pylint: disable=broad-except
+            outcome["error"] = err
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise CommandExecutionError(
+            f"{what} got no answer within {timeout} s: the registry does not "
+            "answer (check the name, the network and the registry)"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _secrets(auth):
+    if auth is not None and not isinstance(auth, dict):
+        raise SaltInvocationError("auth must be a mapping with username and password")
+    return [
+        v for k, v in (auth or {}).items() if k in ("password", "identitytoken", "registrytoken")
+    ]
+
+
+def registry_digest(name, auth=None, url=None, timeout=60):
+    """
+    Return the digest of the manifest the registry serves for ``name``, asked
+    through the daemon (its registry settings and credentials apply); nothing
+    is pulled.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_images.registry_digest registry.suse.com/bci/bci-base:15.6
+    """
+    secrets = _secrets(auth)
+    client = _client(url, timeout=timeout)
+    try:
+        found = _deadline(
+            lambda: client.api.inspect_distribution(normalize(name), auth_config=auth),
+            timeout,
+            f"asking the registry about {name}",
+        )
+        return found["Descriptor"]["digest"]
+    except CommandExecutionError as err:
+        raise CommandExecutionError(_clean(err, secrets)) from None
+    except Exception as err:  # pylint: disable=broad-except
+        raise CommandExecutionError(
+            f"asking the registry about {name} failed: {_clean(err, secrets)}"
+        ) from None
+    finally:
+        client.close()
+
+
+def local_digest(name, url=None):
+    """
+    Return the registry digest the local image ``name`` was pulled with
+    (from its RepoDigests), or None.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_images.local_digest registry.suse.com/bci/bci-base:15.6
+    """
+    import docker  # noqa: PLC0415
+
+    full = normalize(name)
+    repository = _split(full)[0]
+    client = _client(url)
+    try:
+        digests = client.images.get(full).attrs.get("RepoDigests") or []
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError as err:
+        raise CommandExecutionError(f"cannot look up image {name}: {_clean(err)}") from err
+    finally:
+        client.close()
+    for entry in digests:
+        repo, _, digest = entry.partition("@")
+        if repo == repository:
+            return digest
+    return None
+
+
 def pull_image(name, auth=None, url=None, timeout=60):
     """
-    Pull ``name`` from its registry; return ``{"id", "name", "old"}``.
+    Pull ``name`` from its registry; return ``{"id", "name", "old", "digest"}``.
 
     auth
         ``{"username": ..., "password": ...}`` (and optionally
@@ -262,46 +355,28 @@ def pull_image(name, auth=None, url=None, timeout=60):
 
         salt '*' docker_images.pull_image registry.suse.com/bci/bci-base:15.6
     """
-    if auth is not None and not isinstance(auth, dict):
-        raise SaltInvocationError("auth must be a mapping with username and password")
-    secrets = [
-        v for k, v in (auth or {}).items() if k in ("password", "identitytoken", "registrytoken")
-    ]
+    secrets = _secrets(auth)
     repository, tag = _split(name)
     client = _client(url, timeout=timeout)
-    outcome = {}
 
     def pull():
-        try:
-            old = _get_id(client, name)
-            for event in client.api.pull(
-                repository, tag=tag, stream=True, decode=True, auth_config=auth
-            ):
-                if event.get("error"):
-                    outcome["error"] = event["error"]
-                    return
-            outcome["result"] = {
-                "id": client.images.get(normalize(name)).id,
-                "name": name,
-                "old": old,
-            }
-        except Exception as err:  # pylint: disable=broad-except
-            outcome["error"] = err
+        old = _get_id(client, name)
+        for event in client.api.pull(
+            repository, tag=tag, stream=True, decode=True, auth_config=auth
+        ):
+            if event.get("error"):
+                raise CommandExecutionError(event["error"])
+        return {"id": client.images.get(normalize(name)).id, "name": name, "old": old}
 
-    # docker-py waits for a pull without limit: the deadline is kept here.
-    worker = threading.Thread(target=pull, daemon=True)
-    worker.start()
-    worker.join(timeout)
     try:
-        if worker.is_alive():
-            raise CommandExecutionError(
-                f"pulling {name} got no answer within {timeout} s: the registry does not "
-                "answer (check the name, the network and the registry)"
-            )
-        if "error" in outcome:
-            raise CommandExecutionError(
-                f"pulling {name} failed: {_clean(outcome['error'], secrets)}"
-            )
-        return outcome["result"]
+        result = _deadline(pull, timeout, f"pulling {name}")
+    except CommandExecutionError as err:
+        if "no answer within" in str(err):
+            raise CommandExecutionError(_clean(err, secrets)) from None
+        raise CommandExecutionError(f"pulling {name} failed: {_clean(err, secrets)}") from None
+    except Exception as err:  # pylint: disable=broad-except
+        raise CommandExecutionError(f"pulling {name} failed: {_clean(err, secrets)}") from None
     finally:
         client.close()
+    result["digest"] = local_digest(name, url=url)
+    return result

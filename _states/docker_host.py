@@ -894,8 +894,8 @@ def image_loaded(name, source, url=None):
 def image_present(name, force=False, auth=None, url=None, timeout=60):
     """
     The image ``name`` is on this host: pulled through docker-py when missing,
-    or every time with ``force`` (the tag moves when the registry has a newer
-    image).
+    or, with ``force``, whenever the registry serves another manifest than the
+    one the local image came from (the tag follows the registry).
 
     auth
         Registry credentials, ``{"username": ..., "password": ...}``, e.g.
@@ -903,6 +903,9 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
 
     timeout
         Seconds before an unreachable registry fails the state.
+
+    ``changes`` names the manifest digests, old and new; ``test=True`` asks the
+    registry for the digest (nothing is pulled), so it predicts exactly that.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
@@ -912,16 +915,19 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
         if current and not force:
             ret["comment"] = f"{name} is present ({current})."
             return ret
+        remote = __salt__["docker_images.registry_digest"](
+            name, auth=auth, url=url, timeout=timeout
+        )
+        local = __salt__["docker_images.local_digest"](name, url=url) if current else None
+        if current and local == remote:
+            ret["comment"] = f"{name} is what the registry serves ({remote})."
+            return ret
+        change = {"digest": {"old": local, "new": remote}}
         if __opts__["test"]:
-            ret.update(
-                result=None,
-                comment=f"{name} would be pulled.",
-                changes={"image": {"old": current, "new": "pulled"}},
-            )
+            ret.update(result=None, comment=f"{name} would be pulled.", changes=change)
             return ret
         pulled = __salt__["docker_images.pull_image"](name, auth=auth, url=url, timeout=timeout)
-        if pulled["id"] != current:
-            ret["changes"] = {"image": {"old": current, "new": pulled["id"]}}
+        ret["changes"] = {"digest": {"old": local, "new": pulled["digest"]}}
         ret["comment"] = f"{name} was pulled ({pulled['id']})."
     except (CommandExecutionError, SaltInvocationError, OSError) as err:
         ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")

@@ -10,17 +10,29 @@ import time
 import docker
 
 
-def private_args(base):
+def private_args(base, network=False):
     """The arguments that keep a test's dockerd to itself: socket, exec-root, pidfile,
-    no bridge and no firewall or forwarding changes."""
-    return [
+    and, unless it runs in a network namespace of its own (``network``), no bridge
+    and no firewall or forwarding changes."""
+    args = [
         f"--exec-root={base / 'x'}",
         f"--host=unix://{base / 'd.sock'}",
         f"--pidfile={base / 'dockerd.pid'}",
-        "--bridge=none",
-        "--iptables=false",
-        "--ip-forward=false",
     ]
+    if not network:
+        args += ["--bridge=none", "--iptables=false", "--ip-forward=false"]
+    return args
+
+
+@contextlib.contextmanager
+def network_namespace(name):
+    """A network namespace of the test's own, deleted afterwards: a dockerd in it
+    makes its bridge and iptables rules there, never on the machine."""
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield ["nsenter", f"--net=/run/netns/{name}"]
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
 def run_dockerd(base, args, config_file, timeout=60):
@@ -37,13 +49,18 @@ def run_dockerd(base, args, config_file, timeout=60):
 
 
 @contextlib.contextmanager
-def private_dockerd(base, storage_driver="vfs", data_root=None, args=None, config_file=None):
+def private_dockerd(
+    base, storage_driver="vfs", data_root=None, args=None, config_file=None, prefix=()
+):
     """Start dockerd under ``base``; yield its URL; stop it and unmount what it left.
 
     ``args`` replaces the storage-driver and data-root arguments (for a
     configuration read from a sandbox root); ``config_file`` is the
     daemon.json to read (an empty one by default, never the host's).
-    Never the system's daemon: no bridge, no iptables rules, nothing in /run.
+    Never the system's daemon: no bridge, no iptables rules, nothing in /run;
+    with ``prefix`` (from ``network_namespace``: nsenter, not ``ip netns exec``,
+    which would hide the cgroup mounts) it gets its bridge and iptables in
+    that namespace.
     """
     if not shutil.which("dockerd"):
         raise RuntimeError("dockerd is not installed (make test installs docker.io)")
@@ -57,7 +74,13 @@ def private_dockerd(base, storage_driver="vfs", data_root=None, args=None, confi
     exec_root = base / "x"
     socket = base / "d.sock"
     log = open(base / "dockerd.log", "wb")  # noqa: SIM115  (closed below)
-    command = ["dockerd", *args, *private_args(base), f"--config-file={config_file}"]
+    command = [
+        *prefix,
+        "dockerd",
+        *args,
+        *private_args(base, network=bool(prefix)),
+        f"--config-file={config_file}",
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"unix://{socket}"
     try:
@@ -76,6 +99,12 @@ def private_dockerd(base, storage_driver="vfs", data_root=None, args=None, confi
         for root in roots:
             for mount in _mounts_under(root):
                 subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
+
+
+def unmount_under(base):
+    """Unmount everything mounted below ``base`` (what a dockerd left there)."""
+    for mount in _mounts_under(base):
+        subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
 
 
 def _mounts_under(base):

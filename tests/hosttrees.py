@@ -238,3 +238,25 @@ def sandbox_of_this_host(root, data_root=None):
         inside.parent.mkdir(parents=True, exist_ok=True)
         inside.symlink_to(parent)
     return tree
+
+
+def suse_docker_root(root, users=(), os_release="sles-15-sp6.os-release", data_root=None):
+    """An image root as the SUSE docker package leaves it, on this machine's kernel:
+    SUSE's /etc/sysconfig/docker, daemon.json and docker.service, SuSEfirewall2's
+    sysconfig, an os-release, and /etc/passwd with ``users`` (the formula's users
+    must exist)."""
+    tree = sandbox_of_this_host(root, data_root)
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    tree.copy("docker/docker.service", "/usr/lib/systemd/system/docker.service")
+    tree.copy("susefirewall2/SuSEfirewall2.sysconfig", "/etc/sysconfig/SuSEfirewall2")
+    tree.copy(f"os-release/{os_release}", "/etc/os-release")
+    passwd = ["root:x:0:0:root:/root:/bin/bash"]
+    passwd += [f"{user}:x:{1000 + i}:100::/home/{user}:/bin/bash" for i, user in enumerate(users)]
+    tree.write("/etc/passwd", "\n".join(passwd) + "\n")
+    tree.write("/etc/group", "root:x:0:\nusers:x:100:\n")
+    tree.write("/etc/gshadow", "root:!::\nusers:!::\n", mode=0o640)
+    # The package's files are root's and world-readable, not read-only copies.
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o644 if path.name != "gshadow" else 0o640)
+    return tree

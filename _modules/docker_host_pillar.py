@@ -1,0 +1,380 @@
+"""
+The ``docker_host:`` pillar of the docker_host formula: its keys, their types
+and defaults, and a check of a pillar against them.
+
+The formula validates pillar before it applies anything: an unknown key is
+named with the closest valid one, a wrong type with the key, the type it must
+have and the value it has. Salt has no schema check for pillar, and the
+formula's keys are this project's own, so the schema is written here; it is
+also what ``pillar-example/README.md`` documents, key by key.
+
+:depends: nothing beyond Python.
+:configuration: reads pillar ``docker_host`` when no data is given.
+"""
+
+import difflib
+
+__virtualname__ = "docker_host_pillar"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+class _Key:
+    """One pillar key: the kinds of value it takes, its default and what it does."""
+
+    def __init__(self, kinds, default, doc, choices=None, items=None):
+        self.kinds = kinds  # a tuple of "string", "boolean", "integer", "null", "mapping", "list"
+        self.default = default
+        self.doc = doc
+        self.choices = choices
+        self.items = items  # for lists: a _Key for strings, or a dict schema for mappings
+
+
+_STRING_LIST = _Key(("string",), None, "")
+
+# The Docker files of the CIS Docker Benchmark's section 3, where SUSE keeps them.
+CIS_PATHS = {
+    "/usr/lib/systemd/system/docker.service": {"user": "root", "group": "root", "mode": "0644"},
+    "/usr/lib/systemd/system/docker.socket": {"user": "root", "group": "root", "mode": "0644"},
+    "/etc/docker": {"user": "root", "group": "root", "mode": "0755"},
+    "/etc/docker/daemon.json": {"user": "root", "group": "root", "mode": "0644"},
+    "/etc/sysconfig/docker": {"user": "root", "group": "root", "mode": "0644"},
+    "/var/run/docker.sock": {"user": "root", "group": "docker", "mode": "0660"},
+    "/run/containerd/containerd.sock": {"user": "root", "group": "root", "mode": "0660"},
+}
+
+_IMAGE_LOAD = {
+    "name": _Key(("string",), None, "The tag the image gets, e.g. ``suse/sles15:latest``."),
+    "source": _Key(
+        ("string",),
+        None,
+        "The docker-archive tarball KIWI built (plain, .gz or .xz): a local path or a "
+        "``salt://`` URL.",
+    ),
+}
+
+_IMAGE_PULL = {
+    "name": _Key(("string",), None, "The image to pull, e.g. ``registry.suse.com/bci/bci-base``."),
+    "force": _Key(("boolean",), False, "Pull at every run, so the tag follows the registry."),
+    "timeout": _Key(("integer",), 60, "Seconds before an unreachable registry fails the pull."),
+    "auth": _Key(
+        ("mapping", "null"),
+        None,
+        "Registry credentials ``{username: ..., password: ...}``; never shown in a return "
+        "or a log.",
+    ),
+}
+
+SCHEMA = {
+    "root": _Key(
+        ("string",),
+        "",
+        "Apply the whole formula to this image root (a KIWI build root) instead of the host: "
+        "only files under it change; no package is installed on the host, the service is "
+        "enabled inside the root and never started.",
+    ),
+    "package": {
+        "install": _Key(
+            ("boolean",),
+            True,
+            "Install the Docker package (``pkg.installed``; zypper on SUSE, into ``root`` when "
+            "it is set). Off for hosts where Docker comes from elsewhere.",
+        ),
+        "name": _Key(("string",), "docker", "The package's name (from the OS map)."),
+        "version": _Key(
+            ("string", "null"), None, "A version to pin, as the package manager spells it."
+        ),
+    },
+    "daemon": {
+        "manage": _Key(
+            ("boolean",), True, "Configure the daemon (``docker_host.daemon_configured``)."
+        ),
+        "storage_driver": _Key(
+            ("string", "null"),
+            None,
+            "``btrfs``, ``overlay2``, ``devicemapper``, ``zfs``, ``vfs`` or ``auto`` (what the "
+            "grain recommends for the data-root's filesystem); null leaves it as it is. A driver "
+            "the host cannot run fails the state with the reason.",
+        ),
+        "data_root": _Key(
+            ("string", "null"), None, "Docker's data-root, an absolute path; null: as it is."
+        ),
+        "options": _Key(
+            ("mapping",),
+            {},
+            "dockerd flags for ``DOCKER_OPTS`` in ``/etc/sysconfig/docker``, by name "
+            "(``log-level: warn``); lists for repeatable flags, booleans for switches. No "
+            "whitespace or quotes in values (systemd would split them): use ``daemon_json``.",
+        ),
+        "daemon_json": _Key(
+            ("mapping",), {}, "Keys for ``/etc/docker/daemon.json``, as dockerd names them."
+        ),
+        "exclusive": _Key(
+            ("boolean",),
+            False,
+            "Own the daemon's whole configuration: options and keys not given are removed "
+            "from both files.",
+        ),
+    },
+    "users": {
+        "manage": _Key(("boolean",), True, "Manage the docker group (``docker_host.users``)."),
+        "group": _Key(
+            ("string",),
+            "docker",
+            "The group that owns the Docker socket. Another name also becomes the daemon's "
+            "``group`` option.",
+        ),
+        "members": _Key(
+            ("list",),
+            [],
+            "Users who may use Docker; each must exist. Membership is root-equivalent.",
+            items=_STRING_LIST,
+        ),
+        "exclusive": _Key(("boolean",), False, "Remove every member not in ``members``."),
+        "gid": _Key(("integer", "null"), None, "The group's id, when it has to be created."),
+    },
+    "forwarding": {
+        "manage": _Key(
+            ("boolean",),
+            True,
+            "Manage IP forwarding and the firewall (``docker_host.forwarding``).",
+        ),
+        "ipv4": _Key(("boolean",), True, "IPv4 forwarding, which containers need to reach out."),
+        "ipv6": _Key(("boolean", "null"), None, "IPv6 forwarding; null leaves it as it is."),
+        "firewall": _Key(
+            ("string",),
+            "auto",
+            "``auto``: the firewall the host has enabled (in an image root: the release's "
+            "firewall, when it is installed there); ``SuSEfirewall2``, ``firewalld`` or "
+            "``none``.",
+            choices=("auto", "SuSEfirewall2", "firewalld", "none"),
+        ),
+        "release_firewall": _Key(
+            ("string",),
+            "firewalld",
+            "The firewall the release ships (from the OS map: SuSEfirewall2 on SLES 12, "
+            "firewalld on SLES 15, Leap 15 and Tumbleweed); what ``auto`` picks in an image "
+            "root where no firewall is enabled yet.",
+            choices=("SuSEfirewall2", "firewalld"),
+        ),
+        "masquerade": _Key(
+            ("boolean", "null"), None, "SuSEfirewall2's ``FW_MASQUERADE``; null: as it is."
+        ),
+    },
+    "permissions": {
+        "enforce": _Key(
+            ("boolean",),
+            False,
+            "Tighten owner and mode of the files in ``paths`` (CIS Docker Benchmark, "
+            "section 3). Modes are maxima: a stricter file stays as it is.",
+        ),
+        "paths": _Key(
+            ("mapping",),
+            CIS_PATHS,
+            "``{path: {user: ..., group: ..., mode: '0644'}}``; paths that do not exist are "
+            "left alone. The defaults list the Docker files of CIS section 3.",
+        ),
+    },
+    "service": {
+        "manage": _Key(
+            ("boolean",),
+            True,
+            "Keep the service enabled and running, restarted when its configuration changes. "
+            "Off for hosts without systemd; with ``root``, the service is enabled in the root.",
+        ),
+        "name": _Key(("string",), "docker", "The service's name (from the OS map)."),
+    },
+    "images": {
+        "url": _Key(
+            ("string", "null"),
+            None,
+            "The daemon that gets the images; default: ``DOCKER_HOST``, the minion option "
+            "``docker.url``, or the default socket. With ``root``, images are only loaded "
+            "when this is set.",
+        ),
+        "load": _Key(
+            ("list",),
+            [],
+            "Base images built with KIWI, loaded when the tag does not already point at them: "
+            "a list of ``{name, source}``.",
+            items=_IMAGE_LOAD,
+        ),
+        "pull": _Key(
+            ("list",),
+            [],
+            "Images pulled from a registry when missing: a list of ``{name, force, timeout, "
+            "auth}``.",
+            items=_IMAGE_PULL,
+        ),
+    },
+}
+
+_PERMISSION = {
+    "user": _Key(("string",), "root", "The owner."),
+    "group": _Key(("string",), "root", "The group."),
+    "mode": _Key(("string",), "0644", "The loosest mode allowed, in octal."),
+}
+
+_KIND_OF = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (str, "string"),
+    (dict, "mapping"),
+    (list, "list"),
+    (type(None), "null"),
+)
+
+
+def _kind(value):
+    for python_type, kind in _KIND_OF:
+        if isinstance(value, python_type):
+            return kind
+    return type(value).__name__
+
+
+_ARTICLE = {
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "string": "a string",
+    "mapping": "a mapping",
+    "list": "a list",
+    "null": "null",
+}
+
+
+def _described(kinds):
+    return " or ".join(_ARTICLE.get(kind, f"a {kind}") for kind in kinds)
+
+
+def _closest(key, candidates):
+    match = difflib.get_close_matches(str(key), list(candidates), n=1, cutoff=0.5)
+    if match:
+        return f"did you mean {match[0]}?"
+    return f"valid keys: {', '.join(sorted(candidates))}"
+
+
+def _check(value, schema, path, problems):
+    if not isinstance(value, dict):
+        problems.append(
+            f"{path} must be a mapping, not {_described([_kind(value)])} ({value!r}); "
+            f"its keys are {', '.join(schema)}"
+        )
+        return
+    for key, item in value.items():
+        where = f"{path}:{key}"
+        if key not in schema:
+            problems.append(f"{where} is not a key of {path}: {_closest(key, schema)}")
+        elif isinstance(schema[key], dict):
+            _check(item, schema[key], where, problems)
+        else:
+            _check_leaf(item, schema[key], where, problems)
+
+
+def _check_leaf(value, key, where, problems):
+    kind = _kind(value)
+    if kind not in key.kinds:
+        problems.append(
+            f"{where} must be {_described(key.kinds)}, not {_described([kind])} ({value!r})"
+        )
+        return
+    if key.choices and value not in key.choices:
+        problems.append(f"{where} must be one of {', '.join(key.choices)}, not {value!r}")
+    if kind == "list" and key.items is not None:
+        for index, item in enumerate(value):
+            if isinstance(key.items, dict):
+                _check(item, key.items, f"{where}:{index}", problems)
+                missing = [
+                    name
+                    for name, spec in key.items.items()
+                    if spec.default is None and "null" not in spec.kinds
+                ]
+                if isinstance(item, dict):
+                    for name in missing:
+                        if name not in item:
+                            problems.append(f"{where}:{index} needs {name}")
+            else:
+                _check_leaf(item, key.items, f"{where}:{index}", problems)
+    if where.endswith("permissions:paths") and kind == "mapping":
+        for path, spec in value.items():
+            if not str(path).startswith("/"):
+                problems.append(f"{where}:{path} must be an absolute path")
+            if spec is None:  # null drops a default path
+                continue
+            mode = spec.get("mode") if isinstance(spec, dict) else None
+            if isinstance(mode, int) and not isinstance(mode, bool):
+                problems.append(
+                    f"{where}:{path}:mode must be a quoted octal string like '0644', not the "
+                    f"number {mode!r} (YAML reads an unquoted 0644 as 420)"
+                )
+                continue
+            _check(spec, _PERMISSION, f"{where}:{path}", problems)
+            if isinstance(mode, str) and not _is_octal_mode(mode):
+                problems.append(
+                    f"{where}:{path}:mode must be an octal mode like '0644', not {mode!r}"
+                )
+
+
+def _is_octal_mode(mode):
+    return 3 <= len(mode) <= 4 and all(c in "01234567" for c in mode)
+
+
+def problems(data=None):
+    """
+    Return what is wrong with the ``docker_host`` pillar (or ``data``), one
+    message per problem; an empty list when it is valid.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.problems
+        salt '*' docker_host_pillar.problems '{"daemon": {"storage_drivr": "btrfs"}}'
+    """
+    if data is None:
+        data = __pillar__.get("docker_host", {})
+    found = []
+    _check(data, SCHEMA, "docker_host", found)
+    return found
+
+
+def keys(schema=None, prefix="docker_host"):
+    """
+    Return every pillar key, as ``{"docker_host:daemon:data_root": {"type": ...,
+    "default": ..., "doc": ...}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.keys
+    """
+    schema = SCHEMA if schema is None else schema
+    found = {}
+    for name, item in schema.items():
+        path = f"{prefix}:{name}"
+        if isinstance(item, dict):
+            found.update(keys(item, path))
+            continue
+        found[path] = {"type": " or ".join(item.kinds), "default": item.default, "doc": item.doc}
+        if isinstance(item.items, dict):
+            found.update(keys(item.items, f"{path}:N"))
+    return found
+
+
+def defaults(schema=None):
+    """
+    Return the defaults of every key, as the formula's ``defaults.yaml`` holds them.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.defaults
+    """
+    schema = SCHEMA if schema is None else schema
+    return {
+        name: defaults(item) if isinstance(item, dict) else item.default
+        for name, item in schema.items()
+    }

@@ -1,0 +1,43 @@
+"""
+Check the ``docker_host:`` pillar before the docker_host formula applies anything.
+
+The formula's first state; with ``failhard`` it stops the run on this minion
+when the pillar is wrong, so nothing is half-applied.
+
+.. code-block:: yaml
+
+    docker-host-pillar-valid:
+      docker_host_pillar.valid:
+        - failhard: true
+"""
+
+__virtualname__ = "docker_host_pillar"
+
+
+def __virtual__():
+    if "docker_host_pillar.problems" not in __salt__:
+        return (False, "the docker_host_pillar execution module is not loaded")
+    return __virtualname__
+
+
+def valid(name="docker_host", data=None):
+    """
+    The pillar ``name`` (or ``data``) is a valid ``docker_host:`` pillar.
+
+    Fails, in ``test=True`` too, with one line per problem: an unknown key and
+    the closest valid one, or a key, the type it must have and the value it
+    has.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if data is None:
+        data = __pillar__.get(name, {})
+    found = __salt__["docker_host_pillar.problems"](data)
+    if found:
+        ret["result"] = False
+        ret["comment"] = (
+            f"The {name} pillar is not valid; nothing was applied. Fix the pillar:\n- "
+            + "\n- ".join(found)
+        )
+    else:
+        ret["comment"] = f"The {name} pillar is valid."
+    return ret
