@@ -28,6 +28,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/salt-lint docker_host/*.sls pillar-example/top.sls pillar-example/docker_host/*.sls
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

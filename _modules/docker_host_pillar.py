@@ -57,7 +57,12 @@ _IMAGE_LOAD = {
 
 _IMAGE_PULL = {
     "name": _Key(("string",), None, "The image to pull, e.g. ``registry.suse.com/bci/bci-base``."),
-    "force": _Key(("boolean",), False, "Pull at every run, so the tag follows the registry."),
+    "force": _Key(
+        ("boolean",),
+        False,
+        "Ask the registry at every run and pull when it serves another manifest: the tag "
+        "follows the registry.",
+    ),
     "timeout": _Key(("integer",), 60, "Seconds before an unreachable registry fails the pull."),
     "auth": _Key(
         ("mapping", "null"),

@@ -20,18 +20,23 @@ def __virtual__():
     return __virtualname__
 
 
-def valid(name="docker_host", data=None):
+def valid(name="docker_host", data=None, also=None):
     """
     The pillar ``name`` (or ``data``) is a valid ``docker_host:`` pillar.
 
     Fails, in ``test=True`` too, with one line per problem: an unknown key and
     the closest valid one, or a key, the type it must have and the value it
     has.
+
+    also
+        Problems the formula found in a valid pillar that cannot be applied
+        on this minion (a package to install into an image root without
+        zypper, say); reported the same way.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     if data is None:
         data = __pillar__.get(name, {})
-    found = __salt__["docker_host_pillar.problems"](data)
+    found = __salt__["docker_host_pillar.problems"](data) + list(also or [])
     if found:
         ret["result"] = False
         ret["comment"] = (

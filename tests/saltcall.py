@@ -6,17 +6,60 @@ import subprocess
 import sys
 
 SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def minion_config(base, file_roots=None):
-    """A minion configuration directory under ``base``; return its path."""
+def minion_config(base, file_roots=None, pillar=None, grains=None):
+    """A minion configuration directory under ``base``; return its path.
+
+    ``pillar`` is the minion's whole pillar (a mapping, given to every SLS
+    through a top file of its own); ``grains`` are static grains, which take
+    the place of the ones Salt detects.
+    """
     config = base / "salt-conf"
     config.mkdir(exist_ok=True)
-    text = f"id: test\nfile_client: local\nroot_dir: {base / 'salt-root'}\n"
+    options = {"id": "test", "file_client": "local", "root_dir": str(base / "salt-root")}
     if file_roots:
-        text += f"file_roots:\n  base:\n    - {file_roots}\n"
-    (config / "minion").write_text(text)
+        options["file_roots"] = {"base": [str(file_roots)]}
+    if pillar is not None:
+        tree = base / "pillar"
+        tree.mkdir(exist_ok=True)
+        (tree / "top.sls").write_text("base:\n  '*':\n    - data\n")
+        (tree / "data.sls").write_text(json.dumps(pillar))
+        options["pillar_roots"] = {"base": [str(tree)]}
+    if grains:
+        options["grains"] = grains
+    (config / "minion").write_text(json.dumps(options))
     return config
+
+
+def state_apply(base, sls, pillar, grains=None, test=False, file_roots=REPO_ROOT):
+    """``salt-call --local state.apply sls`` with ``pillar``; return
+    (exit code, {state id: result}, stderr)."""
+    config = minion_config(base, file_roots, pillar=pillar, grains=grains)
+    result = subprocess.run(
+        [
+            SALT_CALL,
+            "--local",
+            f"--config-dir={config}",
+            "--out=json",
+            "--log-level=warning",
+            "state.apply",
+            sls,
+            f"test={test}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        states = json.loads(result.stdout)["local"]
+    except (ValueError, KeyError) as err:
+        raise AssertionError(f"salt-call gave no result: {result.stdout}{result.stderr}") from err
+    if not isinstance(states, dict):
+        raise AssertionError(f"state.apply {sls} did not run: {states}")
+    by_id = {key.split("_|-")[1]: state for key, state in states.items()}
+    return result.returncode, by_id, result.stderr
 
 
 def state_single(

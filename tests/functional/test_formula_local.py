@@ -1,0 +1,168 @@
+"""The docker_host formula through salt-call --local, on sandbox roots.
+
+Salt detects this machine as Debian; the SUSE releases are given as static
+grains (os_family, osfullname, osfinger), which is how the OS maps see them.
+"""
+
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from tests import hosttrees
+from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply
+
+SLES12 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-12"}
+LOW_SLS = ("state.show_low_sls", "docker_host")
+SLES15 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-15"}
+
+
+@pytest.fixture
+def root(tmp_path):
+    return hosttrees.suse_docker_root(tmp_path / "root", users=["alice", "bob"]).root
+
+
+def pillar(root, **more):
+    data = {"root": str(root), "package": {"install": False}}
+    for key, value in more.items():
+        data[key] = {**data.get(key, {}), **value}
+    return {"docker_host": data}
+
+
+def test_sles12_routes_through_susefirewall2_in_an_image_root(tmp_path, root, bash):
+    """In an image root SuSEfirewall2 is installed but not yet enabled: the
+    release's firewall, from the OS map, is the one configured."""
+    code, states, _ = state_apply(tmp_path, "docker_host", pillar(root), grains=SLES12)
+    assert code == 0, states
+    forwarding = states["docker-host-forwarding-enabled"]
+    assert forwarding["changes"]["firewall"] == {"FW_ROUTE": {"old": "", "new": "yes"}}
+    assert bash(root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == "yes"
+
+
+def test_sles15_leaves_susefirewall2_alone(tmp_path, root, bash):
+    code, states, _ = state_apply(tmp_path, "docker_host", pillar(root), grains=SLES15)
+    assert code == 0, states
+    assert "firewall" not in states["docker-host-forwarding-enabled"]["changes"]
+    assert bash(root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == ""
+
+
+def test_installing_into_an_image_root_needs_zypper(tmp_path, root):
+    data = pillar(root)
+    data["docker_host"]["package"] = {"install": True}
+    for test in (True, False):
+        code, states, _ = state_apply(tmp_path, "docker_host", data, test=test)
+        assert code != 0
+        assert list(states) == ["docker-host-pillar-valid"]
+        assert "needs zypper" in states["docker-host-pillar-valid"]["comment"]
+
+
+def test_a_broken_pillar_stops_the_run_before_anything(tmp_path, root):
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    data = pillar(root, daemon={"storage_drivr": "btrfs"})
+    data["docker_host"]["users"] = {"gid": "docker"}
+    for test in (True, False):
+        code, states, _ = state_apply(tmp_path, "docker_host", data, test=test)
+        assert code != 0
+        assert list(states) == ["docker-host-pillar-valid"]
+        comment = states["docker-host-pillar-valid"]["comment"]
+        assert "did you mean storage_driver?" in comment
+        assert "docker_host:users:gid must be a whole number or null, not a string ('docker')" in (
+            comment
+        )
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    assert after == before
+
+
+def test_each_concern_applies_alone(tmp_path, root):
+    code, states, _ = state_apply(tmp_path, "docker_host.forwarding", pillar(root))
+    assert code == 0, states
+    assert set(states) == {"docker-host-pillar-valid", "docker-host-forwarding-enabled"}
+
+
+def test_a_state_that_fails_stops_nothing_unrelated_and_says_why(tmp_path, root):
+    """A driver the host cannot run: the daemon state fails with the reason;
+    the service is not enabled in the root, since it requires the daemon."""
+    data = pillar(root, daemon={"storage_driver": "zfs"})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code != 0
+    assert (
+        "storage_driver zfs cannot run on this host"
+        in (states["docker-host-daemon-configured"]["comment"])
+    )
+    assert states["docker-host-service-enabled"]["result"] is False
+    assert not (root / "etc/systemd/system/multi-user.target.wants/docker.service").exists()
+
+
+def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_path):
+    """Rendered, not run: service.running needs systemd as PID 1."""
+    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar={"docker_host": {}})
+    result = subprocess.run(
+        [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", *LOW_SLS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    low = {chunk["__id__"]: chunk for chunk in json.loads(result.stdout)["local"]}
+    service = low["docker-host-service-running"]
+    assert service["fun"] == "running" and service["enable"] is True
+    assert {"pkg": "docker-host-package-installed"} in service["watch"]
+    assert {"docker_host": "docker-host-daemon-configured"} in service["watch"]
+    assert {"docker_host": "docker-host-users"} not in service["watch"]
+    assert {"docker_host": "docker-host-users"} in service["require"]
+    assert {"docker_host": "docker-host-forwarding-enabled"} in service["require"]
+    daemon = low["docker-host-daemon-configured"]
+    assert {"pkg": "docker-host-package-installed"} in daemon["require"]
+    assert low["docker-host-pillar-valid"]["failhard"] is True
+
+
+def test_permissions_only_tighten(tmp_path, root):
+    daemon_json = root / "etc/docker/daemon.json"
+    daemon_json.chmod(0o666)
+    sysconfig = root / "etc/sysconfig/docker"
+    sysconfig.chmod(0o600)
+    data = pillar(root, permissions={"enforce": True})
+    code, predicted, _ = state_apply(tmp_path, "docker_host.permissions", data, test=True)
+    code, applied, _ = state_apply(tmp_path, "docker_host.permissions", data)
+    assert code == 0, applied
+    key = "docker-host-permissions-/etc/docker/daemon.json"
+    assert applied[key]["changes"] == {"mode": {"old": "0666", "new": "0644"}}
+    assert predicted[key]["changes"] == applied[key]["changes"]
+    assert stat.S_IMODE(daemon_json.stat().st_mode) == 0o644
+    assert stat.S_IMODE(sysconfig.stat().st_mode) == 0o600  # stricter: left alone
+    assert "does not exist" in applied["docker-host-permissions-/var/run/docker.sock"]["comment"]
+    code, again, _ = state_apply(tmp_path, "docker_host.permissions", data)
+    assert all(state["changes"] == {} for state in again.values())
+
+
+def test_permissions_resolve_names_in_the_image_root(tmp_path, root):
+    """The socket's group is the root's docker group, whatever its id on this host."""
+    (root / "etc/group").write_text("root:x:0:\nusers:x:100:\ndocker:x:4242:\n")
+    socket = root / "var/run/docker.sock"
+    socket.parent.mkdir(parents=True)
+    socket.write_text("")
+    socket.chmod(0o666)
+    data = pillar(root, permissions={"enforce": True}, users={"manage": False})
+    code, applied, _ = state_apply(tmp_path, "docker_host.permissions", data)
+    assert code == 0, applied
+    assert (socket.stat().st_gid, stat.S_IMODE(socket.stat().st_mode)) == (4242, 0o660)
+
+
+def test_a_masked_service_in_the_root_is_not_unmasked(tmp_path, root):
+    masked = root / "etc/systemd/system/docker.service"
+    masked.parent.mkdir(parents=True)
+    masked.symlink_to("/dev/null")
+    _, states, _ = state_apply(tmp_path, "docker_host.service", pillar(root))
+    state = states["docker-host-service-enabled"]
+    assert state["result"] is False
+    assert "masked" in state["comment"]
+    assert os.readlink(masked) == "/dev/null"
+
+
+def test_a_root_without_the_docker_unit(tmp_path, root):
+    (root / "usr/lib/systemd/system/docker.service").unlink()
+    _, states, _ = state_apply(tmp_path, "docker_host.service", pillar(root))
+    state = states["docker-host-service-enabled"]
+    assert state["result"] is False
+    assert "install the Docker package into the root first" in state["comment"]

@@ -1,0 +1,121 @@
+"""The docker_host: pillar's schema: its check, and the files that must agree with it."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.unit.conftest import _load
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return _load("_modules/docker_host_pillar.py")
+
+
+def test_the_example_profiles_and_the_defaults_are_valid(schema):
+    assert schema.problems(schema.defaults()) == []
+    for profile in ("dev", "build-host"):
+        data = yaml.safe_load((REPO_ROOT / f"pillar-example/docker_host/{profile}.sls").read_text())
+        assert schema.problems(data["docker_host"]) == [], profile
+
+
+def test_the_prod_profile_is_valid_with_and_without_user_namespaces(schema):
+    import jinja2
+
+    text = (REPO_ROOT / "pillar-example/docker_host/prod.sls").read_text()
+    for userns in (True, False):
+        grains = {"docker_host": {"namespaces": {"user": userns}}}
+        data = yaml.safe_load(jinja2.Template(text).render(grains=grains))
+        assert schema.problems(data["docker_host"]) == []
+        assert ("userns-remap" in data["docker_host"]["daemon"]["daemon_json"]) is userns
+
+
+def test_defaults_yaml_is_the_schemas_defaults(schema):
+    defaults = yaml.safe_load((REPO_ROOT / "docker_host/defaults.yaml").read_text())
+    assert defaults == schema.defaults()
+
+
+def test_every_key_is_documented_with_its_type_and_default(schema):
+    readme = (REPO_ROOT / "pillar-example/README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        match = re.match(r"\| `(docker_host:[^`]+)` \| ([^|]+) \| ([^|]+) \|", line)
+        if match:
+            rows[match.group(1)] = (match.group(2).strip(), match.group(3).strip())
+    for key, spec in schema.keys().items():
+        assert key in rows, f"{key} is not documented in pillar-example/README.md"
+        assert rows[key][0] == spec["type"], key
+    assert set(rows) <= set(schema.keys()), set(rows) - set(schema.keys())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"daemon": {"storage_drivr": "btrfs"}},
+            "docker_host:daemon:storage_drivr is not a key of docker_host:daemon: "
+            "did you mean storage_driver?",
+        ),
+        (
+            {"forwardng": {}},
+            "docker_host:forwardng is not a key of docker_host: did you mean forwarding?",
+        ),
+        (
+            {"users": {"members": "alice"}},
+            "docker_host:users:members must be a list, not a string ('alice')",
+        ),
+        (
+            {"users": {"members": ["alice", 7]}},
+            "docker_host:users:members:1 must be a string, not a whole number (7)",
+        ),
+        (
+            {"daemon": {"exclusive": "yes"}},
+            "docker_host:daemon:exclusive must be true or false, not a string ('yes')",
+        ),
+        (
+            {"users": {"gid": True}},
+            "docker_host:users:gid must be a whole number or null, not true or false (True)",
+        ),
+        (
+            {"forwarding": {"firewall": "ufw"}},
+            "docker_host:forwarding:firewall must be one of auto, SuSEfirewall2, firewalld, "
+            "none, not 'ufw'",
+        ),
+        ({"daemon": "btrfs"}, "docker_host:daemon must be a mapping, not a string ('btrfs')"),
+        ({"images": {"load": [{"name": "a"}]}}, "docker_host:images:load:0 needs source"),
+        (
+            {"images": {"pull": [{"name": "a", "forse": True}]}},
+            "docker_host:images:pull:0:forse is not a key of docker_host:images:pull:0: "
+            "did you mean force?",
+        ),
+        (
+            {"permissions": {"paths": {"/etc/docker": {"mode": 493}}}},
+            "docker_host:permissions:paths:/etc/docker:mode must be a quoted octal string like "
+            "'0644', not the number 493",
+        ),
+        (
+            {"permissions": {"paths": {"/etc/docker": {"mode": "rwx"}}}},
+            "docker_host:permissions:paths:/etc/docker:mode must be an octal mode like '0644'",
+        ),
+        (
+            {"permissions": {"paths": {"etc/docker": {}}}},
+            "docker_host:permissions:paths:etc/docker must be an absolute path",
+        ),
+        ("docker", "docker_host must be a mapping, not a string ('docker')"),
+        ({"zzz": 1}, "docker_host:zzz is not a key of docker_host: valid keys: daemon,"),
+    ],
+)
+def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, message):
+    found = schema.problems(data)
+    assert any(message in problem for problem in found), found
+
+
+def test_all_problems_are_reported_at_once(schema):
+    found = schema.problems({"forwardng": {}, "users": {"members": "alice"}, "root": 1})
+    assert len(found) == 3
+
+
+def test_a_default_path_is_dropped_with_null(schema):
+    assert schema.problems({"permissions": {"paths": {"/var/run/docker.sock": None}}}) == []
