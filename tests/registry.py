@@ -63,10 +63,7 @@ class Registry:
     def __init__(self, images):
         self.manifests, self.blobs, self.ids = {}, {}, {}
         for reference, rootfs in images.items():
-            manifest, blobs = image_from_rootfs(rootfs)
-            self.manifests[reference] = manifest
-            self.blobs.update(blobs)
-            self.ids[reference] = json.loads(manifest)["config"]["digest"]
+            self.publish(reference, rootfs)
         self.requests = []
         registry = self
 
@@ -94,6 +91,14 @@ class Registry:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def publish(self, reference, rootfs):
+        """Serve ``rootfs`` as ``reference`` ("repo:tag"), from now on."""
+        manifest, blobs = image_from_rootfs(rootfs)
+        self.blobs.update(blobs)
+        self.manifests[reference] = manifest
+        self.ids[reference] = json.loads(manifest)["config"]["digest"]
+        return _digest(manifest)
 
     def route(self, path):
         if path.rstrip("/") == "/v2":

@@ -273,3 +273,46 @@ def test_a_registry_that_never_answers_fails_at_the_timeout(tmp_path):
         assert elapsed < 20
     finally:
         server.close()
+
+
+def test_a_pull_from_a_registry_is_predicted_and_follows_the_registry_with_force(tmp_path):
+    """A registry the test serves on loopback: test=True names the manifest digest
+    the pull then gets; force pulls only when the registry serves another manifest."""
+    from tests import registry
+
+    one = _rootfs_tar(tmp_path, "one").read_bytes()
+    two = _rootfs_tar(tmp_path, "two").read_bytes()
+    with (
+        registry.Registry({"bci/base:15": one}) as served,
+        dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url,
+    ):
+        name = f"{served.address}/bci/base:15"
+
+        def pull(**more):
+            return run_state(tmp_path, url, "image_present", name=name, timeout=60, **more)
+
+        predicted = pull(test=True)
+        assert predicted["result"] is None
+        assert tags(url) == []
+        applied = pull()
+        assert applied["result"] is True, applied["comment"]
+        assert applied["changes"] == predicted["changes"]
+        first = applied["changes"]["digest"]["new"]
+        assert first.startswith("sha256:")
+        assert pull()["changes"] == {}
+        layer = json.loads(served.manifests["bci/base:15"])["layers"][0]["digest"]
+        fetched = [request for request in served.requests if request[1].endswith(layer)]
+        assert pull(force=True)["changes"] == {}  # the registry serves the same manifest
+        assert [r for r in served.requests if r[1].endswith(layer)] == fetched  # no layer again
+
+        second = served.publish("bci/base:15", two)
+        predicted = pull(force=True, test=True)
+        assert predicted["changes"] == {"digest": {"old": first, "new": second}}
+        applied = pull(force=True)
+        assert applied["changes"] == predicted["changes"]
+        client = docker.DockerClient(base_url=url)
+        try:
+            assert client.images.get(name).id == served.ids["bci/base:15"]
+        finally:
+            client.close()
+        assert pull(force=True)["changes"] == {}
