@@ -315,9 +315,7 @@ def parse_args(args):
 
 
 def _path(path, root):
-    if root in (None, "", "/"):
-        return path
-    return os.path.join(os.path.abspath(root), path.lstrip("/"))
+    return __salt__["sysconfig.resolve"](path, root=root)
 
 
 def _read_daemon_json(root):

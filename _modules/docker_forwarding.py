@@ -49,9 +49,7 @@ def __virtual__():
 
 
 def _path(path, root):
-    if root in (None, "", "/"):
-        return path
-    return os.path.join(os.path.abspath(root), path.lstrip("/"))
+    return __salt__["sysconfig.resolve"](path, root=root)
 
 
 def _live(root):
@@ -137,27 +135,12 @@ def write_persistent(text, root=None):
 
 
 def _inside(path, root):
-    """Resolve symlinks in ``path`` as they resolve inside ``root`` (an absolute link
-    in an image root points into the image, never at this host)."""
-    if root in (None, "", "/"):
+    """The file ``path`` (already under ``root``) really is, links resolved inside
+    the root (an absolute link in an image root points into the image)."""
+    if _live(root):
         return os.path.realpath(path)
     base = os.path.abspath(root)
-    parts, resolved, hops = [p for p in os.path.relpath(path, base).split("/") if p], [], 0
-    while parts and hops < 40:
-        part = parts.pop(0)
-        if part == "..":
-            resolved = resolved[:-1]
-            continue
-        candidate = os.path.join(base, *resolved, part)
-        if os.path.islink(candidate):
-            hops += 1
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(base, *resolved)
+    return __salt__["sysconfig.resolve"]("/" + os.path.relpath(path, base), root=root)
 
 
 def later_settings(root=None):

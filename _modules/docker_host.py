@@ -64,9 +64,7 @@ def exists(path, root=None):
 
         salt '*' docker_host.exists /etc/sysconfig/SuSEfirewall2 root=/srv/image-root
     """
-    if root not in (None, "", "/"):
-        path = os.path.join(os.path.abspath(root), path.lstrip("/"))
-    return os.path.lexists(path)
+    return os.path.lexists(__salt__["sysconfig.resolve"](path, root=root))
 
 
 def facts(root=None, data_root=None, kernel_options=False):

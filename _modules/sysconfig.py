@@ -124,6 +124,29 @@ def _follow_link(path, root):
     return os.path.join(base, *resolved)
 
 
+def resolve(path, root=None):
+    """
+    Return where the absolute ``path`` really is under the image root
+    ``root``: every symbolic link resolved inside the root, as a process
+    chrooted there would see it, so that an absolute link (``/var/run ->
+    /run``) never leads to the host. Without a root, ``path`` itself.
+
+    Every module of this extension that writes under a root finds its files
+    through this.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.resolve /var/run/docker.sock root=/srv/image-root
+    """
+    if not os.path.isabs(str(path)):
+        raise SaltInvocationError(f"{path!r} is not an absolute path")
+    if root in (None, "", "/"):
+        return path
+    return _follow_link(os.path.join(os.path.abspath(root), path.lstrip("/")), root)
+
+
 def _os_error(path, err, action):
     """Turn an OSError into a message that says what to do."""
     if err.errno == errno.ENOENT:
