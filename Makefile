@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_sysconfig.py
 	$(BIN)/python tests/bench/bench_docker_host.py
 	$(BIN)/python tests/bench/bench_daemon.py
+	$(BIN)/python tests/bench/bench_formula.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -13,6 +13,8 @@ also what ``pillar-example/README.md`` documents, key by key.
 """
 
 import difflib
+import os
+import re
 
 __virtualname__ = "docker_host_pillar"
 
@@ -24,15 +26,97 @@ def __virtual__():
 class _Key:
     """One pillar key: the kinds of value it takes, its default and what it does."""
 
-    def __init__(self, kinds, default, doc, choices=None, items=None):
+    def __init__(self, kinds, default, doc, choices=None, items=None, check=None):
         self.kinds = kinds  # a tuple of "string", "boolean", "integer", "null", "mapping", "list"
         self.default = default
         self.doc = doc
         self.choices = choices
         self.items = items  # for lists: a _Key for strings, or a dict schema for mappings
+        self.check = check  # value -> what is wrong with it, or None
 
 
-_STRING_LIST = _Key(("string",), None, "")
+# Checks of values: each returns what is wrong, or None. Values end up in state
+# IDs, file paths and daemon arguments, so they are held to their real syntax.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# shadow-utils' default NAME_REGEX, as docker_group checks names.
+_ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,30}\$?\Z")
+# An image reference as the Docker CLI accepts it: registry/repository[:tag].
+_IMAGE = re.compile(r"[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?\Z")
+
+
+def _absolute(value):
+    if not value or _CONTROL.search(value):
+        return "must be an absolute path without control characters"
+    if not value.startswith("/") or value.startswith("//") or os.path.normpath(value) != value:
+        return (
+            f"must be a normalized absolute path (no '..', '.', '//' or trailing '/'), "
+            f"not {value!r}"
+        )
+    return None
+
+
+def _root(value):
+    if value in ("", "/"):
+        return None
+    wrong = _absolute(value)
+    if wrong:
+        return wrong
+    if not os.path.isdir(value):
+        return f"{value} is not a directory on this minion: create the image root first"
+    if os.path.realpath(value) == "/":
+        return f"{value} is this host's own root: leave root empty to configure the host"
+    return None
+
+
+def _account(value):
+    if not _ACCOUNT.match(value):
+        return f"{value!r} is not a valid user or group name (lowercase, digits, _ and -)"
+    return None
+
+
+def _not_empty(value):
+    if not value.strip() or _CONTROL.search(value):
+        return "must be a non-empty name without control characters"
+    return None
+
+
+def _image(value):
+    if not _IMAGE.match(value) or ".." in value or "//" in value:
+        return (
+            f"{value!r} is not an image reference like registry.example.com/bci/base:15.6 "
+            "(lowercase repository, optional :tag; a digest cannot be tagged)"
+        )
+    return None
+
+
+def _between(low, high):
+    def check(value):
+        if value is not None and not low <= value <= high:
+            return f"must be between {low} and {high}, not {value}"
+        return None
+
+    return check
+
+
+def _string_keys(value, where=""):
+    """Mappings handed to dockerd and the registry have string keys only (YAML reads
+    an unquoted on, yes or 3 as something else)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"has the key {key!r}{where}, which is {_described([_kind(key)])}: quote it"
+            wrong = _string_keys(item, f" (under {key})")
+            if wrong:
+                return wrong
+    if isinstance(value, list):
+        for item in value:
+            wrong = _string_keys(item, where)
+            if wrong:
+                return wrong
+    return None
+
+
+_ACCOUNT_LIST = _Key(("string",), None, "", check=_account)
 
 # The Docker files of the CIS Docker Benchmark's section 3, where SUSE keeps them.
 CIS_PATHS = {
@@ -46,29 +130,43 @@ CIS_PATHS = {
 }
 
 _IMAGE_LOAD = {
-    "name": _Key(("string",), None, "The tag the image gets, e.g. ``suse/sles15:latest``."),
+    "name": _Key(
+        ("string",), None, "The tag the image gets, e.g. ``suse/sles15:latest``.", check=_image
+    ),
     "source": _Key(
         ("string",),
         None,
         "The docker-archive tarball KIWI built (plain, .gz or .xz): a local path or a "
         "``salt://`` URL.",
+        check=_not_empty,
     ),
 }
 
 _IMAGE_PULL = {
-    "name": _Key(("string",), None, "The image to pull, e.g. ``registry.suse.com/bci/bci-base``."),
+    "name": _Key(
+        ("string",),
+        None,
+        "The image to pull, e.g. ``registry.suse.com/bci/bci-base:15.6``.",
+        check=_image,
+    ),
     "force": _Key(
         ("boolean",),
         False,
         "Ask the registry at every run and pull when it serves another manifest: the tag "
         "follows the registry.",
     ),
-    "timeout": _Key(("integer",), 60, "Seconds before an unreachable registry fails the pull."),
+    "timeout": _Key(
+        ("integer",),
+        60,
+        "Seconds before an unreachable registry fails the pull (1 to 86400).",
+        check=_between(1, 86400),
+    ),
     "auth": _Key(
         ("mapping", "null"),
         None,
         "Registry credentials ``{username: ..., password: ...}``; never shown in a return "
         "or a log.",
+        check=_string_keys,
     ),
 }
 
@@ -79,6 +177,7 @@ SCHEMA = {
         "Apply the whole formula to this image root (a KIWI build root) instead of the host: "
         "only files under it change; no package is installed on the host, the service is "
         "enabled inside the root and never started.",
+        check=_root,
     ),
     "package": {
         "install": _Key(
@@ -87,7 +186,9 @@ SCHEMA = {
             "Install the Docker package (``pkg.installed``; zypper on SUSE, into ``root`` when "
             "it is set). Off for hosts where Docker comes from elsewhere.",
         ),
-        "name": _Key(("string",), "docker", "The package's name (from the OS map)."),
+        "name": _Key(
+            ("string",), "docker", "The package's name (from the OS map).", check=_not_empty
+        ),
         "version": _Key(
             ("string", "null"), None, "A version to pin, as the package manager spells it."
         ),
@@ -104,7 +205,10 @@ SCHEMA = {
             "the host cannot run fails the state with the reason.",
         ),
         "data_root": _Key(
-            ("string", "null"), None, "Docker's data-root, an absolute path; null: as it is."
+            ("string", "null"),
+            None,
+            "Docker's data-root, an absolute path; null: as it is.",
+            check=_absolute,
         ),
         "options": _Key(
             ("mapping",),
@@ -112,9 +216,13 @@ SCHEMA = {
             "dockerd flags for ``DOCKER_OPTS`` in ``/etc/sysconfig/docker``, by name "
             "(``log-level: warn``); lists for repeatable flags, booleans for switches. No "
             "whitespace or quotes in values (systemd would split them): use ``daemon_json``.",
+            check=_string_keys,
         ),
         "daemon_json": _Key(
-            ("mapping",), {}, "Keys for ``/etc/docker/daemon.json``, as dockerd names them."
+            ("mapping",),
+            {},
+            "Keys for ``/etc/docker/daemon.json``, as dockerd names them.",
+            check=_string_keys,
         ),
         "exclusive": _Key(
             ("boolean",),
@@ -129,16 +237,22 @@ SCHEMA = {
             ("string",),
             "docker",
             "The group that owns the Docker socket. Another name also becomes the daemon's "
-            "``group`` option.",
+            "``group`` option (set it here, not in ``daemon``).",
+            check=_account,
         ),
         "members": _Key(
             ("list",),
             [],
             "Users who may use Docker; each must exist. Membership is root-equivalent.",
-            items=_STRING_LIST,
+            items=_ACCOUNT_LIST,
         ),
         "exclusive": _Key(("boolean",), False, "Remove every member not in ``members``."),
-        "gid": _Key(("integer", "null"), None, "The group's id, when it has to be created."),
+        "gid": _Key(
+            ("integer", "null"),
+            None,
+            "The group's id, when it has to be created.",
+            check=_between(0, 4294967294),
+        ),
     },
     "forwarding": {
         "manage": _Key(
@@ -189,7 +303,9 @@ SCHEMA = {
             "Keep the service enabled and running, restarted when its configuration changes. "
             "Off for hosts without systemd; with ``root``, the service is enabled in the root.",
         ),
-        "name": _Key(("string",), "docker", "The service's name (from the OS map)."),
+        "name": _Key(
+            ("string",), "docker", "The service's name (from the OS map).", check=_not_empty
+        ),
     },
     "images": {
         "url": _Key(
@@ -217,8 +333,8 @@ SCHEMA = {
 }
 
 _PERMISSION = {
-    "user": _Key(("string",), "root", "The owner."),
-    "group": _Key(("string",), "root", "The group."),
+    "user": _Key(("string",), "root", "The owner.", check=_account),
+    "group": _Key(("string",), "root", "The group.", check=_account),
     "mode": _Key(("string",), "0644", "The loosest mode allowed, in octal."),
 }
 
@@ -286,6 +402,12 @@ def _check_leaf(value, key, where, problems):
         return
     if key.choices and value not in key.choices:
         problems.append(f"{where} must be one of {', '.join(key.choices)}, not {value!r}")
+    elif key.check and value is not None:
+        wrong = key.check(value)
+        if wrong:
+            problems.append(
+                f"{where} {wrong}" if not wrong.startswith("'") else f"{where}: {wrong}"
+            )
     if kind == "list" and key.items is not None:
         for index, item in enumerate(value):
             if isinstance(key.items, dict):
@@ -303,8 +425,10 @@ def _check_leaf(value, key, where, problems):
                 _check_leaf(item, key.items, f"{where}:{index}", problems)
     if where.endswith("permissions:paths") and kind == "mapping":
         for path, spec in value.items():
-            if not str(path).startswith("/"):
-                problems.append(f"{where}:{path} must be an absolute path")
+            wrong = _absolute(path) if isinstance(path, str) else "must be a string"
+            if wrong:
+                problems.append(f"{where}: the path {path!r} {wrong}")
+                continue
             if spec is None:  # null drops a default path
                 continue
             mode = spec.get("mode") if isinstance(spec, dict) else None
@@ -341,7 +465,38 @@ def problems(data=None):
         data = __pillar__.get("docker_host", {})
     found = []
     _check(data, SCHEMA, "docker_host", found)
+    if not found:
+        _check_together(data, found)
     return found
+
+
+# dockerd's spellings of its socket-group flag, as DOCKER_OPTS names may give it.
+_GROUP_FLAGS = ("group", "-G", "G", "--group")
+
+
+def _check_together(data, problems):
+    """What only shows when keys are read together: one socket group named in two
+    places, one image listed twice."""
+    daemon, users = data.get("daemon") or {}, data.get("users") or {}
+    if users.get("manage", True):
+        group = users.get("group", "docker")
+        named = [("options", key, value) for key, value in (daemon.get("options") or {}).items()]
+        named += [("daemon_json", "group", (daemon.get("daemon_json") or {}).get("group"))]
+        for where, key, value in named:
+            if key in _GROUP_FLAGS and value is not None and value != group:
+                problems.append(
+                    f"docker_host:daemon:{where}:{key} is {value!r} but docker_host:users:group "
+                    f"is {group!r}: name the socket's group once, in docker_host:users:group"
+                )
+    for kind in ("load", "pull"):
+        seen = set()
+        for index, item in enumerate((data.get("images") or {}).get(kind) or []):
+            name = item.get("name")
+            if name in seen:
+                problems.append(
+                    f"docker_host:images:{kind}:{index}:name {name} is listed twice: list it once"
+                )
+            seen.add(name)
 
 
 def keys(schema=None, prefix="docker_host"):

@@ -704,7 +704,7 @@ _ROOT_EQUIVALENT = (
 )
 
 
-def users(name="docker", users=None, exclusive=False, gid=None, root=None):
+def users(name="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
     """
     Declare who may use Docker: the members of the group that owns its socket.
 
@@ -726,20 +726,25 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None):
         Work on an image root: its ``/etc/group`` and ``/etc/gshadow``, never
         the host's.
 
+    socket
+        Make a group other than ``docker`` the socket's group. ``False`` when
+        ``daemon_configured`` sets the daemon's ``group`` option itself (the
+        formula does), so that the two states never both change it.
+
     Membership is root-equivalent; the comment always says so, names who
     gained it, and which of them still run processes without the group (they
     get it when they log in again).
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
-        ret.update(_users(name, users, exclusive, gid, root))
+        ret.update(_users(name, users, exclusive, gid, root, socket))
     except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
         ret["result"] = False
         ret["comment"] = f"{err}. Nothing was changed."
     return ret
 
 
-def _users(group, wanted_users, exclusive, gid, root):
+def _users(group, wanted_users, exclusive, gid, root, socket_too=True):
     wanted_users = [] if wanted_users is None else wanted_users
     problems = []
     if not isinstance(wanted_users, list):
@@ -777,7 +782,7 @@ def _users(group, wanted_users, exclusive, gid, root):
         changes["added"] = added
     if removed:
         changes["removed"] = removed
-    socket = _socket_group_change(group, root)
+    socket = _socket_group_change(group, root) if socket_too else None
     if socket:
         changes["socket group"] = socket
     warning = _ROOT_EQUIVALENT.format(group=group)
@@ -846,6 +851,12 @@ def _set_socket_group(group, root):
 # --------------------------------------------------------------------------
 
 
+_NO_DOCKER_PY = (
+    "docker-py is not installed in the Python Salt runs from on this minion: "
+    "install it (pip install docker, or the python3-docker package). Nothing was changed."
+)
+
+
 def image_loaded(name, source, url=None):
     """
     The image in a docker-archive tarball (as KIWI builds them: plain, .gz or
@@ -863,6 +874,9 @@ def image_loaded(name, source, url=None):
     and ``changes`` shows the old and new IDs.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if "docker_images.normalize" not in __salt__:
+        ret.update(result=False, comment=_NO_DOCKER_PY)
+        return ret
     try:
         path = source
         if str(source).startswith("salt://"):
@@ -908,6 +922,9 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
     registry for the digest (nothing is pulled), so it predicts exactly that.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if "docker_images.normalize" not in __salt__:
+        ret.update(result=False, comment=_NO_DOCKER_PY)
+        return ret
     try:
         current = __salt__["docker_images.image_id"](
             __salt__["docker_images.normalize"](name), url=url

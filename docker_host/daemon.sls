@@ -6,12 +6,13 @@
 include:
   - {{ tplroot }}.pillar
   - {{ tplroot }}.package
+  - {{ tplroot }}.users
 
 {%- if not pillar_problems and d.daemon.manage %}
 {%-   set options = d.daemon.options %}
 {%-   if d.users.manage and d.users.group != 'docker' and 'group' not in d.daemon.daemon_json %}
-{#-     The socket's group, which docker_host.users would otherwise add: set here,
-        so that an exclusive daemon configuration keeps it. #}
+{#-     The socket's group: set here (docker_host.users leaves it to this state), so
+        that an exclusive configuration keeps it; the group exists first (require). #}
 {%-     set options = salt['slsutil.merge'](options, {'group': d.users.group}) %}
 {%-   endif %}
 
@@ -25,7 +26,7 @@ docker-host-daemon-configured:
     - exclusive: {{ d.daemon.exclusive | json }}
     - root: {{ root | json }}
     - require:
-{%-   for concern in ('pillar', 'package') if requisite[concern] %}
+{%-   for concern in ('pillar', 'package', 'users') if requisite[concern] %}
       - {{ requisite[concern] }}
 {%-   endfor %}
 {%- endif %}

@@ -14,13 +14,13 @@ include:
     unless a daemon is named. #}
 docker-host-images-not-loaded-in-root:
   test.show_notification:
-    - text: >-
-        docker_host:images is not applied under the image root {{ root }}:
-        set docker_host:images:url to the daemon that should get the images
+    - text: {{ ('docker_host:images is not applied under the image root ' ~ root
+                ~ ': set docker_host:images:url to the daemon that should get the images')
+               | json }}
 {%-   else %}
 {%-     for image in d.images.load %}
 
-docker-host-image-loaded-{{ image.name }}:
+{{ ('docker-host-image-loaded-' ~ image.name) | json }}:
   docker_host.image_loaded:
     - name: {{ image.name | json }}
     - source: {{ image.source | json }}
@@ -33,7 +33,7 @@ docker-host-image-loaded-{{ image.name }}:
 {%-     endfor %}
 {%-     for image in d.images.pull %}
 
-docker-host-image-pulled-{{ image.name }}:
+{{ ('docker-host-image-pulled-' ~ image.name) | json }}:
   docker_host.image_present:
     - name: {{ image.name | json }}
     - force: {{ image.get('force', False) | json }}

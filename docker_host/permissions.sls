@@ -18,7 +18,8 @@ include:
 {%-         set group = d.users.group %}
 {%-       endif %}
 
-docker-host-permissions-{{ path }}:
+{#- The ID is quoted: a path can hold anything YAML would read as structure. #}
+{{ ('docker-host-permissions-' ~ path) | json }}:
   docker_host_files.permissions:
     - name: {{ path | json }}
     - user: {{ spec.get('user', 'root') | json }}

@@ -34,9 +34,11 @@ docker-host-service-running:
 {%-     for concern in ('pillar', 'users', 'forwarding') if requisite[concern] %}
       - {{ requisite[concern] }}
 {%-     endfor %}
-    {#- the socket's group is the users' concern only when it is not docker #}
+    {#- Members joining or leaving need no restart; the socket's group does, and it
+        is the users state's only when the daemon's configuration is not managed. #}
 {%-     set watched = [] %}
-{%-     for concern in ['package', 'daemon'] + (['users'] if d.users.group != 'docker' else [])
+{%-     set socket_by_users = not d.daemon.manage and d.users.group != 'docker' %}
+{%-     for concern in ['package', 'daemon'] + (['users'] if socket_by_users else [])
             if requisite[concern] %}
 {%-       do watched.append(requisite[concern]) %}
 {%-     endfor %}

@@ -5,7 +5,7 @@
 
 include:
   - {{ tplroot }}.pillar
-  - {{ tplroot }}.daemon
+  - {{ tplroot }}.package
 
 {%- if not pillar_problems and d.users.manage %}
 
@@ -16,9 +16,11 @@ docker-host-users:
     - exclusive: {{ d.users.exclusive | json }}
     - gid: {{ d.users.gid | json }}
     - root: {{ root | json }}
-    {#- the package creates the group; the daemon's configuration names it #}
+    {#- With the daemon managed, daemon.sls names the socket's group. #}
+    - socket: {{ (not d.daemon.manage) | json }}
+    {#- The package creates the group. #}
     - require:
-{%-   for concern in ('pillar', 'package', 'daemon') if requisite[concern] %}
+{%-   for concern in ('pillar', 'package') if requisite[concern] %}
       - {{ requisite[concern] }}
 {%-   endfor %}
 {%- endif %}

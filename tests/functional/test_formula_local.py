@@ -6,6 +6,7 @@ grains (os_family, osfullname, osfinger), which is how the OS maps see them.
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -166,3 +167,58 @@ def test_a_root_without_the_docker_unit(tmp_path, root):
     state = states["docker-host-service-enabled"]
     assert state["result"] is False
     assert "install the Docker package into the root first" in state["comment"]
+
+
+def test_links_in_the_root_never_lead_out_of_it(tmp_path, root):
+    """/var/run -> /run (absolute, as on SUSE) and /etc/docker linked elsewhere:
+    both resolve inside the root; the files outside stay as they were."""
+    outside = tmp_path / "outside"
+    (outside / "run").mkdir(parents=True)
+    socket = outside / "run" / "docker.sock"
+    socket.write_text("")
+    socket.chmod(0o666)
+    (root / "var").mkdir(exist_ok=True)
+    (root / "var/run").symlink_to(outside / "run")
+    (outside / "etc-docker").mkdir()
+    (outside / "etc-docker" / "daemon.json").write_text("{}\n")
+    shutil.rmtree(root / "etc/docker")
+    (root / "etc/docker").symlink_to(outside / "etc-docker")
+    data = pillar(root, permissions={"enforce": True}, daemon={"daemon_json": {"icc": False}})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, {k: s["comment"] for k, s in states.items() if s["result"] is not True}
+    assert stat.S_IMODE(socket.stat().st_mode) == 0o666
+    assert (outside / "etc-docker" / "daemon.json").read_text() == "{}\n"
+    inside = root / str(outside / "etc-docker").lstrip("/") / "daemon.json"
+    assert json.loads(inside.read_text()) == {"icc": False}
+
+
+def test_pillar_strings_cannot_add_states(tmp_path, root):
+    marker = tmp_path / "pwned"
+    path = f"/a:\n  test.nop: []\ninjected:\n  file.touch:\n    - name: {marker}\nrest-/b"
+    data = pillar(root, permissions={"enforce": True, "paths": {path: {}}})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code != 0
+    assert list(states) == ["docker-host-pillar-valid"]
+    assert "without control characters" in states["docker-host-pillar-valid"]["comment"]
+    assert not marker.exists()
+
+
+def test_another_socket_group_is_predicted_applied_and_settles(tmp_path, root, bash):
+    data = pillar(root, users={"group": "ops", "members": ["alice"]}, daemon={"exclusive": True})
+    _, predicted, _ = state_apply(tmp_path, "docker_host", data, test=True)
+    code, applied, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, applied
+    for state_id, state in applied.items():
+        assert predicted[state_id]["changes"] == state["changes"], state_id
+    assert "--group=ops" in bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"].split()
+    _, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert all(state["changes"] == {} for state in again.values()), again
+
+
+def test_the_daemon_never_names_a_group_that_could_not_be_made(tmp_path, root, bash):
+    data = pillar(root, users={"group": "ops", "members": ["carol"]})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code != 0
+    assert "these users do not exist: carol" in states["docker-host-users"]["comment"]
+    assert states["docker-host-daemon-configured"]["result"] is False
+    assert bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"] == ""

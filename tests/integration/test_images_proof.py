@@ -153,7 +153,7 @@ def test_a_pull_from_nowhere_fails_in_time_without_showing_secrets(tmp_path):
         )
         elapsed = time.monotonic() - started
         assert state["result"] is False
-        assert "pulling 127.0.0.1:1/base:15 failed" in state["comment"]
+        assert "127.0.0.1:1/base:15 failed" in state["comment"]
         assert "s3cr3t-pass" not in json.dumps(state)  # the return and the debug log
         assert elapsed < 30
         assert tags(url) == []

@@ -101,7 +101,7 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
         ),
         (
             {"permissions": {"paths": {"etc/docker": {}}}},
-            "docker_host:permissions:paths:etc/docker must be an absolute path",
+            "docker_host:permissions:paths: the path 'etc/docker' must be a normalized absolute",
         ),
         ("docker", "docker_host must be a mapping, not a string ('docker')"),
         ({"zzz": 1}, "docker_host:zzz is not a key of docker_host: valid keys: daemon,"),
@@ -110,6 +110,74 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
 def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, message):
     found = schema.problems(data)
     assert any(message in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"root": "relative/root"}, "docker_host:root must be a normalized absolute path"),
+        ({"root": "//"}, "docker_host:root must be a normalized absolute path"),
+        ({"root": "/srv/../"}, "docker_host:root must be a normalized absolute path"),
+        ({"root": "/nonexistent/image"}, "is not a directory on this minion"),
+        ({"root": "/a\nb"}, "without control characters"),
+        (
+            {"permissions": {"paths": {"/../outside": {}}}},
+            "the path '/../outside' must be a normalized absolute path",
+        ),
+        (
+            {"permissions": {"paths": {"/etc/docker/": {}}}},
+            "the path '/etc/docker/' must be a normalized absolute path",
+        ),
+        (
+            {"permissions": {"paths": {"/a:\n  test.nop: []": {}}}},
+            "without control characters",
+        ),
+        (
+            {"images": {"pull": [{"name": "busybox: latest"}]}},
+            "docker_host:images:pull:0:name: 'busybox: latest' is not an image reference",
+        ),
+        (
+            {"images": {"pull": [{"name": "busybox"}, {"name": "busybox"}]}},
+            "docker_host:images:pull:1:name busybox is listed twice",
+        ),
+        ({"users": {"group": "Docker Users"}}, "is not a valid user or group name"),
+        ({"users": {"members": ["a\nb"]}}, "docker_host:users:members:0: 'a\\nb' is not a valid"),
+        ({"users": {"gid": 4294967296}}, "docker_host:users:gid must be between 0 and 4294967294"),
+        ({"users": {"gid": -1}}, "docker_host:users:gid must be between 0 and 4294967294"),
+        ({"service": {"name": ""}}, "docker_host:service:name must be a non-empty name"),
+        (
+            {"images": {"pull": [{"name": "a", "timeout": 0}]}},
+            "docker_host:images:pull:0:timeout must be between 1 and 86400",
+        ),
+        (
+            {"daemon": {"options": {True: "x"}}},
+            "docker_host:daemon:options has the key True, which is true or false: quote it",
+        ),
+        (
+            {"daemon": {"daemon_json": {"log-opts": {3: "x"}}}},
+            "has the key 3 (under log-opts), which is a whole number: quote it",
+        ),
+        (
+            {"daemon": {"daemon_json": {"group": "mine"}}, "users": {"group": "ops"}},
+            "docker_host:daemon:daemon_json:group is 'mine' but docker_host:users:group is 'ops'",
+        ),
+        (
+            {"daemon": {"options": {"group": "ops"}}},
+            "docker_host:daemon:options:group is 'ops' but docker_host:users:group is 'docker'",
+        ),
+        ({"daemon": {"data_root": "var/lib/docker"}}, "docker_host:daemon:data_root must be"),
+    ],
+)
+def test_values_are_held_to_their_syntax(schema, data, message):
+    found = schema.problems(data)
+    assert any(message in problem for problem in found), found
+
+
+def test_an_image_root_that_exists_is_accepted(schema, tmp_path):
+    assert schema.problems({"root": str(tmp_path)}) == []
+    assert schema.problems({"root": "/"}) == []
+    (tmp_path / "host").symlink_to("/")
+    assert "this host's own root" in schema.problems({"root": str(tmp_path / "host")})[0]
 
 
 def test_all_problems_are_reported_at_once(schema):
