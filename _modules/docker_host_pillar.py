@@ -538,3 +538,33 @@ def defaults(schema=None):
         name: defaults(item) if isinstance(item, dict) else item.default
         for name, item in schema.items()
     }
+
+
+def remembered(key):
+    """
+    Return what ``remember`` kept under ``key`` during this run, or None. The
+    formula's ``map.jinja`` keeps its merged data so that the SLS files of one
+    run read and merge the YAML layers once.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.remembered docker_host:base
+    """
+    return __context__.get("docker_host_pillar.remembered", {}).get(key)
+
+
+def remember(key, value):
+    """
+    Keep ``value`` under ``key`` for the rest of this run (``__context__`` is
+    made anew for every state run, so nothing outlives it).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.remember docker_host:base '{}'
+    """
+    __context__.setdefault("docker_host_pillar.remembered", {})[key] = value
+    return ""
