@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # vim: ft=sls
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, pillar_problems, root, requisite with context %}
+{%- from tplroot ~ '/map.jinja' import docker_host as d, pillar_problems, root, requires with context %}
 
 include:
   - {{ tplroot }}.pillar
@@ -25,11 +25,7 @@ docker-host-images-not-loaded-in-root:
     - name: {{ image.name | json }}
     - source: {{ image.source | json }}
     - url: {{ d.images.url | json }}
-    - require:
-      - {{ requisite.pillar }}
-{%-       if requisite.service %}
-      - {{ requisite.service }}
-{%-       endif %}
+    - require: {{ requires.images | json }}
 {%-     endfor %}
 {%-     for image in d.images.pull %}
 
@@ -40,11 +36,7 @@ docker-host-images-not-loaded-in-root:
     - timeout: {{ image.get('timeout', 60) | json }}
     - auth: {{ image.get('auth') | json }}
     - url: {{ d.images.url | json }}
-    - require:
-      - {{ requisite.pillar }}
-{%-       if requisite.service %}
-      - {{ requisite.service }}
-{%-       endif %}
+    - require: {{ requires.images | json }}
 {%-     endfor %}
 {%-   endif %}
 {%- endif %}

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # vim: ft=sls
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, pillar_problems, root with context %}
+{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires with context %}
 
 {#- On SUSE, zypper installs into an image root too (pkg.installed's root). #}
 include:
   - {{ tplroot }}.pillar
 
-{%- if not pillar_problems and d.package.install %}
+{%- if requisite.package %}
 
 docker-host-package-installed:
   pkg.installed:
@@ -18,6 +18,5 @@ docker-host-package-installed:
 {%-   if root %}
     - root: {{ root | json }}
 {%-   endif %}
-    - require:
-      - docker_host_pillar: docker-host-pillar-valid
+    - require: {{ requires.package | json }}
 {%- endif %}
