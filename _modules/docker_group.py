@@ -18,23 +18,31 @@ __virtualname__ = "docker_group"
 
 # shadow-utils' default NAME_REGEX, with its 32-character limit.
 _NAME = re.compile(r"[a-z_][a-z0-9_-]{0,30}\$?\Z")
+# Users may come from LDAP or AD (john.doe, JDoe): a member's name only has
+# to be one /etc/group can hold and a command line cannot mistake for an
+# option; whether the user exists is checked on its own.
+_MEMBER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,255}\$?\Z")
 
 
 def __virtual__():
     return __virtualname__
 
 
-def invalid_names(names):
+def invalid_names(names, members=False):
     """
-    Return the names that are not valid user or group names.
+    Return the names that are not valid group names (shadow-utils' default
+    rule), or, with ``members``, not valid names of existing users (which
+    may also hold dots, capitals and @, as directory users do).
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' docker_group.invalid_names '["alice", "Bad Name"]'
+        salt '*' docker_group.invalid_names '["john.doe"]' members=True
     """
-    return [name for name in names if not isinstance(name, str) or not _NAME.match(name)]
+    rule = _MEMBER if members else _NAME
+    return [name for name in names if not isinstance(name, str) or not rule.match(name)]
 
 
 def missing_users(users, root=None):

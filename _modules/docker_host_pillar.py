@@ -40,8 +40,15 @@ class _Key:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # shadow-utils' default NAME_REGEX, as docker_group checks names.
 _ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,30}\$?\Z")
+# Existing users may be directory users (john.doe, JDoe, user@domain).
+_MEMBER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,255}\$?\Z")
 # An image reference as the Docker CLI accepts it: registry/repository[:tag].
-_IMAGE = re.compile(r"[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?\Z")
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_IMAGE = re.compile(
+    rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?\Z"
+)
 
 
 def _absolute(value):
@@ -81,12 +88,42 @@ def _not_empty(value):
 
 
 def _image(value):
-    if not _IMAGE.match(value) or ".." in value or "//" in value:
+    if "@" in value:
+        return (
+            f"{value!r} names an image by digest: give repository:tag (the formula tags "
+            "what it loads and follows tags when it pulls)"
+        )
+    if not _IMAGE.match(value):
         return (
             f"{value!r} is not an image reference like registry.example.com/bci/base:15.6 "
-            "(lowercase repository, optional :tag; a digest cannot be tagged)"
+            "(registry host and port, lowercase repository path, optional :tag)"
         )
     return None
+
+
+def _member(value):
+    if not _MEMBER.match(value):
+        return f"{value!r} is not a user name /etc/group can hold"
+    return None
+
+
+def _image_key(name):
+    """``name`` as the daemon spells its tags, to find one image listed twice."""
+    repository, _, tag = name.rpartition(":")
+    if not repository or "/" in tag:
+        repository, tag = name, "latest"
+    for prefix in (
+        "docker.io/library/",
+        "docker.io/",
+        "index.docker.io/library/",
+        "index.docker.io/",
+    ):
+        if repository.startswith(prefix):
+            repository = repository[len(prefix) :]
+            break
+    if repository.startswith("library/") and repository.count("/") == 1:
+        repository = repository[len("library/") :]
+    return f"{repository}:{tag}"
 
 
 def _between(low, high):
@@ -116,7 +153,7 @@ def _string_keys(value, where=""):
     return None
 
 
-_ACCOUNT_LIST = _Key(("string",), None, "", check=_account)
+_MEMBER_LIST = _Key(("string",), None, "", check=_member)
 
 # The Docker files of the CIS Docker Benchmark's section 3, where SUSE keeps them.
 CIS_PATHS = {
@@ -244,7 +281,7 @@ SCHEMA = {
             ("list",),
             [],
             "Users who may use Docker; each must exist. Membership is root-equivalent.",
-            items=_ACCOUNT_LIST,
+            items=_MEMBER_LIST,
         ),
         "exclusive": _Key(("boolean",), False, "Remove every member not in ``members``."),
         "gid": _Key(
@@ -491,10 +528,11 @@ def _check_together(data, problems):
     for kind in ("load", "pull"):
         seen = set()
         for index, item in enumerate((data.get("images") or {}).get(kind) or []):
-            name = item.get("name")
+            name = _image_key(item.get("name", ""))
             if name in seen:
                 problems.append(
-                    f"docker_host:images:{kind}:{index}:name {name} is listed twice: list it once"
+                    f"docker_host:images:{kind}:{index}:name {item.get('name')} is listed twice "
+                    f"(as {name}): list it once"
                 )
             seen.add(name)
 

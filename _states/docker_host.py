@@ -198,6 +198,7 @@ def daemon_configured(
     daemon_json=None,
     exclusive=False,
     root=None,
+    socket_group=None,
 ):
     """
     Configure the Docker daemon through DOCKER_OPTS and daemon.json.
@@ -231,6 +232,11 @@ def daemon_configured(
         Configure this alternative root directory (an image root) instead of
         ``/``.
 
+    socket_group
+        The group of the daemon's socket (its ``group`` option), when this
+        state owns it: another group than ``docker`` is set, and a hand-set
+        one is put back to ``docker``. ``None`` leaves it to ``options``.
+
     ``storage_driver`` and ``data_root`` go to DOCKER_OPTS, where SUSE keeps
     them, unless daemon.json already holds them. A directive this state
     writes to one file is removed from the other, since dockerd refuses to
@@ -239,12 +245,33 @@ def daemon_configured(
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
         ret.update(
-            _daemon_configured(storage_driver, data_root, options, daemon_json, exclusive, root)
+            _daemon_configured(
+                storage_driver,
+                data_root,
+                _with_socket_group(options, socket_group, root),
+                daemon_json,
+                exclusive,
+                root,
+            )
         )
     except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
         ret["result"] = False
         ret["comment"] = f"{err}. Nothing was changed."
     return ret
+
+
+def _with_socket_group(options, group, root):
+    """``options`` with the socket's ``group`` when it must be written: always for a
+    group other than docker (so that ``exclusive`` keeps it), and for docker when
+    the files name another one."""
+    if group is None:
+        return options
+    if not isinstance(group, str) or __salt__["docker_group.invalid_names"]([group]):
+        raise _Refused(f"socket_group must be a valid group name, not {group!r}")
+    current = __salt__["docker_daemon.options"](root=root)["effective"].get("group", "docker")
+    if group == "docker" and current == "docker":
+        return options
+    return {**(options or {}), "group": group}
 
 
 def _check_effective(old, new, in_opts, in_json, root):
@@ -753,7 +780,8 @@ def _users(group, wanted_users, exclusive, gid, root, socket_too=True):
         problems.append(f"exclusive must be true or false, not {exclusive!r}")
     if gid is not None and (isinstance(gid, bool) or not isinstance(gid, int) or gid < 0):
         problems.append(f"gid must be a whole number, not {gid!r}")
-    invalid = __salt__["docker_group.invalid_names"]([group, *wanted_users])
+    invalid = __salt__["docker_group.invalid_names"]([group])
+    invalid += __salt__["docker_group.invalid_names"](wanted_users, members=True)
     if invalid:
         problems.append(f"not valid user or group names: {', '.join(map(repr, invalid))}")
     if problems:

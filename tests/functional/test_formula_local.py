@@ -222,3 +222,47 @@ def test_the_daemon_never_names_a_group_that_could_not_be_made(tmp_path, root, b
     assert "these users do not exist: carol" in states["docker-host-users"]["comment"]
     assert states["docker-host-daemon-configured"]["result"] is False
     assert bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"] == ""
+
+
+def test_back_to_the_docker_group_puts_the_socket_back(tmp_path, root, bash):
+    """users:group back to docker: the daemon's hand-set or earlier group goes too."""
+    data = pillar(root, users={"group": "ops", "members": ["alice"]})
+    code, _, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0
+    data = pillar(root, users={"members": ["alice"]})
+    _, predicted, _ = state_apply(tmp_path, "docker_host", data, test=True)
+    code, applied, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, applied
+    for state_id, state in applied.items():
+        assert predicted[state_id]["changes"] == state["changes"], state_id
+    assert "--group=docker" in bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"].split()
+    _, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert all(state["changes"] == {} for state in again.values()), again
+
+
+def test_unmanaged_users_leave_the_socket_group_to_the_daemon(tmp_path, root):
+    """users:manage false: the socket's permissions follow the daemon's own group option."""
+    (root / "etc/group").write_text("root:x:0:\nusers:x:100:\ndocker:x:900:\ndg:x:901:\n")
+    socket = root / "var/run/docker.sock"
+    socket.parent.mkdir(parents=True)
+    socket.write_text("")
+    os.chown(socket, 0, 901)
+    data = pillar(
+        root,
+        users={"manage": False, "group": "unused"},
+        daemon={"options": {"group": "dg"}},
+        permissions={"enforce": True},
+    )
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, states
+    assert socket.stat().st_gid == 901
+    assert states["docker-host-permissions-/var/run/docker.sock"]["changes"].get("owner") is None
+
+
+def test_directory_users_can_be_members(tmp_path, root):
+    passwd = root / "etc/passwd"
+    passwd.write_text(passwd.read_text() + "john.doe:x:2000:100::/home/john.doe:/bin/bash\n")
+    data = pillar(root, users={"members": ["john.doe"]})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, states
+    assert "john.doe" in (root / "etc/group").read_text()

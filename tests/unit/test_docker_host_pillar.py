@@ -141,7 +141,19 @@ def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, 
             "docker_host:images:pull:1:name busybox is listed twice",
         ),
         ({"users": {"group": "Docker Users"}}, "is not a valid user or group name"),
-        ({"users": {"members": ["a\nb"]}}, "docker_host:users:members:0: 'a\\nb' is not a valid"),
+        (
+            {"users": {"members": ["a\nb"]}},
+            "docker_host:users:members:0: 'a\\nb' is not a user name /etc/group can hold",
+        ),
+        ({"users": {"members": ["-rf"]}}, "'-rf' is not a user name"),
+        ({"images": {"pull": [{"name": "foo:"}]}}, "'foo:' is not an image reference"),
+        ({"images": {"pull": [{"name": "x/-y"}]}}, "'x/-y' is not an image reference"),
+        ({"images": {"pull": [{"name": "foo:bar:baz"}]}}, "is not an image reference"),
+        ({"images": {"pull": [{"name": "bci/base@sha256:ab"}]}}, "names an image by digest"),
+        (
+            {"images": {"pull": [{"name": "x"}, {"name": "docker.io/library/x:latest"}]}},
+            "docker_host:images:pull:1:name docker.io/library/x:latest is listed twice",
+        ),
         ({"users": {"gid": 4294967296}}, "docker_host:users:gid must be between 0 and 4294967294"),
         ({"users": {"gid": -1}}, "docker_host:users:gid must be between 0 and 4294967294"),
         ({"service": {"name": ""}}, "docker_host:service:name must be a non-empty name"),
@@ -171,6 +183,27 @@ def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, 
 def test_values_are_held_to_their_syntax(schema, data, message):
     found = schema.problems(data)
     assert any(message in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "registry.suse.com/suse/sle15:15.6",
+        "localhost:5000/x",
+        "127.0.0.1:5000/bci/bci-base:15.6",
+        "Registry.Example.com/x",
+        "foo:Latest",
+        "my_image",
+        "a__b/c-d.e:1.0",
+    ],
+)
+def test_real_image_references_are_accepted(schema, name):
+    assert schema.problems({"images": {"pull": [{"name": name}]}}) == []
+
+
+def test_directory_users_are_accepted_as_members(schema):
+    members = ["john.doe", "JDoe", "user@example.com", "svc_build$"]
+    assert schema.problems({"users": {"members": members}}) == []
 
 
 def test_an_image_root_that_exists_is_accepted(schema, tmp_path):
