@@ -8,6 +8,9 @@ have and the value it has. Salt has no schema check for pillar, and the
 formula's keys are this project's own, so the schema is written here; it is
 also what ``pillar-example/README.md`` documents, key by key.
 
+``remember`` and ``remembered`` keep the formula's merged map data for the
+length of one state run, so that its SLS files merge the layers once.
+
 :depends: nothing beyond Python.
 :configuration: reads pillar ``docker_host`` when no data is given.
 """
