@@ -13,10 +13,10 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .PHONY: demo test lint format bench system-packages clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[tests]'
+	$(PIP) install -r tests/requirements.txt
 	touch $@
 
 system-packages:

@@ -1,4 +1,4 @@
-"""Run a state the way an administrator does: salt-call --local, in a process of its own."""
+"""Run the extension the way an administrator does: salt-call --local, in a process of its own."""
 
 import json
 import os
@@ -10,7 +10,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def minion_config(base, file_roots=None, pillar=None, grains=None):
-    """A minion configuration directory under ``base``; return its path.
+    """A minion configuration directory under ``base``, for this checkout's
+    extension; return its path.
 
     ``pillar`` is the minion's whole pillar (a mapping, given to every SLS
     through a top file of its own); ``grains`` are static grains, which take
@@ -18,7 +19,14 @@ def minion_config(base, file_roots=None, pillar=None, grains=None):
     """
     config = base / "salt-conf"
     config.mkdir(exist_ok=True)
-    options = {"id": "test", "file_client": "local", "root_dir": str(base / "salt-root")}
+    options = {
+        "id": "test",
+        "file_client": "local",
+        "root_dir": str(base / "salt-root"),
+        # This checkout's _modules, _states and _grains, whatever else the
+        # virtualenv holds.
+        "module_dirs": [REPO_ROOT],
+    }
     if file_roots:
         options["file_roots"] = {"base": [str(file_roots)]}
     if pillar is not None:
@@ -97,3 +105,29 @@ def state_single(
         ) from err
     state["stderr"] = result.stderr
     return state
+
+
+def call(base, function, *arguments):
+    """``salt-call --local function arguments``; return (exit code, its return),
+    or (exit code, what it printed) when it returned nothing."""
+    config = minion_config(base)
+    result = subprocess.run(
+        [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", function, *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return result.returncode, json.loads(result.stdout)["local"]
+    except (ValueError, KeyError):
+        return result.returncode, result.stdout + result.stderr
+
+
+def unconverged(states):
+    """The states of a run, ``{state id: state}``, that failed or changed something:
+    ``{}`` for a run that found everything as specified."""
+    return {
+        state_id: {"result": state["result"], "changes": state["changes"]}
+        for state_id, state in states.items()
+        if state["result"] is not True or state["changes"]
+    }

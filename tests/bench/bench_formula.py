@@ -111,6 +111,7 @@ def minion_config(work, file_roots):
             "id": "bench",
             "file_client": "local",
             "root_dir": str(work / "salt"),
+            "module_dirs": [str(REPO_ROOT)],
             "file_roots": {"base": [str(path) for path in file_roots]},
             "pillar_roots": {"base": [str(work / "pillar")]},
         }
