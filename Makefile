@@ -3,6 +3,8 @@
 #   make test    install what the tests need (Debian/SUSE packages too, as root),
 #                lint, and run the whole suite, destructive tests included
 #   make bench   in-process timings
+#   make mutate  mutation testing of the planners, the sysconfig engine, the
+#                pillar schema and the file writer, with the kill rate
 #   make lint | make format
 
 PYTHON ?= python3
@@ -11,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: demo test lint format bench system-packages clean
+.PHONY: demo test lint format bench mutate system-packages clean
 
 $(STAMP): tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_daemon.py
 	$(BIN)/python tests/bench/bench_formula.py
 
+mutate: system-packages $(STAMP)
+	$(BIN)/python tools/mutate.py
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache mutants

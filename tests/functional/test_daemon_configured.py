@@ -126,6 +126,7 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
 )
 def test_refusals_change_nothing_and_say_why(states, modules, host_root, arguments, words):
     root = str(host_root.root)
+    arguments = dict(arguments)  # the parameter itself is shared by every run
     hand_set = arguments.pop("hand_set", None)
     if hand_set:
         modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)

@@ -15,6 +15,8 @@ import pytest
 from tests import hosttrees
 from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply
 
+pytestmark = pytest.mark.own_process
+
 SLES12 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-12"}
 LOW_SLS = ("state.show_low_sls", "docker_host")
 SLES15 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-15"}

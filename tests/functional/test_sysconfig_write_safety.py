@@ -42,6 +42,7 @@ def _worker(path, key, count):
     )
 
 
+@pytest.mark.own_process
 def test_concurrent_writers_never_lose_each_others_changes(modules, sandbox_root):
     path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
     keys = ["FW_DEV_EXT", "FW_DEV_INT", "FW_DEV_DMZ", "FW_MASQ_DEV"]
@@ -53,6 +54,7 @@ def test_concurrent_writers_never_lose_each_others_changes(modules, sandbox_root
         assert values[key] == f"{key}-59"
 
 
+@pytest.mark.own_process
 def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_file(modules, sandbox_root):
     path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
     original = path.read_text()
@@ -96,6 +98,7 @@ def test_an_io_error_leaves_the_file_and_no_temporary_file(
     assert _no_temporary_files(path.parent)
 
 
+@pytest.mark.own_process
 @pytest.mark.skip_if_not_root
 def test_an_unreadable_file_is_a_clear_error(sandbox_root):
     """Root reads every file, so the reader runs without CAP_DAC_OVERRIDE (setpriv)."""

@@ -1,0 +1,1 @@
+"""Mutation testing (``make mutate``): the mutmut plugin and the survivors judged equivalent."""

@@ -1,0 +1,200 @@
+"""
+make mutate: mutation testing of the modules named in setup.cfg's [mutmut]
+section, against the fast tests, with a kill rate.
+
+mutmut puts one small bug at a time into a function (a mutant) and runs the
+tests that reach that function; a mutant no test notices survives. This
+script runs mutmut, then judges each survivor against
+tests/mutation/survivors.yaml, which the next run reads again:
+
+- ``equivalent``: a mutant that behaves exactly as the original (the reason
+  is given); it does not count;
+- ``outside``: a function the fast tests cannot reach by design (it needs the
+  running kernel or a Docker daemon; the reason names the test that proves
+  it); its mutants do not count.
+
+The kill rate is the share of the remaining mutants that a test killed
+(a mutant that ran out of time counts as killed: the tests noticed it). The
+run fails when the rate is below 90 % or when a survivor is neither killed
+nor listed; it prints each such survivor with its diff.
+
+Usage: tools/mutate.py [--keep] [MUTANT ...]
+  --keep   reuse mutants/ from the last run: mutmut re-runs only what changed
+  MUTANT   only these mutants (mutmut's names; * is a wildcard), e.g.
+           '_modules.sysconfig.x__plan*'
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+SURVIVORS = REPO / "tests" / "mutation" / "survivors.yaml"
+KILLED = {"killed", "timeout"}
+REQUIRED_RATE = 0.90
+
+
+def function_of(mutant):
+    """``_modules.sysconfig.x__plan__mutmut_3`` -> ``_modules/sysconfig.py::_plan``."""
+    module, _, mangled = mutant.partition("__mutmut_")[0].rpartition(".")
+    return f"{module.replace('.', '/')}.py::{mangled.removeprefix('x_')}"
+
+
+def change_of(diff):
+    """The lines a mutant removes and adds, without indentation: ``- old``, ``+ new``."""
+    return [
+        f"{line[0]} {line[1:].strip()}"
+        for line in diff.splitlines()
+        if line[:1] in "-+" and not line.startswith(("---", "+++"))
+    ]
+
+
+def load_listed():
+    data = yaml.safe_load(SURVIVORS.read_text(encoding="utf-8")) or {}
+    outside = {entry["function"]: entry["why"] for entry in data.get("outside") or []}
+    equivalent = [
+        {
+            "function": entry["function"],
+            "change": [line.strip() for line in entry["change"].strip().splitlines()],
+            "why": entry["why"],
+        }
+        for entry in data.get("equivalent") or []
+    ]
+    for entry in [*(data.get("outside") or []), *(data.get("equivalent") or [])]:
+        if not str(entry.get("why", "")).strip():
+            sys.exit(f"{SURVIVORS}: {entry['function']} needs a reason (why)")
+    return outside, equivalent
+
+
+def results():
+    """{mutant: (status, source path)} from mutmut's files under mutants/."""
+    from mutmut.stats import status_by_exit_code  # noqa: PLC0415  (the venv's mutmut)
+
+    found = {}
+    for meta in sorted((REPO / "mutants").rglob("*.py.meta")):
+        source = meta.relative_to(REPO / "mutants").with_suffix("")
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for mutant, exit_code in data["exit_code_by_key"].items():
+            found[mutant] = (status_by_exit_code[exit_code], source)
+    return found
+
+
+def diff_of(mutant, source):
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: PLC0415
+
+    return get_diff_for_mutant(mutant, path=source)
+
+
+def run_mutmut(mutants, keep):
+    if not keep:
+        shutil.rmtree(REPO / "mutants", ignore_errors=True)
+    env = dict(os.environ)
+    # The tests run inside mutants/: tell them where SUSE's files are.
+    env.setdefault("SUSE_FIXTURES", str(REPO.parent / "shared" / "fixtures" / "suse"))
+    command = [
+        str(pathlib.Path(sys.executable).parent / "mutmut"),
+        "run",
+        f"--max-children={os.cpu_count() or 2}",
+        *mutants,
+    ]
+    return subprocess.run(command, cwd=REPO, env=env, check=False).returncode
+
+
+def report(found, outside, equivalent, partial):
+    os.chdir(REPO)  # mutmut's readers work from the repository
+    counts, unlisted, matched = {}, [], set()
+    for mutant, (status, source) in sorted(found.items()):
+        function = function_of(mutant)
+        row = counts.setdefault(
+            str(source),
+            dict.fromkeys(("mutants", "killed", "equivalent", "outside", "survived"), 0),
+        )
+        row["mutants"] += 1
+        if function in outside:
+            row["outside"] += 1
+            matched.add(function)
+        elif status in KILLED:
+            row["killed"] += 1
+        else:
+            diff = diff_of(mutant, source)
+            change = change_of(diff)
+            listed = [
+                index
+                for index, entry in enumerate(equivalent)
+                if entry["function"] == function and entry["change"] == change
+            ]
+            if listed:
+                row["equivalent"] += 1
+                matched.update(listed)
+            else:
+                row["survived"] += 1
+                unlisted.append((mutant, status, function, diff))
+
+    print(
+        f"\n{'module':<34}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'outside':>8}"
+        f"{'survived':>9}{'rate':>8}"
+    )
+    total = dict.fromkeys(("mutants", "killed", "equivalent", "outside", "survived"), 0)
+    for source, row in sorted(counts.items()):
+        for key in total:
+            total[key] += row[key]
+        print(
+            f"{source:<34}"
+            + "".join(
+                f"{row[key]:>{9 if key == 'survived' else 8}}"
+                for key in ("mutants", "killed", "equivalent", "outside", "survived")
+            )
+            + f"{rate(row):>8}"
+        )
+    print(
+        f"{'all':<34}"
+        + "".join(
+            f"{total[key]:>{9 if key == 'survived' else 8}}"
+            for key in ("mutants", "killed", "equivalent", "outside", "survived")
+        )
+        + f"{rate(total):>8}"
+    )
+
+    for mutant, status, function, diff in unlisted:
+        print(f"\n{status}: {mutant} ({function})\n{diff}")
+    if not partial:
+        stale = [entry["function"] for i, entry in enumerate(equivalent) if i not in matched]
+        stale += [function for function in outside if function not in matched]
+        for function in stale:
+            print(f"{SURVIVORS.name}: {function} matches no survivor any more: remove it")
+    checked = total["mutants"] - total["equivalent"] - total["outside"]
+    kill_rate = total["killed"] / checked if checked else 1.0
+    print(
+        f"\nkill rate {kill_rate:.1%} ({total['killed']} of {checked} mutants that count); "
+        f"{len(unlisted)} survivor(s) neither killed nor listed in {SURVIVORS.relative_to(REPO)}"
+    )
+    return kill_rate >= REQUIRED_RATE and not unlisted
+
+
+def rate(row):
+    checked = row["mutants"] - row["equivalent"] - row["outside"]
+    return f"{row['killed'] / checked:.1%}" if checked else "-"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="judge the last run again")
+    parser.add_argument("mutants", nargs="*")
+    args = parser.parse_args()
+    if not args.report_only:
+        code = run_mutmut(args.mutants, args.keep or bool(args.mutants))
+        if code:
+            return code
+    outside, equivalent = load_listed()
+    return 0 if report(results(), outside, equivalent, partial=bool(args.mutants)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
