@@ -835,7 +835,10 @@ def _write_atomic(path, text, st):
     try:
         try:
             os.fchmod(fd, stat.S_IMODE(st.st_mode))
-            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            # Compared with the new file itself, not the writer's ids: in a
+            # setgid directory it takes the directory's group.
+            made = os.fstat(fd)
+            if (made.st_uid, made.st_gid) != (st.st_uid, st.st_gid):
                 os.fchown(fd, st.st_uid, st.st_gid)
             _copy_xattrs(path, fd)
             data = text.encode("utf-8", "surrogateescape")

@@ -112,6 +112,20 @@ def test_owner_mode_and_inode_replacement(modules, sandbox_root):
     assert leftovers == []
 
 
+@pytest.mark.skip_if_not_root
+def test_a_root_owned_file_in_a_setgid_directory_keeps_its_group(modules, sandbox_root):
+    """A new file in a setgid directory takes the directory's group; the
+    replacement must take the old file's instead."""
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    os.chown(path.parent, 0, 65534)
+    os.chmod(path.parent, 0o2755)
+    os.chown(path, 0, 0)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug", root=str(sandbox_root))
+    st = path.stat()
+    assert (st.st_uid, st.st_gid) == (0, 0)
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=str(sandbox_root)) == "--debug"
+
+
 def test_writes_through_a_symlink_keep_the_link(modules, sandbox_root):
     sysconfig = sandbox_root / "etc" / "sysconfig"
     real = sysconfig / "docker.real"
