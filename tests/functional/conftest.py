@@ -1,5 +1,9 @@
 """Functional tests: the extension's modules through Salt's own loader, in-process."""
 
+import contextlib
+import os
+import subprocess
+
 import pytest
 from saltfactories.utils.functional import Loaders
 
@@ -42,3 +46,44 @@ def modules(loaders):
 @pytest.fixture
 def states(loaders):
     return loaders.states
+
+
+@pytest.fixture
+def full_tmpfs():
+    """Put files on a tiny tmpfs that is full (as root); unmount it afterwards.
+
+    ``full_tmpfs(directory, {name: bytes}, lacking)`` mounts a 64 KiB tmpfs on
+    ``directory``, writes the files, and leaves no room for one more: with
+    ``lacking="space"`` a filler file takes every free block (a new file can
+    be created, but not one byte written to it); with ``lacking="inode"``
+    the filesystem has exactly as many inodes as it holds (no new file can
+    be created). Both fail with ENOSPC, as a full disk does.
+    """
+    mounted = []
+
+    def make(directory, files, lacking):
+        # The root directory takes an inode of its own.
+        inodes = 1 + len(files) if lacking == "inode" else 64
+        directory.mkdir(parents=True, exist_ok=True)
+        options = f"size=64k,nr_inodes={inodes},mode=0755"
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(directory)], check=True)
+        mounted.append(directory)
+        for name, data in files.items():
+            (directory / name).write_bytes(data)
+        if lacking == "space":
+            filler = directory / "filler"
+            with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+                while True:
+                    handle.write(b"\0" * 4096)
+        room = os.statvfs(directory)
+        if lacking == "space":
+            assert room.f_bfree == 0 and room.f_ffree > 0
+        else:
+            assert room.f_ffree == 0 and room.f_bfree > 0
+        return directory
+
+    try:
+        yield make
+    finally:
+        for directory in reversed(mounted):
+            subprocess.run(["umount", str(directory)], check=True)
