@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_docker_host.py
 	$(BIN)/python tests/bench/bench_daemon.py
 	$(BIN)/python tests/bench/bench_formula.py
+	$(BIN)/python tests/bench/bench_images.py
 
 mutate: system-packages $(STAMP)
 	$(BIN)/python tools/mutate.py

@@ -244,6 +244,12 @@ def _get_id(client, name):
         return None
 
 
+# docker-py's own read timeout must outlast the deadline: were the two equal,
+# whichever timer fired first would decide whether a silent registry is
+# reported by the deadline or as a bare "Read timed out".
+_GRACE = 5
+
+
 def _deadline(work, timeout, what):
     """Run ``work()`` with a deadline: docker-py waits for a registry without limit."""
     outcome = {}
@@ -288,7 +294,7 @@ def registry_digest(name, auth=None, url=None, timeout=60):
         salt '*' docker_images.registry_digest registry.suse.com/bci/bci-base:15.6
     """
     secrets = _secrets(auth)
-    client = _client(url, timeout=timeout)
+    client = _client(url, timeout=timeout + _GRACE)
     try:
         found = _deadline(
             lambda: client.api.inspect_distribution(normalize(name), auth_config=auth),
@@ -357,7 +363,7 @@ def pull_image(name, auth=None, url=None, timeout=60):
     """
     secrets = _secrets(auth)
     repository, tag = _split(name)
-    client = _client(url, timeout=timeout)
+    client = _client(url, timeout=timeout + _GRACE)
 
     def pull():
         old = _get_id(client, name)

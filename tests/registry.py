@@ -1,141 +1,172 @@
-"""A registry of the test's own: the read side of the Registry HTTP API v2,
-enough for dockerd to pull an image over loopback (which dockerd treats as
-an insecure registry, so plain HTTP).
+"""The real registry for the image tests: the CNCF distribution registry
+(Debian's ``docker-registry``; SUSE's ``distribution-registry``, whose binary
+is ``registry``), one per test, on loopback.
 
-The registries Docker ships (registry:2) are images, and this machine has no
-network to fetch one: the test serves its own image from memory.
+Why the real one: which requests dockerd makes (manifest media types, HEAD
+or GET, digests, blob fetches) and what it is answered is then the
+registry's own behaviour, not what an imitation assumed. Images reach it as
+they reach a real registry: pushed by a dockerd. The pusher is a private
+dockerd of the registry's own, never the daemon under test, so that the
+daemon under test has nothing cached and really pulls. dockerd treats
+127.0.0.0/8 registries as insecure: plain HTTP, no certificates.
+
+The registry stores under the test's directory, has no authentication, and
+writes its log and access log (one line per request) to ``registry.log``
+there; it is stopped by its pid when the ``with`` block ends.
 """
 
-import gzip
-import hashlib
-import http.server
+import contextlib
 import json
-import platform
+import pathlib
 import re
-import threading
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from typing import NamedTuple
 
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
-MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+import docker
+
+from tests import dockerd
+
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+    ]
+)
 
 
-def _digest(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+class Published(NamedTuple):
+    digest: str  # of the manifest the registry serves for the reference
+    id: str  # the image's ID, as any daemon that pulls it computes it
+    layers: list  # the digests of its layer blobs
 
 
-def image_from_rootfs(tar_bytes):
-    """(manifest bytes, {digest: blob}) of a one-layer image of ``tar_bytes``;
-    the image's ID is the config's digest, as dockerd computes it."""
-    layer = gzip.compress(tar_bytes, mtime=0)
-    config = json.dumps(
-        {
-            "architecture": _ARCH.get(platform.machine(), platform.machine()),
-            "os": "linux",
-            "config": {"Cmd": ["/bin/sh"]},
-            "rootfs": {"type": "layers", "diff_ids": [_digest(tar_bytes)]},
-            "history": [{"created_by": "tests/registry.py"}],
-        },
-        sort_keys=True,
-    ).encode()
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_TYPE,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": len(config),
-                "digest": _digest(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": len(layer),
-                    "digest": _digest(layer),
-                }
-            ],
-        }
-    ).encode()
-    return manifest, {_digest(config): config, _digest(layer): layer}
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Registry:
-    """Serve ``images`` ({"repo:tag": tar bytes of a root filesystem}) on 127.0.0.1."""
+    """``with Registry(base) as registry:`` a running registry under ``base``."""
 
-    def __init__(self, images):
-        self.manifests, self.blobs, self.ids = {}, {}, {}
-        for reference, rootfs in images.items():
-            self.publish(reference, rootfs)
-        self.requests = []
-        registry = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_HEAD(self):
-                self._answer(body=False)
-
-            def do_GET(self):
-                self._answer(body=True)
-
-            def _answer(self, body):
-                registry.requests.append((self.command, self.path))
-                status, headers, data = registry.route(self.path)
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(data))}.items():
-                    self.send_header(name, value)
-                self.send_header("Docker-Distribution-API-Version", "registry/2.0")
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def publish(self, reference, rootfs):
-        """Serve ``rootfs`` as ``reference`` ("repo:tag"), from now on."""
-        manifest, blobs = image_from_rootfs(rootfs)
-        self.blobs.update(blobs)
-        self.manifests[reference] = manifest
-        self.ids[reference] = json.loads(manifest)["config"]["digest"]
-        return _digest(manifest)
-
-    def route(self, path):
-        if path.rstrip("/") == "/v2":
-            return 200, {"Content-Type": "application/json"}, b"{}"
-        match = re.fullmatch(r"/v2/(.+)/(manifests|blobs)/([^/]+)", path)
-        if match:
-            repo, kind, ref = match.groups()
-            if kind == "manifests":
-                manifest = self.manifests.get(f"{repo}:{ref}")
-                if manifest is None:
-                    manifest = next(
-                        (
-                            m
-                            for r, m in self.manifests.items()
-                            if r.startswith(f"{repo}:") and _digest(m) == ref
-                        ),
-                        None,
-                    )
-                if manifest is not None:
-                    return (
-                        200,
-                        {"Content-Type": MANIFEST_TYPE, "Docker-Content-Digest": _digest(manifest)},
-                        manifest,
-                    )
-            elif ref in self.blobs:
-                return (
-                    200,
-                    {"Content-Type": "application/octet-stream", "Docker-Content-Digest": ref},
-                    self.blobs[ref],
-                )
-        error = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown", "detail": path}]}
-        return 404, {"Content-Type": "application/json"}, json.dumps(error).encode()
+    def __init__(self, base):
+        self.base = base
+        self.log = base / "registry.log"
+        self.address = None
+        self._stack = contextlib.ExitStack()
+        self._pusher = None
 
     def __enter__(self):
-        self.thread.start()
+        binary = shutil.which("docker-registry") or shutil.which("registry")
+        if binary is None:
+            raise RuntimeError(
+                "the distribution registry is not installed (make test installs "
+                "docker-registry, or distribution-registry on SUSE)"
+            )
+        self.base.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start(binary)
+            # Not under base: containerd's sockets under a test's directory would
+            # pass the 108 bytes a socket path may have.
+            pusher = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="pusher-"))
+            url = self._stack.enter_context(dockerd.private_dockerd(pathlib.Path(pusher)))
+            self._pusher = self._stack.enter_context(
+                contextlib.closing(docker.DockerClient(base_url=url, timeout=120))
+            )
+        except BaseException:
+            self._stack.close()
+            raise
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._stack.close()
+
+    def _start(self, binary):
+        port = _free_port()
+        self.address = f"127.0.0.1:{port}"
+        config = self.base / "registry.yml"
+        config.write_text(
+            json.dumps(  # YAML reads JSON
+                {
+                    "version": 0.1,
+                    "log": {"level": "info"},
+                    "storage": {"filesystem": {"rootdirectory": str(self.base / "storage")}},
+                    "http": {"addr": self.address},
+                }
+            )
+        )
+        with open(self.log, "ab") as log:
+            process = subprocess.Popen(
+                [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        self._stack.callback(_stop, process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the registry exited with {process.returncode}: {self.log.read_text()[-2000:]}"
+                )
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://{self.address}/v2/", timeout=5) as answer,
+            ):
+                if answer.status == 200:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"the registry did not answer GET /v2/ within 30 s: {self.log}")
+
+    def publish(self, reference, rootfs):
+        """Push an image of the root filesystem ``rootfs`` (tar bytes) as
+        ``reference`` ("repository:tag"); return what the registry now serves."""
+        repository, tag = reference.rsplit(":", 1)
+        self._pusher.api.import_image_from_data(
+            rootfs, repository=f"{self.address}/{repository}", tag=tag
+        )
+        image = self._pusher.images.get(f"{self.address}/{reference}")
+        for event in self._pusher.api.push(
+            f"{self.address}/{repository}", tag=tag, stream=True, decode=True
+        ):
+            if event.get("error"):
+                raise RuntimeError(f"pushing {reference} failed: {event['error']}")
+        digest, manifest = self.manifest(reference)
+        return Published(digest, image.id, [layer["digest"] for layer in manifest["layers"]])
+
+    def manifest(self, reference):
+        """(digest, manifest) the registry serves for ``reference``, as a pull asks."""
+        repository, tag = reference.rsplit(":", 1)
+        request = urllib.request.Request(
+            f"http://{self.address}/v2/{repository}/manifests/{tag}",
+            headers={"Accept": MANIFEST_TYPES},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.headers["Docker-Content-Digest"], json.loads(answer.read())
+
+    def answers(self, path):
+        """[(method, status)] of each request for ``path`` (e.g. ``/v2/bci/base/manifests/15``),
+        in order, from the registry's access log."""
+        pattern = re.compile(rf'"(\w+) {re.escape(path)} HTTP/[\d.]+" (\d+) ')
+        return [
+            (match[1], int(match[2]))
+            for match in map(pattern.search, self.log.read_text().splitlines())
+            if match
+        ]
+
+    def fetches(self, repository, digest):
+        """How many times the blob ``digest`` of ``repository`` was fetched (a GET
+        answered 200; a HEAD only asks whether it is there)."""
+        return self.answers(f"/v2/{repository}/blobs/{digest}").count(("GET", 200))
+
+
+def _stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

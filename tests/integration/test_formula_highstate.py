@@ -8,7 +8,8 @@ example profiles by its id or its grains, plus a sandbox root of its own
 - dev-1: the dev profile;
 - prod-1: the prod profile, with its data-root on a real btrfs;
 - build-1: the build-host profile (chosen by the grain roles), its images
-  loaded into a private dockerd, pulled from a registry the test serves;
+  loaded into a private dockerd, pulled from the real distribution registry
+  on loopback;
 - dev-2: the dev profile with a broken pillar.
 
 No SUSE package repository exists here, so the sandbox pillar turns the
@@ -80,10 +81,10 @@ def build_daemon(tmp_path_factory):
     """build-1's Docker daemon, and a registry with the image it pulls."""
     base = tmp_path_factory.mktemp("build-daemon")
     with (
-        registry.Registry({"bci/bci-base:15.6": _busybox_rootfs()}) as served,
+        registry.Registry(base / "registry") as served,
         dockerd.private_dockerd(base / "d", storage_driver="vfs") as url,
     ):
-        yield url, served
+        yield url, served, served.publish("bci/bci-base:15.6", _busybox_rootfs())
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def pillar_tree(tmp_path_factory, roots, btrfs_data_root, build_daemon):
     tree = tmp_path_factory.mktemp("pillar")
     shutil.copytree(REPO_ROOT / "pillar-example" / "docker_host", tree / "docker_host")
     top = yaml.safe_load((REPO_ROOT / "pillar-example" / "top.sls").read_text())
-    url, served = build_daemon
+    url, served, _ = build_daemon
     sandbox = {
         minion_id: {"root": str(root), "package": {"install": False}}
         for minion_id, root in roots.items()
@@ -291,18 +292,22 @@ def test_the_broken_pillar_fails_first_and_changes_nothing(runs, roots):
 
 def test_the_build_host_has_its_images(runs, build_daemon, kiwi_archive):
     results, _ = runs
-    url, served = build_daemon
+    url, served, published = build_daemon
     _, archive_id = kiwi_archive
+    name = f"{served.address}/bci/bci-base:15.6"
     client = docker.DockerClient(base_url=url, timeout=60)
     try:
         assert client.images.get("suse/sles15-base:latest").id == archive_id
-        pulled = client.images.get(f"{served.address}/bci/bci-base:15.6")
-        assert pulled.id == served.ids["bci/bci-base:15.6"]
+        assert client.images.get(name).id == published.id
     finally:
         client.close()
     applied = _by_id(results["applied"]["build-1"])
     loaded = applied["docker-host-image-loaded-suse/sles15-base:latest"]
     assert loaded["changes"] == {"image": {"old": None, "new": archive_id}}
+    pulled = applied[f"docker-host-image-pulled-{name}"]
+    assert pulled["changes"] == {"digest": {"old": None, "new": published.digest}}
+    (layer,) = published.layers
+    assert served.fetches("bci/bci-base", layer) == 1  # pulled once, not again
 
 
 def test_the_prod_configuration_runs_a_hardened_dockerd(runs, roots, btrfs_data_root, tmp_path):
