@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from tests import hosttrees
+from tests import hosttrees, inotify
 
 
 @pytest.fixture
@@ -103,15 +103,12 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
         ),
         ({"options": {"http-proxy": "http://p:3128"}}, "does not know http-proxy"),
         ({"daemon_json": {"log-driver": "journald"}}, "belong to json-file"),
-        ({"options": {"-s": "btrfs"}}, "storage_driver btrfs cannot run on this host"),
         ({"options": {"graph": "/x"}}, "removed in Docker Engine 23"),
         (
             {"options": {"debug": True}, "daemon_json": {"debug": True}},
             "given in both options and daemon_json",
         ),
         ({"daemon_json": {"no-such-key": 1}}, "is not a daemon.json key"),
-        ({"storage_driver": "btrfs"}, "storage_driver btrfs cannot run on this host"),
-        ({"storage_driver": "devicemapper"}, "dm_thin_pool is not loaded"),
         ({"storage_driver": "aufs"}, "removed in Docker Engine 24"),
         ({"storage_driver": "zfs2"}, "is not a storage driver"),
         ({"data_root": "relative/path"}, "data_root must be an absolute path"),
@@ -139,14 +136,94 @@ def test_refusals_change_nothing_and_say_why(states, modules, host_root, argumen
     assert _files(host_root) == before
 
 
-def test_auto_picks_what_the_grain_recommends(states, modules, host_root):
-    facts = modules.docker_host.facts(root=str(host_root.root))
-    ret = states.docker_host.daemon_configured(
-        name="docker", storage_driver="auto", root=str(host_root.root)
+def _kernel_root(tmp_path, mounts, filesystems, modules=(), without=()):
+    """A root whose kernel, mounts and filesystems are the test's: SUSE's kernel
+    config less ``without``, the ``modules`` loaded."""
+    tree = hosttrees.Tree(tmp_path / "root")
+    config = {k: v for k, v in hosttrees.SUSE_KERNEL_CONFIG.items() if k not in without}
+    tree.kernel("6.4.0-150600.21-default", config)
+    tree.mounts(mounts)
+    tree.write("/proc/filesystems", "".join(f"\t{name}\n" for name in filesystems))
+    tree.loaded_modules(*modules)
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.write("/var/lib/.keep", "")  # the data-root's parent, on the mount that holds /var
+    return tree
+
+
+# The data-root's filesystem and the kernel decide (DOMAIN.md, "Storage drivers").
+BTRFS_ROOT = "22 1 0:30 /@ / rw,relatime shared:1 - btrfs /dev/vda2 rw,subvol=/@\n"
+NFS_VAR = "60 22 0:40 / /var rw,relatime shared:30 - nfs4 srv:/var rw\n"
+
+
+@pytest.mark.parametrize(
+    "mounts, filesystems, loaded, without, chosen",
+    [
+        (BTRFS_ROOT, ("btrfs",), ("btrfs", "overlay"), (), "btrfs"),
+        (hosttrees.EXT4_ROOT, ("ext4",), ("overlay",), (), "overlay2"),
+        # No overlay module and no CONFIG_OVERLAY_FS: only vfs works.
+        (hosttrees.EXT4_ROOT, ("ext4",), (), ("OVERLAY_FS",), "vfs"),
+        # overlay2 cannot stack on NFS.
+        (hosttrees.EXT4_ROOT + NFS_VAR, ("ext4", "nfs4"), ("overlay",), (), "vfs"),
+    ],
+)
+def test_auto_picks_the_driver_the_filesystem_and_kernel_allow(
+    states, modules, tmp_path, mounts, filesystems, loaded, without, chosen
+):
+    tree = _kernel_root(tmp_path, mounts, filesystems, loaded, without)
+    root = str(tree.root)
+    ret = states.docker_host.daemon_configured(name="docker", storage_driver="auto", root=root)
+    assert ret.result is True, ret.comment
+    assert ret.changes["DOCKER_OPTS"] == {"old": "", "new": f"--storage-driver={chosen}"}
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == (
+        f"--storage-driver={chosen}"
     )
-    assert ret.result is True
-    chosen = modules.docker_host.daemon_options(root=str(host_root.root))["flags"]
-    assert chosen["storage-driver"] == facts["storage"]["recommended"]
+
+
+@pytest.mark.parametrize(
+    "driver, mounts, filesystems, loaded, without, why",
+    [
+        ("btrfs", hosttrees.EXT4_ROOT, ("ext4",), (), (), "the data-root is on ext4, not btrfs"),
+        (
+            "devicemapper",
+            hosttrees.EXT4_ROOT,
+            ("ext4",),
+            (),
+            ("DM_THIN_PROVISIONING",),
+            "dm_thin_pool is not loaded and CONFIG_DM_THIN_PROVISIONING is not set",
+        ),
+        ("overlay2", hosttrees.EXT4_ROOT + NFS_VAR, ("nfs4",), ("overlay",), (), "nfs4"),
+    ],
+)
+def test_a_driver_the_root_cannot_run_is_refused(
+    states, tmp_path, driver, mounts, filesystems, loaded, without, why
+):
+    tree = _kernel_root(tmp_path, mounts, filesystems, loaded, without)
+    before = (tree.root / "etc/sysconfig/docker").read_bytes()
+    for given in ({"storage_driver": driver}, {"options": {"-s": driver}}):
+        ret = states.docker_host.daemon_configured(name="docker", root=str(tree.root), **given)
+        assert ret.result is False
+        assert f"storage_driver {driver} cannot run on this host: " in ret.comment
+        assert why in ret.comment
+        assert ret.comment.endswith("Nothing was changed.")
+    assert (tree.root / "etc/sysconfig/docker").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "loaded, without", [(("dm_thin_pool",), ("DM_THIN_PROVISIONING",)), ((), ())]
+)
+def test_devicemapper_is_taken_where_the_kernel_has_thin_provisioning(
+    states, modules, tmp_path, loaded, without
+):
+    """Loaded as a module, or built into the kernel's config: both count."""
+    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), loaded, without)
+    root = str(tree.root)
+    ret = states.docker_host.daemon_configured(
+        name="docker", storage_driver="devicemapper", root=root
+    )
+    assert ret.result is True, ret.comment
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == (
+        "--storage-driver=devicemapper"
+    )
 
 
 def test_auto_refuses_when_the_filesystem_cannot_be_seen(states, tmp_path):
@@ -196,7 +273,9 @@ def test_a_watching_state_runs_only_when_the_configuration_changed(
     first = modules.state.sls("daemon_watch")
     assert not first.failed
     assert marker.read_text() == "restart\n"
-    modules.state.sls("daemon_watch")
+    second = modules.state.sls("daemon_watch")
+    assert not second.failed
+    assert [state.changes for state in second] == [{}, {}]
     assert marker.read_text() == "restart\n"
 
 
@@ -222,6 +301,33 @@ def test_a_failed_write_puts_the_other_file_back(states, modules, host_root):
     assert "DOCKER_OPTS was put back as it was" in ret.comment
     assert _files(host_root) == before
     assert [p.name for p in directory.iterdir()] == ["daemon.json"]
+
+
+@pytest.mark.parametrize(
+    "hand_set, arguments, first",
+    [
+        # SUSE's daemon.json sets log-level: moving it into DOCKER_OPTS writes
+        # daemon.json (which loses it) first.
+        ("", {"options": {"log-level": "warn"}}, "daemon.json"),
+        # A flag moving into daemon.json leaves DOCKER_OPTS first.
+        ("--debug --storage-driver=vfs", {"daemon_json": {"debug": True}}, "docker"),
+    ],
+)
+def test_a_directive_moving_between_the_files_leaves_its_old_file_first(
+    states, modules, host_root, hand_set, arguments, first
+):
+    """dockerd, started between the two writes, must never find it in both."""
+    root = str(host_root.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)
+    directories = (host_root.root / "etc/sysconfig", host_root.root / "etc/docker")
+    with inotify.renames_into(*directories) as renamed:
+        ret = states.docker_host.daemon_configured(name="d", root=root, **arguments)
+    assert ret.result is True, ret.comment
+    assert set(ret.changes) == {"DOCKER_OPTS", "daemon.json"}
+    order = [name for _, name in renamed]
+    assert order[0] == first
+    assert sorted(order) == ["daemon.json", "docker"]
+    assert modules.docker_host.daemon_options(root=root)["conflicts"] == []
 
 
 def test_no_image_warning_when_the_images_stay_visible(states, modules, host_root):

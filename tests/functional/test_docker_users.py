@@ -89,8 +89,16 @@ def test_bad_input_changes_nothing(states, image_root, arguments, words):
 
 def test_another_group_becomes_the_sockets_group(states, modules, image_root):
     root = str(image_root.root)
-    ret = states.docker_host.users(name="dockerusers", users=["alice"], root=root)
+    arguments = {"name": "dockerusers", "users": ["alice"], "root": root}
+    predicted = states.docker_host.users(test=True, **arguments)
+    assert predicted.result is None
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == ""
+    ret = states.docker_host.users(**arguments)
     assert ret.result is True
+    assert ret.changes == predicted.changes
     assert ret.changes["socket group"] == {"old": "docker", "new": "dockerusers"}
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == "--group=dockerusers"
     options = modules.docker_host.daemon_options(root=root)
     assert options["effective"]["group"] == "dockerusers" and options["conflicts"] == []
+    again = states.docker_host.users(**arguments)
+    assert again.result is True and again.changes == {}

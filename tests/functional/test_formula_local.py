@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tests import hosttrees
-from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply
+from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply, unconverged
 
 pytestmark = pytest.mark.own_process
 
@@ -100,14 +100,7 @@ def test_a_state_that_fails_stops_nothing_unrelated_and_says_why(tmp_path, root)
 
 def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_path):
     """Rendered, not run: service.running needs systemd as PID 1."""
-    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar={"docker_host": {}})
-    result = subprocess.run(
-        [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", *LOW_SLS],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    low = {chunk["__id__"]: chunk for chunk in json.loads(result.stdout)["local"]}
+    low = _low_chunks(tmp_path, {"docker_host": {}})
     service = low["docker-host-service-running"]
     assert service["fun"] == "running" and service["enable"] is True
     assert {"pkg": "docker-host-package-installed"} in service["watch"]
@@ -118,6 +111,83 @@ def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_p
     daemon = low["docker-host-daemon-configured"]
     assert {"pkg": "docker-host-package-installed"} in daemon["require"]
     assert low["docker-host-pillar-valid"]["failhard"] is True
+
+
+def _low_chunks(tmp_path, pillar_data):
+    """The formula's low data (rendered, not run), by state ID."""
+    tmp_path.mkdir(exist_ok=True)
+    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar=pillar_data)
+    result = subprocess.run(
+        [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", *LOW_SLS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {chunk["__id__"]: chunk for chunk in json.loads(result.stdout)["local"]}
+
+
+def test_without_the_daemon_state_the_users_state_owns_the_socket_group(tmp_path, root, bash):
+    """README: with daemon:manage false and a users:group other than docker, the users
+    state sets the socket's group, and the service watches it."""
+    data = pillar(root, daemon={"manage": False}, users={"group": "ops", "members": ["alice"]})
+    code, applied, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, applied
+    assert "docker-host-daemon-configured" not in applied
+    assert applied["docker-host-users"]["changes"]["socket group"] == {
+        "old": "docker",
+        "new": "ops",
+    }
+    assert bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"] == "--group=ops"
+    code, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0 and unconverged(again) == {}
+
+    live = {"docker_host": {"daemon": {"manage": False}, "users": {"group": "ops"}}}
+    service = _low_chunks(tmp_path / "live", live)["docker-host-service-running"]
+    assert {"docker_host": "docker-host-users"} in service["watch"]
+    # With the daemon managed, its state names the group and the users state is not watched.
+    live = {"docker_host": {"users": {"group": "ops"}}}
+    service = _low_chunks(tmp_path / "managed", live)["docker-host-service-running"]
+    assert {"docker_host": "docker-host-users"} not in service["watch"]
+    assert {"docker_host": "docker-host-daemon-configured"} in service["watch"]
+
+
+def test_service_manage_false_leaves_the_service_alone(tmp_path, root):
+    wants = root / "etc/systemd/system/multi-user.target.wants/docker.service"
+    data = pillar(root, service={"manage": False})
+    code, applied, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, applied
+    assert not [state_id for state_id in applied if "service" in state_id]
+    assert not wants.exists() and not wants.is_symlink()
+    low = _low_chunks(tmp_path / "live", {"docker_host": {"service": {"manage": False}}})
+    assert not [chunk for chunk in low.values() if chunk["state"] == "service"]
+    assert "docker-host-daemon-configured" in low
+
+
+def test_images_are_loaded_under_a_root_only_when_a_daemon_is_named(tmp_path, root):
+    """Under an image root the host's daemon is not the image's: nothing is loaded
+    or pulled unless images:url names a daemon."""
+    images = {
+        "load": [{"name": "sles/base:15", "source": "/srv/images/base.docker.tar"}],
+        "pull": [{"name": "registry.example.com/bci/base:15.6"}],
+    }
+    code, applied, _ = state_apply(tmp_path, "docker_host", pillar(root, images=images))
+    assert code == 0, applied
+    assert not [state_id for state_id in applied if state_id.startswith("docker-host-image-")]
+    note = applied["docker-host-images-not-loaded-in-root"]
+    assert note["result"] is True and note["changes"] == {}
+    assert "set docker_host:images:url" in note["comment"]
+
+    named = pillar(root, images={**images, "url": "unix:///run/image-build.sock"})
+    low = {
+        state_id: chunk
+        for state_id, chunk in _low_chunks(tmp_path / "named", named).items()
+        if state_id.startswith("docker-host-image")
+    }
+    assert sorted(low) == [
+        "docker-host-image-loaded-sles/base:15",
+        "docker-host-image-pulled-registry.example.com/bci/base:15.6",
+    ]
+    assert {chunk["url"] for chunk in low.values()} == {"unix:///run/image-build.sock"}
 
 
 def test_permissions_only_tighten(tmp_path, root):
@@ -136,7 +206,7 @@ def test_permissions_only_tighten(tmp_path, root):
     assert stat.S_IMODE(sysconfig.stat().st_mode) == 0o600  # stricter: left alone
     assert "does not exist" in applied["docker-host-permissions-/var/run/docker.sock"]["comment"]
     code, again, _ = state_apply(tmp_path, "docker_host.permissions", data)
-    assert all(state["changes"] == {} for state in again.values())
+    assert code == 0 and unconverged(again) == {}
 
 
 def test_permissions_resolve_names_in_the_image_root(tmp_path, root):
@@ -213,8 +283,8 @@ def test_another_socket_group_is_predicted_applied_and_settles(tmp_path, root, b
     for state_id, state in applied.items():
         assert predicted[state_id]["changes"] == state["changes"], state_id
     assert "--group=ops" in bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"].split()
-    _, again, _ = state_apply(tmp_path, "docker_host", data)
-    assert all(state["changes"] == {} for state in again.values()), again
+    code, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0 and unconverged(again) == {}
 
 
 def test_the_daemon_never_names_a_group_that_could_not_be_made(tmp_path, root, bash):
@@ -238,8 +308,8 @@ def test_back_to_the_docker_group_puts_the_socket_back(tmp_path, root, bash):
     for state_id, state in applied.items():
         assert predicted[state_id]["changes"] == state["changes"], state_id
     assert "--group=docker" in bash(root / "etc/sysconfig/docker")["DOCKER_OPTS"].split()
-    _, again, _ = state_apply(tmp_path, "docker_host", data)
-    assert all(state["changes"] == {} for state in again.values()), again
+    code, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0 and unconverged(again) == {}
 
 
 def test_unmanaged_users_leave_the_socket_group_to_the_daemon(tmp_path, root):

@@ -71,6 +71,37 @@ def test_ipv6_and_disabling_are_symmetric(states, modules, sles12):
     assert _fw(modules, sles12, "FW_MASQUERADE") == "yes"
 
 
+@pytest.mark.parametrize(
+    "start, ipv4, ipv6, fw_route",
+    # SuSEfirewall2.sysconfig: "IPv4" and/or "IPv6", "yes" is treated like "IPv4",
+    # "defaults to no if not set".
+    [
+        ("", True, True, "IPv4,IPv6"),
+        ("", True, False, "yes"),
+        ("", False, True, "IPv6"),
+        ("IPv4,IPv6", False, False, "no"),
+    ],
+)
+def test_fw_route_routes_exactly_the_families_asked_for(
+    states, modules, sles12, bash, start, ipv4, ipv6, fw_route
+):
+    root = str(sles12.root)
+    path = sles12.root / "etc/sysconfig/SuSEfirewall2"
+    modules.sysconfig.update(
+        "SuSEfirewall2", {"FW_ROUTE": start}, root=root, types={"FW_ROUTE": "string"}
+    )
+    before = bash(path)
+    ret = states.docker_host.forwarding(name="f", ipv4=ipv4, ipv6=ipv6, root=root)
+    assert ret.result is True, ret.comment
+    assert ret.changes["firewall"] == {"FW_ROUTE": {"old": start, "new": fw_route}}
+    assert bash(path) == {**before, "FW_ROUTE": fw_route}
+    text = (sles12.root / PERSISTENT).read_text()
+    assert f"net.ipv4.ip_forward = {int(ipv4)}\n" in text
+    assert f"net.ipv6.conf.all.forwarding = {int(ipv6)}\n" in text
+    again = states.docker_host.forwarding(name="f", ipv4=ipv4, ipv6=ipv6, root=root)
+    assert again.result is True and again.changes == {}
+
+
 def test_an_equivalent_fw_route_is_left_as_written(states, modules, sles12):
     root = str(sles12.root)
     modules.sysconfig.update(

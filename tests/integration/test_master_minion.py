@@ -3,6 +3,8 @@
 import os
 import textwrap
 
+from tests.saltcall import unconverged
+
 
 def test_sync_all_delivers_the_modules_and_they_work(salt_cli, minion, extmods, sandbox_root):
     ret = salt_cli.run("saltutil.sync_all", minion_tgt=minion.id)
@@ -85,7 +87,7 @@ def test_state_from_the_master_predicts_applies_and_converges(
 
     ret, again = run(False)
     assert ret.returncode == 0, ret
-    assert all(state["changes"] == {} for state in again.values())
+    assert unconverged(again) == {}
 
 
 def test_a_bad_value_fails_the_state_with_a_message_and_changes_nothing(
