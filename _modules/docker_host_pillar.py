@@ -115,12 +115,9 @@ def _image_key(name):
     repository, _, tag = name.rpartition(":")
     if not repository or "/" in tag:
         repository, tag = name, "latest"
-    for prefix in (
-        "docker.io/library/",
-        "docker.io/",
-        "index.docker.io/library/",
-        "index.docker.io/",
-    ):
+    # Docker Hub's library/ goes only before a one-part name: docker.io/library/a/b
+    # is tagged library/a/b, not a/b.
+    for prefix in ("docker.io/", "index.docker.io/"):
         if repository.startswith(prefix):
             repository = repository[len(prefix) :]
             break

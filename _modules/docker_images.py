@@ -87,12 +87,9 @@ def normalize(name):
         salt '*' docker_images.normalize docker.io/library/busybox
     """
     repository, tag = _split(name)
-    for prefix in (
-        "docker.io/library/",
-        "docker.io/",
-        "index.docker.io/library/",
-        "index.docker.io/",
-    ):
+    # Docker Hub's library/ goes only before a one-part name: docker.io/library/a/b
+    # is tagged library/a/b, not a/b.
+    for prefix in ("docker.io/", "index.docker.io/"):
         if repository.startswith(prefix):
             repository = repository[len(prefix) :]
             break

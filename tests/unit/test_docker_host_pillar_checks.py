@@ -1,0 +1,291 @@
+"""The docker_host: pillar check, message by message: every problem is named whole,
+and values at the edges of what is allowed are taken or refused as documented."""
+
+import pytest
+
+from tests.unit.conftest import _load
+
+
+@pytest.fixture
+def schema():
+    """Loaded anew for every test: the schema is built when the module loads, and
+    make mutate must see every test that depends on how it is built."""
+    return _load("_modules/docker_host_pillar.py")
+
+
+@pytest.mark.parametrize(
+    ("data", "problems"),
+    [
+        # The closest key when one is close enough (difflib, cutoff 0.5) ...
+        (
+            {"frwd": {}},
+            ["docker_host:frwd is not a key of docker_host: did you mean forwarding?"],
+        ),
+        (
+            {"pkgs": {}},
+            ["docker_host:pkgs is not a key of docker_host: did you mean package?"],
+        ),
+        # ... else every valid key, sorted.
+        (
+            {"fw": {}},
+            [
+                "docker_host:fw is not a key of docker_host: valid keys: daemon, forwarding, "
+                "images, package, permissions, root, service, users"
+            ],
+        ),
+        (
+            {"users": {"gid": 1.5}},
+            ["docker_host:users:gid must be a whole number or null, not a float (1.5)"],
+        ),
+        (
+            {"daemon": {"data_root": ""}},
+            ["docker_host:daemon:data_root must be an absolute path without control characters"],
+        ),
+        (
+            {"daemon": {"data_root": "/var/lib/\tdocker"}},
+            ["docker_host:daemon:data_root must be an absolute path without control characters"],
+        ),
+        (
+            {"package": {"name": " "}},
+            ["docker_host:package:name must be a non-empty name without control characters"],
+        ),
+        (
+            {"users": {"group": "Docker"}},
+            [
+                "docker_host:users:group: 'Docker' is not a valid user or group name "
+                "(lowercase, digits, _ and -)"
+            ],
+        ),
+        (
+            {"users": {"members": ["-rf"]}},
+            ["docker_host:users:members:0: '-rf' is not a user name /etc/group can hold"],
+        ),
+        (
+            {"images": {"pull": [{"name": "busybox@sha256:" + "a" * 64}]}},
+            [
+                "docker_host:images:pull:0:name: 'busybox@sha256:" + "a" * 64 + "' names an "
+                "image by digest: give repository:tag (the formula tags what it loads and "
+                "follows tags when it pulls)"
+            ],
+        ),
+        (
+            {"images": {"load": [{"name": "Sles/Base", "source": "/x.tar"}]}},
+            [
+                "docker_host:images:load:0:name: 'Sles/Base' is not an image reference like "
+                "registry.example.com/bci/base:15.6 (registry host and port, lowercase "
+                "repository path, optional :tag)"
+            ],
+        ),
+        (
+            {"daemon": {"daemon_json": {"log-opts": {3: "x"}}}},
+            [
+                "docker_host:daemon:daemon_json has the key 3 (under log-opts), which is a "
+                "whole number: quote it"
+            ],
+        ),
+        (
+            {"daemon": {"options": {"label": [{True: "x"}]}}},
+            [
+                "docker_host:daemon:options has the key True (under label), which is true or "
+                "false: quote it"
+            ],
+        ),
+        (
+            {"images": {"pull": [{"name": "a", "auth": {"username": "u", 1: "p"}}]}},
+            ["docker_host:images:pull:0:auth has the key 1, which is a whole number: quote it"],
+        ),
+    ],
+)
+def test_each_problem_is_named_whole(schema, data, problems):
+    assert schema.problems(data) == problems
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"),
+    [(("users", "gid"), 0, 4294967294)],
+)
+def test_whole_numbers_are_taken_up_to_their_bounds(schema, key, low, high):
+    section, name = key
+    where = f"docker_host:{section}:{name}"
+    for value in (low, high, None):
+        assert schema.problems({section: {name: value}}) == [], value
+    for value in (low - 1, high + 1):
+        assert schema.problems({section: {name: value}}) == [
+            f"{where} must be between {low} and {high}, not {value}"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "taken"), [(1, True), (86400, True), (0, False), (86401, False)]
+)
+def test_a_pull_timeout_is_one_second_to_a_day(schema, timeout, taken):
+    found = schema.problems({"images": {"pull": [{"name": "busybox", "timeout": timeout}]}})
+    assert found == (
+        []
+        if taken
+        else [f"docker_host:images:pull:0:timeout must be between 1 and 86400, not {timeout}"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "taken"),
+    [
+        ("644", True),
+        ("0644", True),
+        ("0755", True),
+        ("7777", True),
+        ("64", False),
+        ("07777", False),
+        ("0648", False),
+        ("0X44", False),
+        ("rwx", False),
+        ("", False),
+    ],
+)
+def test_permission_modes_are_three_or_four_octal_digits(schema, mode, taken):
+    found = schema.problems({"permissions": {"paths": {"/etc/docker": {"mode": mode}}}})
+    assert found == (
+        []
+        if taken
+        else [
+            f"docker_host:permissions:paths:/etc/docker:mode must be an octal mode like '0644', "
+            f"not {mode!r}"
+        ]
+    )
+
+
+def test_every_bad_permission_path_is_reported(schema):
+    paths = {
+        "/usr/lib/systemd/system/docker.service": "0644",
+        5: {},
+        "relative": {},
+        "/etc/docker": {"mode": 420},
+        "/etc/sysconfig/docker": {"owner": "root"},
+        "/run/docker.sock": None,  # null drops a default path
+        "/etc/docker/daemon.json": {"user": "Root"},
+    }
+    assert schema.problems({"permissions": {"paths": paths}}) == [
+        "docker_host:permissions:paths:/usr/lib/systemd/system/docker.service must be a "
+        "mapping, not a string ('0644'); its keys are user, group, mode",
+        "docker_host:permissions:paths: the path 5 must be a string",
+        "docker_host:permissions:paths: the path 'relative' must be a normalized absolute "
+        "path (no '..', '.', '//' or trailing '/'), not 'relative'",
+        "docker_host:permissions:paths:/etc/docker:mode must be a quoted octal string like "
+        "'0644', not the number 420 (YAML reads an unquoted 0644 as 420)",
+        "docker_host:permissions:paths:/etc/sysconfig/docker:owner is not a key of "
+        "docker_host:permissions:paths:/etc/sysconfig/docker: valid keys: group, mode, user",
+        "docker_host:permissions:paths:/etc/docker/daemon.json:user: 'Root' is not a valid "
+        "user or group name (lowercase, digits, _ and -)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("busybox", "busybox:latest"),
+        ("docker.io/library/busybox:1", "busybox:1"),
+        ("docker.io/busybox:1", "busybox:1"),
+        ("index.docker.io/library/busybox:1", "busybox:1"),
+        ("index.docker.io/busybox:1", "library/busybox:1"),
+        ("library/busybox", "busybox"),
+        ("docker.io/library/a/b", "library/a/b:latest"),
+        ("registry.example.com:5000/bci/base", "registry.example.com:5000/bci/base:latest"),
+    ],
+)
+def test_one_image_under_two_spellings_is_listed_twice(schema, first, second):
+    """As the daemon spells its tags: docker.io/library/ and :latest are implied."""
+    for kind, extra in (("load", {"source": "/srv/base.tar"}), ("pull", {})):
+        images = {kind: [{"name": first, **extra}, {"name": second, **extra}]}
+        (problem,) = schema.problems({"images": images})
+        assert problem.startswith(
+            f"docker_host:images:{kind}:1:name {second} is listed twice (as "
+        ), problem
+        assert problem.endswith("): list it once")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("busybox:1", "busybox:2"),
+        ("quay.io/busybox", "busybox"),
+        ("library/a/b", "a/b"),  # library/ is dropped only before a one-part name
+        ("docker.io/library/a/b", "a/b"),
+        ("docker.io/library/busybox", "docker.io/library/other"),
+        ("registry.example.com:5000/base", "registry.example.com:5001/base"),
+    ],
+)
+def test_different_images_are_not_listed_twice(schema, first, second):
+    for kind, extra in (("load", {"source": "/srv/base.tar"}), ("pull", {})):
+        images = {kind: [{"name": first, **extra}, {"name": second, **extra}]}
+        assert schema.problems({"images": images}) == []
+
+
+def test_the_same_image_loaded_and_pulled_is_no_duplicate(schema):
+    images = {"load": [{"name": "busybox", "source": "/srv/b.tar"}], "pull": [{"name": "busybox"}]}
+    assert schema.problems({"images": images}) == []
+
+
+def test_the_twice_listed_message_names_the_spelling_compared(schema):
+    images = {"pull": [{"name": "docker.io/library/busybox"}, {"name": "busybox"}]}
+    assert schema.problems({"images": images}) == [
+        "docker_host:images:pull:1:name busybox is listed twice (as busybox:latest): list it once"
+    ]
+
+
+@pytest.mark.parametrize("spelling", ["group", "-G", "G", "--group"])
+def test_the_socket_group_is_named_once(schema, spelling):
+    data = {"users": {"group": "ops"}, "daemon": {"options": {spelling: "docker"}}}
+    assert schema.problems(data) == [
+        f"docker_host:daemon:options:{spelling} is 'docker' but docker_host:users:group is "
+        "'ops': name the socket's group once, in docker_host:users:group"
+    ]
+    # The same group, or unmanaged users, leave the daemon's option to the daemon.
+    assert schema.problems({**data, "users": {"group": "docker"}}) == []
+    assert schema.problems({**data, "users": {"group": "ops", "manage": False}}) == []
+
+
+def test_the_socket_group_in_daemon_json_is_checked_against_the_default_group(schema):
+    assert schema.problems({"daemon": {"daemon_json": {"group": "ops"}}}) == [
+        "docker_host:daemon:daemon_json:group is 'ops' but docker_host:users:group is "
+        "'docker': name the socket's group once, in docker_host:users:group"
+    ]
+    assert schema.problems({"daemon": {"daemon_json": {"group": "docker"}}}) == []
+
+
+def test_a_pillar_with_a_wrong_type_is_not_checked_together(schema):
+    """Problems of shape come first: the cross-checks read only a well-formed pillar."""
+    data = {"users": {"group": "ops", "gid": "1"}, "daemon": {"options": {"group": "docker"}}}
+    assert schema.problems(data) == [
+        "docker_host:users:gid must be a whole number or null, not a string ('1')"
+    ]
+
+
+def test_keys_lists_every_key_with_type_default_and_doc(schema):
+    keys = schema.keys()
+    assert keys["docker_host:users:gid"] == {
+        "type": "integer or null",
+        "default": None,
+        "doc": "The group's id, when it has to be created.",
+    }
+    assert keys["docker_host:forwarding:ipv4"]["type"] == "boolean"
+    assert keys["docker_host:forwarding:ipv4"]["default"] is True
+    # The keys of list items are listed under N.
+    assert keys["docker_host:images:pull:N:timeout"]["type"] == "integer"
+    assert keys["docker_host:images:pull:N:timeout"]["default"] == 60
+    assert keys["docker_host:images:load:N:source"]["default"] is None
+    assert "docker_host:images:pull" in keys
+    assert "docker_host:users" not in keys  # a section, not a key
+    assert len([key for key in keys if key.startswith("docker_host:images:pull:N:")]) == 4
+
+
+def test_defaults_follow_the_sections(schema):
+    defaults = schema.defaults()
+    assert defaults["root"] == ""
+    assert defaults["users"] == {
+        "manage": True,
+        "group": "docker",
+        "members": [],
+        "exclusive": False,
+        "gid": None,
+    }
+    assert defaults["images"] == {"url": None, "load": [], "pull": []}
