@@ -605,7 +605,7 @@ def _forwarding(ipv4, ipv6, firewall, masquerade, root):
             changes["firewall"] = {
                 label: {"old": c["old"], "new": c["new"]} for label, c in firewalld_changes.items()
             }
-    if not ipv4 and live:
+    if not ipv4:  # on this host, or when the image boots
         notes.append(
             "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
             "option is false (docker_host.daemon_configured)."

@@ -347,3 +347,189 @@ def test_runtimes_are_merged_not_refused(states, modules, host_root):
     assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == (
         "--add-runtime=crun=/usr/bin/crun"
     )
+
+
+@pytest.mark.parametrize(
+    "held, new_json, docker_opts",
+    [
+        # daemon.json holds both: both stay there, DOCKER_OPTS does not get them.
+        (
+            {"storage-driver": "vfs", "data-root": "/var/lib/docker"},
+            {"storage-driver": "overlay2", "data-root": "/srv/docker"},
+            "",
+        ),
+        # Each key on its own: the one daemon.json holds stays there, the other
+        # goes where SUSE keeps it.
+        ({"storage-driver": "vfs"}, {"storage-driver": "overlay2"}, "--data-root=/srv/docker"),
+        (
+            {"data-root": "/var/lib/docker"},
+            {"data-root": "/srv/docker"},
+            "--storage-driver=overlay2",
+        ),
+    ],
+)
+def test_driver_and_data_root_stay_in_daemon_json_when_it_holds_them(
+    states, modules, bash, tmp_path, held, new_json, docker_opts
+):
+    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    tree.daemon_json({"log-level": "warn", **held})
+    root = str(tree.root)
+    arguments = {
+        "name": "docker",
+        "storage_driver": "overlay2",
+        "data_root": "/srv/docker",
+        "root": root,
+    }
+    expected = {"daemon.json": {"old": {"log-level": "warn", **held}}}
+    expected["daemon.json"]["new"] = {"log-level": "warn", **new_json}
+    if docker_opts:
+        expected["DOCKER_OPTS"] = {"old": "", "new": docker_opts}
+    before = _files(tree)
+
+    predicted = states.docker_host.daemon_configured(test=True, **arguments)
+    assert predicted.result is None, predicted.comment
+    assert predicted.changes == expected
+    assert _files(tree) == before
+
+    applied = states.docker_host.daemon_configured(**arguments)
+    assert applied.result is True, applied.comment
+    assert applied.changes == expected
+    where = " and ".join(name for name in ("DOCKER_OPTS", "daemon.json") if name in expected)
+    assert applied.comment == f"{where} changed."
+    daemon_json = json.loads((tree.root / "etc/docker/daemon.json").read_text())
+    assert daemon_json == {"log-level": "warn", **new_json}
+    assert bash(tree.root / "etc/sysconfig/docker")["DOCKER_OPTS"] == docker_opts
+    assert modules.docker_host.daemon_options(root=root)["conflicts"] == []
+
+    after = _files(tree)
+    for test in (False, True):
+        again = states.docker_host.daemon_configured(test=test, **arguments)
+        assert again.result is True and again.changes == {}
+        assert "already as specified" in again.comment
+    assert _files(tree) == after
+
+
+# A btrfs root with /srv on ext4: btrfs runs under /var/lib/docker, not under /srv.
+SRV_EXT4 = "61 22 8:17 / /srv rw,relatime shared:31 - ext4 /dev/vdb1 rw\n"
+
+
+@pytest.mark.parametrize(
+    "by_hand, given",
+    [
+        # The driver set by hand in daemon.json, the data-root given to the state.
+        ({"storage-driver": "btrfs"}, {"data_root": "/srv/docker"}),
+        ({"storage-driver": "btrfs"}, {"options": {"data-root": "/srv/docker"}}),
+        ({"storage-driver": "btrfs"}, {"daemon_json": {"data-root": "/srv/docker"}}),
+        # The data-root set by hand in daemon.json, the driver given to the state.
+        ({"data-root": "/srv/docker"}, {"storage_driver": "btrfs"}),
+        ({"data-root": "/srv/docker"}, {"options": {"-s": "btrfs"}}),
+        ({"data-root": "/srv/docker"}, {"daemon_json": {"storage-driver": "btrfs"}}),
+    ],
+)
+def test_a_driver_refused_for_what_daemon_json_sets_by_hand(states, bash, tmp_path, by_hand, given):
+    """README: refused, "a storage driver that cannot run under the data-root it will
+    have, whichever file sets either of them"."""
+    tree = _kernel_root(tmp_path, BTRFS_ROOT + SRV_EXT4, ("btrfs", "ext4"), ("btrfs", "overlay"))
+    tree.write("/srv/.keep", "")
+    tree.daemon_json({"log-level": "warn", **by_hand})
+    root = str(tree.root)
+    before = _files(tree)
+    for test in (True, False):
+        ret = states.docker_host.daemon_configured(name="docker", root=root, test=test, **given)
+        assert ret.result is False
+        assert ret.changes == {}
+        assert ret.comment.startswith(
+            "storage_driver btrfs cannot run on this host: the data-root is on ext4, not btrfs."
+        )
+        assert ret.comment.endswith("Nothing was changed.")
+        assert _files(tree) == before
+
+    # Without the hand-set half, the same state is taken: the refusal came from daemon.json.
+    tree.daemon_json({"log-level": "warn"})
+    ret = states.docker_host.daemon_configured(name="docker", root=root, **given)
+    assert ret.result is True, ret.comment
+
+
+@pytest.mark.parametrize(
+    "options, shown",
+    [
+        ({"label": "k=a\\b"}, "labels='k=a\\\\b'"),
+        ({"exec-root": "/run/it's"}, '''exec-root="/run/it's"'''),
+        ({"label": 'k="v"'}, """labels='k="v"'"""),
+        ({"pidfile": "/run/a\tb.pid"}, "pidfile='/run/a\\tb.pid'"),
+    ],
+)
+def test_docker_opts_values_that_readers_take_differently_are_refused(
+    states, bash, host_root, options, shown
+):
+    """A backslash, a quote or a tab means different things to bash, systemd and dockerd."""
+    root = str(host_root.root)
+    before = _files(host_root)
+    ret = states.docker_host.daemon_configured(name="docker", options=options, root=root)
+    assert ret.result is False
+    assert ret.changes == {}
+    assert f"{shown}: systemd splits DOCKER_OPTS at whitespace" in ret.comment
+    assert "holds whitespace, quotes or backslashes cannot go there" in ret.comment
+    assert ret.comment.endswith("put it in daemon_json. Nothing was changed.")
+    assert _files(host_root) == before
+    assert bash(host_root.root / "etc/sysconfig/docker")["DOCKER_OPTS"] == ""
+
+
+def _image(tree, data_root, driver, number):
+    tree.write(f"{data_root}/image/{driver}/imagedb/content/sha256/{number:064x}", "{}")
+
+
+@pytest.mark.parametrize(
+    "hand_set, by_hand_json, old_root",
+    [
+        ("--storage-driver=vfs", None, "/var/lib/docker"),
+        ("--storage-driver=vfs --data-root=/srv/old", None, "/srv/old"),
+        ("", {"storage-driver": "vfs", "data-root": "/srv/old"}, "/srv/old"),
+    ],
+)
+def test_changing_the_data_root_warns_about_the_images_left_behind(
+    states, modules, tmp_path, hand_set, by_hand_json, old_root
+):
+    """The driver stays vfs; only the data-root moves. dockerd sees only its driver's
+    images, so the overlay2 one beside them is not counted."""
+    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    root = str(tree.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)
+    if by_hand_json is not None:
+        tree.daemon_json(by_hand_json)
+    for number in (1, 2):
+        _image(tree, old_root, "vfs", number)
+    _image(tree, old_root, "overlay2", 3)
+    warning = (
+        f" Warning: {old_root} holds 2 image(s) of the vfs storage driver; with the new "
+        "data-root dockerd no longer sees them: pull or load them again (or docker save "
+        "them first)."
+    )
+    predicted = states.docker_host.daemon_configured(
+        name="docker", data_root="/srv/new", root=root, test=True
+    )
+    assert predicted.result is None
+    assert predicted.comment.endswith("would change." + warning)
+    ret = states.docker_host.daemon_configured(name="docker", data_root="/srv/new", root=root)
+    assert ret.result is True, ret.comment
+    assert ret.changes == predicted.changes
+    where = "daemon.json" if by_hand_json else "DOCKER_OPTS"
+    assert ret.comment == f"{where} changed." + warning
+    assert modules.docker_host.daemon_options(root=root)["effective"]["data-root"] == "/srv/new"
+
+
+@pytest.mark.parametrize("images_in", [None, "/srv/new"])
+def test_no_warning_when_the_old_data_root_holds_no_images(states, modules, tmp_path, images_in):
+    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    root = str(tree.root)
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--storage-driver=vfs", root=root)
+    (tree.root / "var/lib/docker/image/vfs/imagedb/content/sha256").mkdir(parents=True)
+    if images_in:
+        _image(tree, images_in, "vfs", 1)
+    ret = states.docker_host.daemon_configured(name="docker", data_root="/srv/new", root=root)
+    assert ret.result is True
+    assert ret.comment == "DOCKER_OPTS changed."
+    assert ret.changes["DOCKER_OPTS"] == {
+        "old": "--storage-driver=vfs",
+        "new": "--storage-driver=vfs --data-root=/srv/new",
+    }
