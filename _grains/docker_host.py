@@ -422,16 +422,21 @@ def _namespaces(host):
 
 def _security(host, filesystems):
     unknown = {}
-    status = host.read("/proc/self/status", unknown, "seccomp") or ""
-    seccomp_available = "\nSeccomp:" in status
-    actions = host.read("/proc/sys/kernel/seccomp/actions_avail")
+    status = host.read("/proc/self/status", unknown, "seccomp")
+    if status is None:
+        # Without the status file there is no telling: not "unavailable".
+        seccomp = None
+    else:
+        available = "\nSeccomp:" in status
+        actions = host.read("/proc/sys/kernel/seccomp/actions_avail")
+        seccomp = {
+            "available": available,
+            "enabled": available and bool(actions and "kill" in actions),
+        }
     apparmor_enabled = _first_line(host.read("/sys/module/apparmor/parameters/enabled"))
     selinux_enforce = _first_line(host.read("/sys/fs/selinux/enforce"))
     return {
-        "seccomp": {
-            "available": seccomp_available,
-            "enabled": seccomp_available and bool(actions and "kill" in actions),
-        },
+        "seccomp": seccomp,
         "apparmor": {
             "available": host.exists("/sys/module/apparmor")
             or host.exists("/sys/kernel/security/apparmor"),

@@ -214,8 +214,9 @@ def _check_kernel(report, facts):
         report.add("namespaces", "ok", "net, pid, ipc, uts and mnt namespaces available")
 
     security = facts.get("security", {})
-    seccomp = security.get("seccomp", {})
-    if not seccomp.get("enabled"):
+    seccomp = security.get("seccomp")
+    # None: not readable, and reported with the section's other unknown facts.
+    if seccomp is not None and not seccomp.get("enabled"):
         report.add(
             "security.seccomp",
             "warn",
@@ -223,7 +224,7 @@ def _check_kernel(report, facts):
             "seccomp profile",
             "run a kernel with CONFIG_SECCOMP_FILTER",
         )
-    else:
+    elif seccomp is not None:
         report.add("security.seccomp", "ok", "seccomp filtering available")
     apparmor, selinux = security.get("apparmor", {}), security.get("selinux", {})
     if apparmor.get("enabled"):
@@ -238,6 +239,7 @@ def _check_kernel(report, facts):
             "neither AppArmor nor SELinux is enabled: containers get no MAC confinement",
             "enable AppArmor (SUSE's default: zypper install -t pattern apparmor)",
         )
+    _unknowns(report, "security", security)
 
 
 def _engine_major(version):

@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 
 from tests.conftest import SUSE_FIXTURES
 
@@ -260,3 +261,33 @@ def suse_docker_root(root, users=(), os_release="sles-15-sp6.os-release", data_r
         if path.is_file() and not path.is_symlink():
             path.chmod(0o644 if path.name != "gshadow" else 0o640)
     return tree
+
+
+def leap15_with_hybrid_cgroups(root):
+    """openSUSE Leap 15.2: the hybrid hierarchy (the v1 controllers, and cgroup2 at
+    /sys/fs/cgroup/unified), kernel config in /boot."""
+    tree = Tree(root)
+    tree.copy("os-release/opensuse-leap-15.2.os-release", "/etc/os-release")
+    tree.kernel("5.3.18-lp152.19-default", SUSE_KERNEL_CONFIG, where="boot")
+    tree.namespaces()
+    tree.mounts(EXT4_ROOT + CGROUP_V1_MOUNTS + CGROUP_UNIFIED_MOUNT)
+    tree.filesystems("ext4", "btrfs", "xfs")
+    tree.loaded_modules("overlay", "apparmor")
+    tree.write("/sys/module/apparmor/parameters/enabled", "Y\n")
+    tree.write("/proc/self/status", "Name:\tcat\nSeccomp:\t0\nSeccomp_filters:\t0\n")
+    tree.write("/proc/sys/kernel/seccomp/actions_avail", "kill_process kill_thread trap errno\n")
+    tree.group(["root:x:0:", "docker:x:475:"])
+    return tree
+
+
+def bind_unix_socket(path):
+    """A real unix socket listening at ``path`` (a path of any length); the caller closes it."""
+    directory = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+    try:
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Through the directory's descriptor: sun_path holds only 108 bytes.
+        server.bind(f"/proc/self/fd/{directory}/{os.path.basename(path)}")
+    finally:
+        os.close(directory)
+    server.listen()
+    return server

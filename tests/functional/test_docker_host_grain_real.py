@@ -6,6 +6,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -197,3 +198,82 @@ def test_the_minion_option_points_the_grain_at_another_root(loaders, tmp_path):
     assert facts["root"] == str(tree.root)
     assert facts["kernel"]["release"] == "4.4.21-69-default"
     assert facts["network"]["firewall"] == "SuSEfirewall2"
+
+
+# A fresh minion-like process: Salt's grain loader from the functional minion's
+# configuration, then the grain, cold, between two markers that strace records
+# (a chdir to a path that does not exist).
+_TRACED_GRAIN = """
+import json, os, subprocess, sys
+import salt.config, salt.loader
+
+def marker(name):
+    try:
+        os.chdir(f"/nonexistent/sdh-marker-{name}")
+    except OSError:
+        pass
+
+functions = salt.loader.grain_funcs(salt.config.minion_config(sys.argv[1]))
+marker("collect")
+facts = functions["docker_host.docker_host"](kernel_options=True)["docker_host"]
+marker("collected")
+# The witness itself: it must see a program started.
+marker("witness")
+subprocess.run([sys.executable, "-c", "pass"], check=True)
+marker("witnessed")
+print(json.dumps({"release": facts["kernel"]["release"], "kernel": facts["kernel"]}))
+"""
+
+
+def _between(lines, start, end):
+    first = next(i for i, line in enumerate(lines) if f"sdh-marker-{start}" in line)
+    last = next(i for i, line in enumerate(lines) if f"sdh-marker-{end}" in line)
+    return lines[first + 1 : last]
+
+
+def _programs_started(lines):
+    """The trace lines that start a program or a process; threads do not count."""
+    return [
+        line
+        for line in lines
+        if re.search(r"\b(execve|execveat|fork|vfork)\(", line)
+        or (re.search(r"\bclone3?\(", line) and "CLONE_THREAD" not in line)
+    ]
+
+
+@pytest.mark.own_process
+def test_the_grain_runs_no_programs_on_this_machine(loaders, tmp_path):
+    """Witness: strace -f, tracing execve, execveat, fork, vfork, clone and clone3
+    of a fresh Python process and all its children, from the moment Salt's grain
+    loader hands out the grain to its answer. Cold (a new process: nothing
+    cached), with every kernel option, on this machine's /proc, /sys, /etc and
+    /boot."""
+    trace, script = tmp_path / "grain.trace", tmp_path / "grain.py"
+    script.write_text(_TRACED_GRAIN)
+    run = subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "signal=none",
+            "-e",
+            "trace=execve,execveat,fork,vfork,clone,clone3,chdir",
+            "-o",
+            str(trace),
+            sys.executable,
+            str(script),
+            loaders.opts["conf_file"],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    facts = json.loads(run.stdout)
+    lines = trace.read_text().splitlines()
+    assert _programs_started(_between(lines, "collect", "collected")) == []
+    assert _programs_started(_between(lines, "witness", "witnessed")) != []
+    # It did collect, on this machine, with the kernel options.
+    assert facts["release"] == os.uname().release
+    assert facts["kernel"]["required"] is not None

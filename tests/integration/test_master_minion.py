@@ -1,6 +1,8 @@
 """The formula way: the repository on a master's file_roots, synced to a real minion."""
 
 import os
+import subprocess
+import sys
 import textwrap
 
 from tests.saltcall import unconverged
@@ -130,3 +132,66 @@ def test_the_grain_and_the_check_through_the_master(salt_cli, minion, tmp_path):
     assert ret.data["result"] == "fail"
     failing = [item["id"] for item in ret.data["items"] if item["status"] == "fail"]
     assert failing == ["network.firewall"]
+
+
+def test_salt_prints_the_report_once_the_master_synced_the_outputter(
+    master, salt_cli, minion, tmp_path
+):
+    """`salt-run saltutil.sync_output` on the real master, then `salt <minion>
+    docker_host.check --out=docker_host_check` prints the report for people.
+
+    `salt` runs here as a user runs it, from the virtualenv and away from the
+    checkout: salt-factories' own CLI scripts put the checkout on sys.path,
+    where a leftover egg-info would hand Salt the outputter with no sync."""
+    from tests import hosttrees
+
+    salt_cli.run("saltutil.sync_all", minion_tgt=minion.id)
+    tree = hosttrees.sles12_with_susefirewall2(tmp_path / "sles12")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+    def check_for_people():
+        run = subprocess.run(
+            [
+                os.path.join(os.path.dirname(sys.executable), "salt"),
+                f"--config-dir={master.config_dir}",
+                "--timeout=120",
+                minion.id,
+                "docker_host.check",
+                f"root={tree.root}",
+                "--out=docker_host_check",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=300,
+            check=False,
+        )
+        return run.stdout.splitlines()
+
+    fw_route = (
+        '      FAIL  SuSEfirewall2 is enabled with FW_ROUTE="": it switches forwarding off '
+        "when it starts, and containers lose the network"
+    )
+    # Before: the master has no such outputter, and salt falls back to another.
+    before = check_for_people()
+    assert fw_route not in before
+    assert any("network.firewall" in line for line in before)  # the same data, unprinted
+
+    ret = master.salt_run_cli().run("saltutil.sync_output")
+    assert ret.returncode == 0, ret
+    assert ret.data == ["output.docker_host_check"]
+
+    lines = check_for_people()
+    report = salt_cli.run("docker_host.check", f"root={tree.root}", minion_tgt=minion.id).data
+    assert lines[:2] == [f"{minion.id}:", "    kernel"]
+    marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    for item in report["items"]:
+        assert f"      {marks[item['status']]}  {item['reason']}" in lines, item
+    at = lines.index(fw_route)
+    assert lines[at + 1] == "            fix: salt-call sysconfig.set SuSEfirewall2 FW_ROUTE yes"
+    counts = report["counts"]
+    assert counts["fail"] == 1
+    assert lines[-1] == (
+        f"    FAIL: {counts['ok']} ok, {counts['warn']} warn, {counts['fail']} fail"
+    )

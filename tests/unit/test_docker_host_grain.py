@@ -187,7 +187,8 @@ def test_broken_configuration_files_are_reported_not_raised(collect, tmp_path):
     storage = collect(tree)["storage"]
     assert "not valid JSON" in storage["unknown"]["daemon_json"]
     assert "unterminated double quote" in storage["unknown"]["docker_opts"]
-    assert storage["data_root"] == "/var/lib/docker"
+    # README: the data-root alone falls back to dockerd's default, and says so.
+    assert (storage["data_root"], storage["data_root_source"]) == ("/var/lib/docker", "default")
 
 
 def test_devicemapper_without_dm_thin_pool(collect, tmp_path):
@@ -308,3 +309,220 @@ def test_required_kernel_options_follow_cgroup_version_and_release(grain_mod):
         "NF_NAT_NEEDED",
     } <= set(old)
     assert "CGROUP_BPF" not in old
+
+
+# Run in a fresh interpreter: the audit hook sees every program the grain
+# would start, through any of Python's ways to start one, from loading the
+# module (and the extension's modules it loads) to its answer.
+_NO_PROGRAMS = """
+import importlib.util, json, subprocess, sys
+
+FORBIDDEN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+             "os.fork", "os.forkpty")
+seen = []
+sys.addaudithook(lambda event, args: seen.append(event) if event in FORBIDDEN else None)
+spec = importlib.util.spec_from_file_location("docker_host_grain", sys.argv[1])
+grain = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(grain)
+facts = grain.docker_host(root=sys.argv[2], kernel_options=True)["docker_host"]
+while_collecting = list(seen)
+# The witness itself: it must see a program started.
+subprocess.run([sys.executable, "-c", "pass"], check=True)
+storage = facts["storage"]
+print(json.dumps({"while_collecting": while_collecting, "afterwards": seen[len(while_collecting):],
+                  "release": facts["kernel"]["release"], "required": facts["kernel"]["required"],
+                  "data_root": [storage["data_root"], storage["data_root_source"]]}))
+"""
+
+
+@pytest.mark.own_process
+@pytest.mark.parametrize(
+    "make, release",
+    [
+        (hosttrees.sles12_with_susefirewall2, "4.4.21-69-default"),
+        (hosttrees.sles15_with_firewalld, "6.4.0-150600.21-default"),
+    ],
+    ids=["sles12", "sles15"],
+)
+def test_the_grain_runs_no_programs_on_a_synthetic_tree(tmp_path, make, release):
+    """Witness: a Python audit hook (subprocess.Popen, os.system, os.exec*,
+    os.posix_spawn, os.spawn*, os.fork, os.forkpty) installed in a fresh
+    interpreter before the grain module is loaded; the grain collects cold
+    (nothing cached), with every kernel option, and DOCKER_OPTS read through
+    the extension's sysconfig module."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    tree = make(tmp_path / "root")
+    tree.docker_opts("--data-root=/srv/docker -s overlay2")
+    script = tmp_path / "no_programs.py"
+    script.write_text(_NO_PROGRAMS)
+    run = subprocess.run(
+        [sys.executable, str(script), str(REPO_ROOT / "_grains/docker_host.py"), str(tree.root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(run.stdout)
+    assert seen["while_collecting"] == []
+    assert "subprocess.Popen" in seen["afterwards"]
+    # It did collect, from the tree: the kernel config and DOCKER_OPTS were read.
+    assert seen["release"] == release
+    assert seen["required"]["VETH"] == "m"
+    assert seen["data_root"] == ["/srv/docker", "DOCKER_OPTS"]
+
+
+@pytest.mark.parametrize(
+    "link, bound_at, reported",
+    [
+        (None, "/run", "/run/docker.sock"),
+        # Absolute, as on this machine: bound in the tree's /run, since the
+        # link itself leads to this machine's /run.
+        ("/run", "/run", "/run/docker.sock"),
+        ("../run", "/var/run", "/run/docker.sock"),  # bound through the link
+        (None, "/var/run", "/var/run/docker.sock"),  # an old layout: no /run
+    ],
+    ids=["run", "var-run-absolute-link", "var-run-relative-link", "var-run-only"],
+)
+def test_the_docker_socket_is_reported_when_it_exists(collect, tmp_path, link, bound_at, reported):
+    tree = hosttrees.btrfs_snapper(tmp_path / "root")
+    (tree.root / ("run" if link else bound_at.lstrip("/"))).mkdir(parents=True)
+    if link:
+        tree.link("/var/run", link)
+    server = hosttrees.bind_unix_socket(str(tree.root / bound_at.lstrip("/") / "docker.sock"))
+    try:
+        assert collect(tree)["docker"]["socket"] == reported
+    finally:
+        server.close()
+
+
+def test_a_file_that_is_not_a_socket_is_no_docker_socket(collect, tmp_path):
+    tree = hosttrees.btrfs_snapper(tmp_path / "root")
+    tree.write("/run/docker.sock", "")
+    tree.link("/var/run", "../run")
+    assert collect(tree)["docker"]["socket"] is None
+
+
+@pytest.mark.parametrize(
+    "unreadable, reason",
+    [
+        ("missing", "cannot read /proc/self/status: No such file or directory"),
+        ("a directory", "/proc/self/status is not a regular file"),
+        ("a link loop", "cannot read /proc/self/status: Too many levels of symbolic links"),
+    ],
+)
+def test_an_unreadable_seccomp_status_is_unknown_and_none(collect, tmp_path, unreadable, reason):
+    tree = hosttrees.sles15_with_firewalld(tmp_path / "root")
+    status = tree.root / "proc/self/status"
+    status.unlink()
+    if unreadable == "a directory":
+        status.mkdir()
+    elif unreadable == "a link loop":
+        status.symlink_to("status")
+    security = collect(tree)["security"]
+    assert security["seccomp"] is None
+    assert security["unknown"] == {"seccomp": reason}
+    # The rest of the section is still read.
+    assert security["apparmor"] == {"available": False, "enabled": False}
+
+
+def test_seccomp_without_a_seccomp_line_is_known_to_be_missing(collect, tmp_path):
+    tree = hosttrees.sles15_with_firewalld(tmp_path / "root")
+    tree.write("/proc/self/status", "Name:\tcat\nUmask:\t0022\nState:\tR (running)\n")
+    security = collect(tree)["security"]
+    assert security["seccomp"] == {"available": False, "enabled": False}
+    assert security["unknown"] == {}
+
+
+def test_unprivileged_user_namespaces_unknown_when_no_switch_is_readable(collect, tmp_path):
+    tree = hosttrees.sles15_with_firewalld(tmp_path / "root")
+    (tree.root / "proc/sys/user/max_user_namespaces").unlink()
+    namespaces = collect(tree)["namespaces"]
+    assert namespaces["user"] is True
+    assert namespaces["unprivileged_user"] is None
+    assert namespaces["unknown"] == {
+        "unprivileged_user": (
+            "neither user.max_user_namespaces nor kernel.unprivileged_userns_clone is readable"
+        )
+    }
+
+
+# For each fact a section can list as unknown, where its value is: written by
+# hand from the README's table.
+_VALUES_OF_UNKNOWN_FACTS = {
+    "kernel": {
+        "release": [("release",)],
+        "config": [("config_source",), ("options",), ("required",), ("optional",)],
+        "root_maxkeys": [("root_maxkeys",)],
+    },
+    "cgroup": {"version": [("version",), ("controllers",), ("mount_point",)]},
+    "namespaces": {"unprivileged_user": [("unprivileged_user",)]},
+    "security": {"seccomp": [("seccomp",)]},
+    "storage": {
+        "filesystem": [("fstype",), ("mount_point",), ("separate_filesystem",), ("d_type",)],
+        "engine_version": [("engine_version",)],
+    },
+    "network": {
+        "ip_forward_ipv4": [("ip_forward", "ipv4")],
+        "ip_forward_ipv6": [("ip_forward", "ipv6")],
+        "bridge_nf_call_iptables": [("bridge_nf_call_iptables",)],
+    },
+    "docker": {"group": [("group", "exists"), ("group", "gid"), ("group", "members")]},
+}
+
+
+def _unreadable_everything(tmp_path):
+    return hosttrees.Tree(tmp_path / "empty")
+
+
+def _unreadable_namespace_switches(tmp_path):
+    tree = hosttrees.Tree(tmp_path / "ns")
+    tree.namespaces()
+    return tree
+
+
+@pytest.mark.parametrize(
+    "make, unknown",
+    [
+        (
+            _unreadable_everything,
+            # No namespaces here: without /proc/self/ns the grain says False
+            # for each, not unknown, and that is not settled yet.
+            {
+                "kernel": {"release", "config", "root_maxkeys"},
+                "cgroup": {"version"},
+                "security": {"seccomp"},
+                "storage": {"filesystem", "engine_version"},
+                "network": {"ip_forward_ipv4", "ip_forward_ipv6", "bridge_nf_call_iptables"},
+                "docker": {"group"},
+            },
+        ),
+        (
+            _unreadable_namespace_switches,
+            {
+                "kernel": {"release", "config", "root_maxkeys"},
+                "cgroup": {"version"},
+                "namespaces": {"unprivileged_user"},
+                "security": {"seccomp"},
+                "storage": {"filesystem", "engine_version"},
+                "network": {"ip_forward_ipv4", "ip_forward_ipv6", "bridge_nf_call_iptables"},
+                "docker": {"group"},
+            },
+        ),
+    ],
+    ids=["nothing-readable", "namespaces-without-their-switches"],
+)
+def test_every_unknown_fact_has_a_reason_and_its_value_is_none(collect, tmp_path, make, unknown):
+    facts = collect(make(tmp_path))
+    for section, facts_unknown in unknown.items():
+        assert set(facts[section]["unknown"]) == facts_unknown, section
+        for fact in facts_unknown:
+            assert facts[section]["unknown"][fact], (section, fact)
+            for path in _VALUES_OF_UNKNOWN_FACTS[section][fact]:
+                value = facts[section]
+                for key in path:
+                    value = value[key]
+                assert value is None, (section, fact, path)
