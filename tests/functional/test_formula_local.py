@@ -4,6 +4,7 @@ Salt detects this machine as Debian; the SUSE releases are given as static
 grains (os_family, osfullname, osfinger), which is how the OS maps see them.
 """
 
+import itertools
 import json
 import os
 import shutil
@@ -20,6 +21,35 @@ pytestmark = pytest.mark.own_process
 SLES12 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-12"}
 LOW_SLS = ("state.show_low_sls", "docker_host")
 SLES15 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-15"}
+# What Salt's core grains make of the real os-release files (checked below by
+# test_the_static_grains_are_what_salt_reports_for_each_release).
+LEAP15 = {"os_family": "Suse", "osfullname": "Leap", "osfinger": "Leap-15"}
+LEAP42 = {"os_family": "Suse", "osfullname": "Leap", "osfinger": "Leap-42"}
+TUMBLEWEED = {
+    "os_family": "Suse",
+    "osfullname": "openSUSE Tumbleweed",
+    "osfinger": "openSUSE Tumbleweed-20250527",
+}
+# Tumbleweed's /usr/lib/os-release as openSUSE-release writes it (a 2025
+# snapshot): VERSION is a comment, CPE_NAME in CPE 2.3 form.
+TUMBLEWEED_OS_RELEASE = """\
+NAME="openSUSE Tumbleweed"
+# VERSION="20250527"
+ID="opensuse-tumbleweed"
+ID_LIKE="opensuse suse"
+VERSION_ID="20250527"
+PRETTY_NAME="openSUSE Tumbleweed"
+ANSI_COLOR="0;32"
+# CPE 2.3 format, boo#1217921
+CPE_NAME="cpe:2.3:o:opensuse:tumbleweed:20250527:*:*:*:*:*:*:*"
+#CPE 2.2 format
+#CPE_NAME="cpe:/o:opensuse:tumbleweed:20250527"
+BUG_REPORT_URL="https://bugzilla.opensuse.org"
+SUPPORT_URL="https://bugs.opensuse.org"
+HOME_URL="https://www.opensuse.org"
+DOCUMENTATION_URL="https://en.opensuse.org/Portal:Tumbleweed"
+LOGO="distributor-logo-Tumbleweed"
+"""
 
 
 @pytest.fixture
@@ -49,6 +79,76 @@ def test_sles15_leaves_susefirewall2_alone(tmp_path, root, bash):
     assert code == 0, states
     assert "firewall" not in states["docker-host-forwarding-enabled"]["changes"]
     assert bash(root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == ""
+
+
+@pytest.mark.parametrize(
+    ("grains", "firewall"),
+    [(LEAP15, "firewalld"), (TUMBLEWEED, "firewalld"), (LEAP42, "SuSEfirewall2")],
+    ids=["leap15", "tumbleweed", "leap42"],
+)
+def test_leap15_and_tumbleweed_route_through_firewalld(tmp_path, root, bash, grains, firewall):
+    """Both firewalls installed in the image root, neither enabled yet: the
+    release's is the one configured. Leap 42, on SuSEfirewall2, shows that
+    the same root would get FW_ROUTE from a release that routes through it."""
+    firewalld = root / "usr/sbin/firewalld"
+    firewalld.parent.mkdir(parents=True, exist_ok=True)
+    firewalld.write_text("#!/bin/sh\n")
+    firewalld.chmod(0o755)
+    code, states, _ = state_apply(tmp_path, "docker_host", pillar(root), grains=grains)
+    assert code == 0, states
+    forwarding = states["docker-host-forwarding-enabled"]
+    route = bash(root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"]
+    if firewall == "firewalld":
+        assert "firewall" not in forwarding["changes"]
+        assert f"firewalld is not running under the image root {root}" in forwarding["comment"]
+        assert route == ""
+    else:
+        assert forwarding["changes"]["firewall"] == {"FW_ROUTE": {"old": "", "new": "yes"}}
+        assert route == "yes"
+
+
+@pytest.mark.skip_if_not_root  # mount, in a private mount namespace
+@pytest.mark.parametrize(
+    ("os_release", "grains"),
+    [
+        ("sles-12-sp1.os-release", SLES12),
+        ("sles-15-sp6.os-release", SLES15),
+        ("opensuse-leap-15.1.os-release", LEAP15),
+        ("opensuse-leap-15.2.os-release", LEAP15),
+        ("opensuse-leap-42.1.os-release", LEAP42),
+        (None, TUMBLEWEED),
+    ],
+)
+def test_the_static_grains_are_what_salt_reports_for_each_release(tmp_path, os_release, grains):
+    """Salt's own core grains, on the real os-release file bound over this
+    machine's in a mount namespace of the test's own, give the grains the
+    tests above hand to the OS maps."""
+    if os_release:
+        release = hosttrees.SUSE_FIXTURES / "os-release" / os_release
+    else:
+        release = tmp_path / "tumbleweed.os-release"
+        release.write_text(TUMBLEWEED_OS_RELEASE)
+    config = minion_config(tmp_path)
+    result = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--propagation=private",
+            "sh",
+            "-c",
+            'mount --bind "$1" /usr/lib/os-release && mount --bind "$1" /etc/os-release '
+            '&& exec "$2" --local --config-dir="$3" --out=json grains.item '
+            "os_family osfullname osfinger",
+            "sh",
+            str(release),
+            SALT_CALL,
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout)["local"] == grains
 
 
 def test_installing_into_an_image_root_needs_zypper(tmp_path, root):
@@ -103,9 +203,12 @@ def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_p
     low = _low_chunks(tmp_path, {"docker_host": {}})
     service = low["docker-host-service-running"]
     assert service["fun"] == "running" and service["enable"] is True
-    assert {"pkg": "docker-host-package-installed"} in service["watch"]
-    assert {"docker_host": "docker-host-daemon-configured"} in service["watch"]
-    assert {"docker_host": "docker-host-users"} not in service["watch"]
+    # Only the package and the daemon's configuration restart it: not a member
+    # added, not forwarding switched on.
+    assert _restarting(low, "docker-host-service-running") == {
+        "docker-host-package-installed",
+        "docker-host-daemon-configured",
+    }
     assert {"docker_host": "docker-host-users"} in service["require"]
     assert {"docker_host": "docker-host-forwarding-enabled"} in service["require"]
     daemon = low["docker-host-daemon-configured"]
@@ -113,10 +216,139 @@ def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_p
     assert low["docker-host-pillar-valid"]["failhard"] is True
 
 
-def _low_chunks(tmp_path, pillar_data):
-    """The formula's low data (rendered, not run), by state ID."""
+def _restarting(low, service_id):
+    """The states whose changes act on the service ``service_id``: those its
+    watch, listen or onchanges names, and those that name it themselves
+    (watch_in, listen_in, onchanges_in), by ID or by name."""
+    service = low[service_id]
+    found = set()
+    for kind in ("watch", "watch_any", "listen", "onchanges", "onchanges_any"):
+        found.update(target for requisite in service.get(kind, []) for target in requisite.values())
+    for state_id, chunk in low.items():
+        for kind in ("watch_in", "watch_any_in", "listen_in", "onchanges_in", "onchanges_any_in"):
+            for requisite in chunk.get(kind, []):
+                for module, target in requisite.items():
+                    if module == service["state"] and target in (service_id, service["name"]):
+                        found.add(state_id)
+    return found
+
+
+@pytest.mark.parametrize("where", ["live host", "image root"])
+def test_the_concerns_run_in_the_readme_order(tmp_path, root, where):
+    """README, Order: the package, the group and its members, the daemon's
+    configuration, forwarding, the files' permissions, and the service last."""
+    data = {"docker_host": {"permissions": {"enforce": True}}}
+    service = "docker-host-service-running"
+    if where == "image root":
+        data = pillar(root, package={"install": True}, permissions={"enforce": True})
+        service = "docker-host-service-enabled"
+    order = _run_order(_low_chunks(tmp_path, data, grains=SLES15))
+    permissions = [state_id for state_id in order if state_id.startswith("docker-host-permissions")]
+    assert len(permissions) == 7, order
+    steps = [
+        ["docker-host-package-installed"],
+        ["docker-host-users"],
+        ["docker-host-daemon-configured"],
+        ["docker-host-forwarding-enabled"],
+        permissions,
+        [service],
+    ]
+    for before, after in itertools.pairwise(steps):
+        assert max(map(order.index, before)) < min(map(order.index, after)), (before, after)
+
+
+def _run_order(low):
+    """The order in which Salt runs the chunks of ``low``: one after the other as
+    listed, each once its require and watch targets (state IDs, or whole SLS
+    files) have run."""
+    done, started = [], set()
+
+    def run(state_id):
+        if state_id in started:  # done, or a cycle, which Salt refuses to run
+            return
+        started.add(state_id)
+        for requisite in low[state_id].get("require", []) + low[state_id].get("watch", []):
+            ((kind, target),) = requisite.items()
+            for other, chunk in low.items():
+                if other == target or (kind == "sls" and chunk["__sls__"] == target):
+                    run(other)
+        done.append(state_id)
+
+    for state_id in low:
+        run(state_id)
+    return done
+
+
+def test_on_suse_the_package_is_installed_into_the_image_root(tmp_path, root):
+    """Rendered, not run: no SUSE package repository exists here, so zypper cannot
+    install anything; what is checked is the state Salt would run, pkg.installed
+    with its root argument (zypper's --root) the image root."""
+    low = _low_chunks(tmp_path, pillar(root, package={"install": True}), grains=SLES15)
+    package = low["docker-host-package-installed"]
+    assert (package["state"], package["fun"], package["name"]) == ("pkg", "installed", "docker")
+    assert package["root"] == str(root)
+    assert low["docker-host-pillar-valid"]["also"] == []
+    assert {"pkg": "docker-host-package-installed"} in low["docker-host-users"]["require"]
+
+
+@pytest.mark.parametrize("where", ["live host", "image root"])
+def test_package_install_false_renders_no_package_state(tmp_path, root, where):
+    data = {"docker_host": {"package": {"install": False}}}
+    if where == "image root":
+        data = pillar(root)
+    low = _low_chunks(tmp_path, data, grains=SLES15)
+    assert not [state_id for state_id, chunk in low.items() if chunk["state"] == "pkg"]
+    requisites = [r for chunk in low.values() for r in chunk.get("require", [])]
+    requisites += [r for chunk in low.values() for r in chunk.get("watch", [])]
+    assert requisites and not [r for r in requisites if "pkg" in r], requisites
+    assert {"docker-host-users", "docker-host-daemon-configured"} <= set(low)
+    # The same pillar with the package on does render it.
+    data["docker_host"]["package"] = {"install": True}
+    assert "docker-host-package-installed" in _low_chunks(tmp_path / "on", data, grains=SLES15)
+
+
+def test_another_users_group_is_the_sockets_group(tmp_path, root):
+    """README, One socket group: with users:manage and users:group ops, the socket's
+    permissions take ops, rendered on a live host and applied in an image root
+    (a plain file stands for the socket)."""
+    live = {"docker_host": {"users": {"group": "ops"}, "permissions": {"enforce": True}}}
+    low = _low_chunks(tmp_path / "live", live)
+    socket = low["docker-host-permissions-/var/run/docker.sock"]
+    assert (socket["name"], socket["user"], socket["group"], socket["mode"]) == (
+        "/var/run/docker.sock",
+        "root",
+        "ops",
+        "0660",
+    )
+    assert low["docker-host-permissions-/etc/docker/daemon.json"]["group"] == "root"
+
+    (root / "etc/group").write_text("root:x:0:\nusers:x:100:\ndocker:x:4242:\n")
+    sock = root / "var/run/docker.sock"
+    sock.parent.mkdir(parents=True)
+    sock.write_text("")
+    os.chown(sock, 0, 4242)
+    sock.chmod(0o660)
+    data = pillar(root, users={"group": "ops", "members": ["alice"]}, permissions={"enforce": True})
+    code, states, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0, states
+    (ops,) = [
+        line.split(":")
+        for line in (root / "etc/group").read_text().splitlines()
+        if line.startswith("ops:")
+    ]
+    assert ops[3] == "alice"
+    assert (sock.stat().st_uid, sock.stat().st_gid) == (0, int(ops[2]))
+    assert int(ops[2]) != 4242
+    assert stat.S_IMODE(sock.stat().st_mode) == 0o660
+    code, again, _ = state_apply(tmp_path, "docker_host", data)
+    assert code == 0 and unconverged(again) == {}
+
+
+def _low_chunks(tmp_path, pillar_data, grains=None):
+    """The formula's low data (rendered, not run), by state ID, in Salt's order
+    (a state's requisites may run it earlier: see _run_order)."""
     tmp_path.mkdir(exist_ok=True)
-    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar=pillar_data)
+    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar=pillar_data, grains=grains)
     result = subprocess.run(
         [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", *LOW_SLS],
         capture_output=True,

@@ -320,8 +320,13 @@ def test_the_prod_configuration_runs_a_hardened_dockerd(runs, roots, btrfs_data_
     argv = systemd_argv(root / "etc/sysconfig/docker", arguments=exec_start.split(None, 1)[1])
     assert f"--data-root={btrfs_data_root}" in argv
     assert "--storage-driver=btrfs" in argv
+    # The profile remaps users where the minion's grain reports user namespaces;
+    # whether this machine has them is asked of the kernel itself, by making one.
+    userns = subprocess.run(["unshare", "--user", "true"], check=False).returncode == 0
+    daemon_json = json.loads((root / "etc/docker/daemon.json").read_text())
+    assert daemon_json.get("userns-remap") == ("default" if userns else None), daemon_json
     with (
-        _dockremap_restored(),
+        _dockremap_restored() as remapped,
         dockerd.network_namespace("sdh-prod") as prefix,
         dockerd.private_dockerd(
             tmp_path / "prod", args=argv, config_file=root / "etc/docker/daemon.json", prefix=prefix
@@ -340,19 +345,32 @@ def test_the_prod_configuration_runs_a_hardened_dockerd(runs, roots, btrfs_data_
                 network_mode="none",
                 remove=True,
             )
+            uid_map = client.containers.run(
+                "sdh/busybox:proof",
+                ["/bin/busybox", "cat", "/proc/self/uid_map"],
+                network_mode="none",
+                remove=True,
+            )
         finally:
             client.close()
+        subordinate = remapped.subordinate_ids()
     assert info["Driver"] == "btrfs"
     assert info["LiveRestoreEnabled"] is True
     assert info["LoggingDriver"] == "json-file"
     assert bridge["com.docker.network.bridge.enable_icc"] == "false"
     assert status.split() == [b"NoNewPrivs:", b"1"]
-    daemon_json = json.loads((root / "etc/docker/daemon.json").read_text())
-    if daemon_json.get("userns-remap"):
+    if userns:
+        # Container root is the first of dockremap's subordinate ids, not host root.
+        assert None not in subordinate.values(), subordinate
+        (uid, count), (gid, _) = subordinate["/etc/subuid"], subordinate["/etc/subgid"]
+        assert uid > 0 and gid > 0, subordinate
         assert "name=userns" in info["SecurityOptions"]
-        assert info["DockerRootDir"].startswith(f"{btrfs_data_root}/")
+        assert info["DockerRootDir"] == f"{btrfs_data_root}/{uid}.{gid}"
+        assert uid_map.split() == [b"0", str(uid).encode(), str(count).encode()]
     else:
+        assert "name=userns" not in info["SecurityOptions"]
         assert info["DockerRootDir"] == str(btrfs_data_root)
+        assert uid_map.split() == [b"0", b"0", b"4294967295"]
 
 
 class _dockremap_restored:
@@ -373,6 +391,20 @@ class _dockremap_restored:
             except FileNotFoundError:
                 self.saved[path] = None
         return self
+
+    def subordinate_ids(self):
+        """dockremap's first subordinate id and count in /etc/subuid and /etc/subgid, as
+        they are now, or None for a file without it."""
+        found = {}
+        for path in self.FILES:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    lines = handle.read().splitlines()
+            except FileNotFoundError:
+                lines = []
+            ranges = [line.split(":")[1:] for line in lines if line.startswith("dockremap:")]
+            found[path] = tuple(map(int, ranges[0])) if ranges else None
+        return found
 
     def __exit__(self, *exc):
         if not self.existed:

@@ -1,5 +1,6 @@
 """The docker_host: pillar's schema: its check, and the files that must agree with it."""
 
+import json
 import re
 
 import pytest
@@ -37,6 +38,31 @@ def test_defaults_yaml_is_the_schemas_defaults(schema):
     assert defaults == schema.defaults()
 
 
+# The default column of a key that an item of a list must give.
+REQUIRED = object()
+
+
+def _documented_default(cell, readme):
+    """A default as pillar-example/README.md writes it: YAML in backticks, null,
+    ``required`` (an item of a list must give it), or the CIS table below."""
+    if cell == "null":
+        return None
+    if cell == "required":
+        return REQUIRED
+    if cell == "[below](#cis-section-3-files)":
+        table = readme[readme.index("### CIS section 3 files") :]
+        paths = {}
+        for path, owner, mode in re.findall(
+            r"^\| `(/[^`]+)` \| ([^|]+) \| (\d{4}) \|$", table, re.M
+        ):
+            user, group = owner.split()[0].split(":")
+            paths[path] = {"user": user, "group": group, "mode": mode}
+        return paths
+    match = re.fullmatch(r"`([^`]*)`", cell)
+    assert match, f"unreadable default {cell!r}"
+    return yaml.safe_load(match.group(1))
+
+
 def test_every_key_is_documented_with_its_type_and_default(schema):
     readme = (REPO_ROOT / "pillar-example/README.md").read_text()
     rows = {}
@@ -47,6 +73,21 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
     for key, spec in schema.keys().items():
         assert key in rows, f"{key} is not documented in pillar-example/README.md"
         assert rows[key][0] == spec["type"], key
+        documented = _documented_default(rows[key][1], readme)
+        if ":N:" in key:
+            # An item of a list without the key: refused if, and only if, it is required.
+            *above, name = key.split(":")[1:]
+            data = item = {}
+            for part in above[:-2]:
+                item = item.setdefault(part, {})
+            item[above[-2]] = [{}]
+            needs = f"docker_host:{':'.join(above[:-1])}:0 needs {name}"
+            assert (needs in schema.problems(data)) is (documented is REQUIRED), key
+        if documented is not REQUIRED:
+            # JSON tells true from 1 and "" from null, as the pillar's reader does.
+            assert json.dumps(documented, sort_keys=True) == json.dumps(
+                spec["default"], sort_keys=True
+            ), key
     assert set(rows) <= set(schema.keys()), set(rows) - set(schema.keys())
 
 
