@@ -10,12 +10,17 @@ dockerd of the registry's own, never the daemon under test, so that the
 daemon under test has nothing cached and really pulls. dockerd treats
 127.0.0.0/8 registries as insecure: plain HTTP, no certificates.
 
-The registry stores under the test's directory, has no authentication, and
-writes its log and access log (one line per request) to ``registry.log``
-there; it is stopped by its pid when the ``with`` block ends.
+The registry stores under the test's directory, has no authentication unless
+``users`` are given (then htpasswd, the registry's own basic authentication,
+with bcrypt hashes made by libxcrypt), and writes its log and access log (one
+line per request) to ``registry.log`` there; it is stopped by its pid when the
+``with`` block ends.
 """
 
+import base64
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import pathlib
 import re
@@ -52,11 +57,34 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-class Registry:
-    """``with Registry(base) as registry:`` a running registry under ``base``."""
+def _bcrypt(password):
+    """A bcrypt hash of ``password`` as htpasswd -B writes it, made by libxcrypt
+    (the C library's crypt, which Python's crypt module wrapped until 3.13)."""
+    libcrypt = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1")
+    libcrypt.crypt_gensalt.restype = ctypes.c_char_p
+    libcrypt.crypt_gensalt.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_ulong,
+        ctypes.c_char_p,
+        ctypes.c_int,
+    ]
+    libcrypt.crypt.restype = ctypes.c_char_p
+    libcrypt.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    salt = libcrypt.crypt_gensalt(b"$2b$", 5, None, 0)  # cost 5: fast enough per request
+    hashed = libcrypt.crypt(password.encode(), salt) if salt else None
+    if not hashed or not hashed.startswith(b"$2b$"):
+        raise RuntimeError("libxcrypt made no bcrypt hash: the registry's users cannot be written")
+    return hashed.decode()
 
-    def __init__(self, base):
+
+class Registry:
+    """``with Registry(base) as registry:`` a running registry under ``base``;
+    with ``users`` ({name: password}), only they may use it, and the registry's
+    own requests (publishing, reading manifests) log in as the first of them."""
+
+    def __init__(self, base, users=None):
         self.base = base
+        self.users = dict(users or {})
         self.log = base / "registry.log"
         self.address = None
         self._stack = contextlib.ExitStack()
@@ -90,17 +118,18 @@ class Registry:
     def _start(self, binary):
         port = _free_port()
         self.address = f"127.0.0.1:{port}"
+        settings = {
+            "version": 0.1,
+            "log": {"level": "info"},
+            "storage": {"filesystem": {"rootdirectory": str(self.base / "storage")}},
+            "http": {"addr": self.address},
+        }
+        if self.users:
+            htpasswd = self.base / "htpasswd"
+            htpasswd.write_text("".join(f"{u}:{_bcrypt(p)}\n" for u, p in self.users.items()))
+            settings["auth"] = {"htpasswd": {"realm": "test-registry", "path": str(htpasswd)}}
         config = self.base / "registry.yml"
-        config.write_text(
-            json.dumps(  # YAML reads JSON
-                {
-                    "version": 0.1,
-                    "log": {"level": "info"},
-                    "storage": {"filesystem": {"rootdirectory": str(self.base / "storage")}},
-                    "http": {"addr": self.address},
-                }
-            )
-        )
+        config.write_text(json.dumps(settings))  # YAML reads JSON
         with open(self.log, "ab") as log:
             process = subprocess.Popen(
                 [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
@@ -114,12 +143,27 @@ class Registry:
                 )
             with (
                 contextlib.suppress(OSError),
-                urllib.request.urlopen(f"http://{self.address}/v2/", timeout=5) as answer,
+                urllib.request.urlopen(self._request("/v2/"), timeout=5) as answer,
             ):
                 if answer.status == 200:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"the registry did not answer GET /v2/ within 30 s: {self.log}")
+
+    def _login(self):
+        """docker-py's auth_config for the registry's own requests, or None."""
+        if not self.users:
+            return None
+        username, password = next(iter(self.users.items()))
+        return {"username": username, "password": password}
+
+    def _request(self, path, headers=None):
+        headers = dict(headers or {})
+        login = self._login()
+        if login:
+            token = base64.b64encode(f"{login['username']}:{login['password']}".encode())
+            headers["Authorization"] = f"Basic {token.decode()}"
+        return urllib.request.Request(f"http://{self.address}{path}", headers=headers)
 
     def publish(self, reference, rootfs):
         """Push an image of the root filesystem ``rootfs`` (tar bytes) as
@@ -130,7 +174,11 @@ class Registry:
         )
         image = self._pusher.images.get(f"{self.address}/{reference}")
         for event in self._pusher.api.push(
-            f"{self.address}/{repository}", tag=tag, stream=True, decode=True
+            f"{self.address}/{repository}",
+            tag=tag,
+            stream=True,
+            decode=True,
+            auth_config=self._login(),
         ):
             if event.get("error"):
                 raise RuntimeError(f"pushing {reference} failed: {event['error']}")
@@ -140,9 +188,8 @@ class Registry:
     def manifest(self, reference):
         """(digest, manifest) the registry serves for ``reference``, as a pull asks."""
         repository, tag = reference.rsplit(":", 1)
-        request = urllib.request.Request(
-            f"http://{self.address}/v2/{repository}/manifests/{tag}",
-            headers={"Accept": MANIFEST_TYPES},
+        request = self._request(
+            f"/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES}
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.headers["Docker-Content-Digest"], json.loads(answer.read())

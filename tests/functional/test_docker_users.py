@@ -1,5 +1,7 @@
 """docker_host.users in image roots: the root's /etc/group and /etc/gshadow, never the host's."""
 
+import pathlib
+
 import pytest
 
 from tests import hosttrees
@@ -31,9 +33,12 @@ def _group_line(tree, name):
     return None
 
 
+def _host_files():
+    return {path: pathlib.Path(path).read_bytes() for path in ("/etc/group", "/etc/gshadow")}
+
+
 def test_creates_the_group_adds_members_and_converges(states, image_root):
-    with open("/etc/group", "rb") as handle:
-        host_group = handle.read()
+    host_files = _host_files()
     root = str(image_root.root)
     predicted = states.docker_host.users(
         name="docker", users=["alice", "bob"], gid=478, root=root, test=True
@@ -56,8 +61,7 @@ def test_creates_the_group_adds_members_and_converges(states, image_root):
     again = states.docker_host.users(name="docker", users=["alice", "bob"], root=root)
     assert again.result is True and again.changes == {}
     assert "root-equivalent" in again.comment
-    with open("/etc/group", "rb") as handle:
-        assert handle.read() == host_group
+    assert _host_files() == host_files
 
 
 def test_exclusive_removes_the_others(states, image_root):
@@ -85,6 +89,29 @@ def test_bad_input_changes_nothing(states, image_root, arguments, words):
     assert ret.result is False
     assert words in ret.comment
     assert (image_root.root / "etc/group").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Bad Group",
+        "-x",
+        # Debian's groupadd makes this one: only the state's own check
+        # (shadow-utils' default NAME_REGEX) stops it.
+        "Docker",
+    ],
+)
+@pytest.mark.parametrize("test", [True, False])
+def test_an_invalid_group_name_fails_naming_it_and_changes_nothing(states, image_root, name, test):
+    files = ("etc/group", "etc/gshadow", "etc/sysconfig/docker")
+    before = {path: (image_root.root / path).read_bytes() for path in files}
+    host_files = _host_files()
+    ret = states.docker_host.users(name=name, users=["alice"], root=str(image_root.root), test=test)
+    assert ret.result is False
+    assert ret.changes == {}
+    assert ret.comment == f"not valid user or group names: {name!r}. Nothing was changed."
+    assert {path: (image_root.root / path).read_bytes() for path in files} == before
+    assert _host_files() == host_files
 
 
 def test_another_group_becomes_the_sockets_group(states, modules, image_root):

@@ -137,3 +137,106 @@ def test_multiline_descriptions_file(sysconfig_mod, suse_fixtures, tmp_path):
         "Here you can configure some hardware settings. You can use specialized "
         "Yast2 modules to configure hardware devices."
     )
+
+
+ACTIONS = """\
+## Path:           System/Example
+## Description:    Example daemon
+## Type:           string
+## Default:        ""
+## PreSaveCommand: /usr/bin/example-stop
+## ServiceReload:  example,example-helper
+## Command:        /usr/bin/example-apply
+#
+# The first variable.
+#
+FIRST="a"
+
+## Type:           yesno
+## Default:        "no"
+#
+# No action of its own: all three carry on.
+#
+SECOND="no"
+
+## Type: string
+## PreSaveCommand : /usr/bin/other-stop
+#
+# An action of its own: no other action carries on.
+#
+THIRD=""
+
+FOURTH="x"
+"""
+
+
+def test_presave_reload_and_command_carry_on_until_a_variable_names_its_own(
+    sysconfig_mod, tmp_path
+):
+    path = tmp_path / "example"
+    path.write_text(ACTIONS)
+    meta = sysconfig_mod.describe(str(path))
+    for entry in meta.values():
+        entry["inherited"] = sorted(entry["inherited"])
+    assert meta == {
+        "FIRST": {
+            "Path": "System/Example",
+            "Description": "Example daemon",
+            "Type": "string",
+            "Default": "",
+            "ServiceRestart": None,
+            "ServiceReload": ["example", "example-helper"],
+            "Command": "/usr/bin/example-apply",
+            "PreSaveCommand": "/usr/bin/example-stop",
+            "Config": None,
+            "comment": "The first variable.",
+            "inherited": [],
+            "line": 11,
+        },
+        "SECOND": {
+            "Path": "System/Example",
+            "Description": "Example daemon",
+            "Type": "yesno",
+            "Default": "no",
+            "ServiceRestart": None,
+            "ServiceReload": ["example", "example-helper"],
+            "Command": "/usr/bin/example-apply",
+            "PreSaveCommand": "/usr/bin/example-stop",
+            "Config": None,
+            "comment": "No action of its own: all three carry on.",
+            "inherited": ["Command", "Description", "Path", "PreSaveCommand", "ServiceReload"],
+            "line": 18,
+        },
+        "THIRD": {
+            "Path": "System/Example",
+            "Description": "Example daemon",
+            "Type": "string",
+            "Default": None,
+            "ServiceRestart": None,
+            "ServiceReload": None,
+            "Command": None,
+            "PreSaveCommand": "/usr/bin/other-stop",
+            "Config": None,
+            "comment": "An action of its own: no other action carries on.",
+            "inherited": ["Description", "Path"],
+            "line": 25,
+        },
+        # No metadata and no comment: the previous variable's, help text included.
+        "FOURTH": {
+            "Path": "System/Example",
+            "Description": "Example daemon",
+            "Type": "string",
+            "Default": None,
+            "ServiceRestart": None,
+            "ServiceReload": None,
+            "Command": None,
+            "PreSaveCommand": "/usr/bin/other-stop",
+            "Config": None,
+            "comment": "An action of its own: no other action carries on.",
+            "inherited": ["Description", "Path", "PreSaveCommand", "Type", "comment"],
+            "line": 27,
+        },
+    }
+    assert sysconfig_mod.describe(str(path), "SECOND")["PreSaveCommand"] == (
+        "/usr/bin/example-stop"
+    )

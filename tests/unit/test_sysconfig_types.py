@@ -22,6 +22,16 @@ ACCEPTED = [
     ("ip6", "::1"),
     ("regexp(^0[0-7]*$)", "0755"),
     ("int", "not checked"),  # nonstandard: a string
+    # Empty fits every type but list(...): "the built-in default".
+    ("integer", ""),
+    ("integer(1:10)", ""),
+    ("boolean", ""),
+    ("ip", ""),
+    ("ip4", ""),
+    ("ip6", ""),
+    ("string(v1,v2)", ""),
+    ("regexp(^0[0-7]+$)", ""),
+    ("list(a,b,)", ""),
     ("list<rfc3004,string>", "whatever"),  # nonstandard: a string
 ]
 
@@ -34,6 +44,7 @@ REFUSED = [
     ("integer(0:10)", "11", "in 0..10"),
     ("list(auto,yes,no)", "maybe", "must be one of"),
     ("list(auto,yes,no)", "", "must be one of"),
+    ("list(a,b)", "", "must be one of 'a', 'b'"),
     ("ip", "300.1.1.1", "IP address"),
     ("ip4", "::1", "IPv4"),
     ("ip6", "10.0.0.1", "IPv6"),
@@ -68,6 +79,71 @@ def test_set_refuses_every_bad_value_at_once_and_names_them(sysconfig_mod, suse_
     assert "FW_DEV_EXT" not in message
     assert "Nothing was changed" in message
     assert path.read_bytes() == original
+
+
+# Every standard type with a value that fits, and empty: SUSE's templates ship
+# typed variables empty to mean "the built-in default".
+EMPTY_FITS = """\
+## Type: integer
+INTEGER="7"
+## Type: integer(1:10)
+RANGED="5"
+## Type: boolean
+BOOLEAN="true"
+## Type: yesno
+YESNO="yes"
+## Type: ip
+IP="10.0.0.1"
+## Type: ip4
+IP4="192.168.1.1"
+## Type: ip6
+IP6="::1"
+## Type: string(v1,v2)
+CHOICE="v1"
+## Type: regexp(^0[0-7]+$)
+MODE="0755"
+## Type: list(a,b,)
+LIST_OR_EMPTY="a"
+## Type: list(a,b)
+LIST="a"
+"""
+
+
+def test_an_empty_value_fits_every_type_but_a_list_without_an_empty_choice(sysconfig_mod, tmp_path):
+    path = tmp_path / "typed"
+    path.write_text(EMPTY_FITS)
+    emptied = [
+        "INTEGER",
+        "RANGED",
+        "BOOLEAN",
+        "YESNO",
+        "IP",
+        "IP4",
+        "IP6",
+        "CHOICE",
+        "MODE",
+        "LIST_OR_EMPTY",
+    ]
+    result = sysconfig_mod.update(str(path), dict.fromkeys(emptied, ""))
+    assert result["values"] == dict.fromkeys(emptied, "")
+    assert path.read_text() == (
+        '## Type: integer\nINTEGER=""\n'
+        '## Type: integer(1:10)\nRANGED=""\n'
+        '## Type: boolean\nBOOLEAN=""\n'
+        '## Type: yesno\nYESNO=""\n'
+        '## Type: ip\nIP=""\n'
+        '## Type: ip4\nIP4=""\n'
+        '## Type: ip6\nIP6=""\n'
+        '## Type: string(v1,v2)\nCHOICE=""\n'
+        '## Type: regexp(^0[0-7]+$)\nMODE=""\n'
+        '## Type: list(a,b,)\nLIST_OR_EMPTY=""\n'
+        '## Type: list(a,b)\nLIST="a"\n'
+    )
+    before = path.read_bytes()
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), {"LIST": ""})
+    assert "LIST='' is of type list(a,b) and must be one of 'a', 'b'" in str(err.value)
+    assert path.read_bytes() == before
 
 
 def test_python_booleans_and_numbers(sysconfig_mod, tmp_path):
