@@ -651,7 +651,7 @@ JSON_ONLY_KEYS = {"builder", "proxies"}
 KNOWN_JSON_KEYS = set(FLAGS_BY_KEY) | JSON_ONLY_KEYS
 
 
-def engine_version(url=None):
+def engine_version(url=None):  # pragma: no mutate block (a mutant could start dockerd itself)
     """
     Return the Docker engine's version: from the daemon when it answers at
     ``url`` (default: ``DOCKER_HOST``, the minion option ``docker.url``, the
@@ -870,7 +870,7 @@ def unsupported_keys(keys):
     return [key for key in newer if key not in supported]
 
 
-def supported_keys():
+def supported_keys():  # pragma: no mutate block (a mutant could start dockerd itself)
     """
     Return the daemon.json names of the flags this host's dockerd takes (from
     ``dockerd --help``), or None when there is no dockerd to ask.

@@ -13,15 +13,26 @@ tests/mutation/survivors.yaml, which the next run reads again:
   running kernel or a Docker daemon; the reason names the test that proves
   it); its mutants do not count.
 
+A mutant is a bug, and a bug in this code can write the host's files or
+run programs (a ``python_shell=True`` mutant once started a real dockerd).
+As root, mutmut therefore runs in a sandbox: network, mount and PID
+namespaces of its own (loopback only), with /etc, /var and /run under
+overlays whose writes are thrown away, so that nothing a mutant does
+reaches this machine, and every process it started ends with the run.
+
 The kill rate is the share of the remaining mutants that a test killed
 (a mutant that ran out of time counts as killed: the tests noticed it). The
 run fails when the rate is below 90 % or when a survivor is neither killed
 nor listed; it prints each such survivor with its diff.
 
-Usage: tools/mutate.py [--keep] [MUTANT ...]
-  --keep   reuse mutants/ from the last run: mutmut re-runs only what changed
-  MUTANT   only these mutants (mutmut's names; * is a wildcard), e.g.
-           '_modules.sysconfig.x__plan*'
+Usage: tools/mutate.py [--keep | --survivors | --report-only] [MUTANT ...]
+  --keep         reuse mutants/ from the last run: mutmut tests only the
+                 mutants it has no verdict for (a changed function's)
+  --survivors    test again every mutant that survived the last run (after
+                 new tests were written)
+  --report-only  judge the last run again (after survivors.yaml changed)
+  MUTANT         test these mutants again (mutmut's names; * is a
+                 wildcard), e.g. '_modules.sysconfig.x__plan*'
 """
 
 import argparse
@@ -31,6 +42,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -91,6 +103,42 @@ def diff_of(mutant, source):
     return get_diff_for_mutant(mutant, path=source)
 
 
+# Run as the sandbox's first process: loopback up, then /etc, /var and /run
+# each under an overlay whose upper layer is a scratch directory ($1).
+SANDBOX = """
+set -eu
+ip link set lo up
+for dir in /etc /var /run; do
+    mkdir -p "$1$dir/upper" "$1$dir/work"
+    mount -t overlay overlay -o "lowerdir=$dir,upperdir=$1$dir/upper,workdir=$1$dir/work" "$dir"
+done
+shift
+exec "$@"
+"""
+
+
+def sandboxed(command, scratch):
+    """``command`` in namespaces of its own, as root; as another user, as it is (it
+    cannot change the host's files or network then anyway)."""
+    if os.geteuid() != 0:
+        print("not root: mutmut runs without the sandbox", file=sys.stderr)
+        return command
+    return [
+        "unshare",
+        "--mount",
+        "--net",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "sh",
+        "-c",
+        SANDBOX,
+        "sandbox",
+        str(scratch),
+        *command,
+    ]
+
+
 def run_mutmut(mutants, keep):
     if not keep:
         shutil.rmtree(REPO / "mutants", ignore_errors=True)
@@ -103,7 +151,10 @@ def run_mutmut(mutants, keep):
         f"--max-children={os.cpu_count() or 2}",
         *mutants,
     ]
-    return subprocess.run(command, cwd=REPO, env=env, check=False).returncode
+    with tempfile.TemporaryDirectory(prefix="mutate-sandbox-") as scratch:
+        return subprocess.run(
+            sandboxed(command, scratch), cwd=REPO, env=env, check=False
+        ).returncode
 
 
 def report(found, outside, equivalent, partial):
@@ -184,12 +235,19 @@ def rate(row):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--report-only", action="store_true", help="judge the last run again")
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--keep", action="store_true")
+    choice.add_argument("--survivors", action="store_true")
+    choice.add_argument("--report-only", action="store_true")
     parser.add_argument("mutants", nargs="*")
     args = parser.parse_args()
-    if not args.report_only:
-        code = run_mutmut(args.mutants, args.keep or bool(args.mutants))
+    mutants = args.mutants
+    if args.survivors:
+        mutants = [mutant for mutant, (status, _) in results().items() if status not in KILLED]
+        if not mutants:
+            print("no survivors to test again")
+    if not args.report_only and (mutants or not args.survivors):
+        code = run_mutmut(mutants, args.keep or args.survivors or bool(mutants))
         if code:
             return code
     outside, equivalent = load_listed()
