@@ -1,11 +1,24 @@
 """The suite tests the checkout it runs from, whatever else the virtualenv holds."""
 
+import importlib.metadata
 import importlib.util
 import shutil
 
 import pytest
 
 from tests.conftest import REPO_ROOT
+
+
+def test_no_installed_copy_of_the_extension_is_in_reach():
+    """An installed copy (or an editable install's egg-info in the checkout, which
+    salt-factories puts on its daemons' sys.path) would hand Salt its modules
+    through the salt.loader entry point, and a sync that failed would go unseen."""
+    found = [
+        f"{entry.dist.name} ({entry.value})"
+        for entry in importlib.metadata.entry_points(group="salt.loader")
+        if entry.value.startswith("suse_docker_host")
+    ]
+    assert found == [], "remove it: pip uninstall suse-docker-host; rm -r *.egg-info"
 
 
 def test_the_loader_takes_this_checkouts_modules(loaders):
