@@ -9,6 +9,7 @@ include:
   - {{ tplroot }}.users
   - {{ tplroot }}.daemon
   - {{ tplroot }}.forwarding
+  - {{ tplroot }}.permissions
 
 {%- if requisite.service and root %}
 

@@ -12,6 +12,7 @@ import stat
 import subprocess
 
 import pytest
+import yaml
 
 from tests import hosttrees
 from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply, unconverged
@@ -149,6 +150,10 @@ def test_the_static_grains_are_what_salt_reports_for_each_release(tmp_path, os_r
         check=True,
     )
     assert json.loads(result.stdout)["local"] == grains
+    # Every SUSE distribution has its entry in the distribution map.
+    with open(os.path.join(REPO_ROOT, "docker_host", "osmap.yaml"), encoding="utf-8") as handle:
+        osmap = yaml.safe_load(handle)
+    assert grains["osfullname"] in osmap
 
 
 def test_installing_into_an_image_root_needs_zypper(tmp_path, root):
@@ -242,7 +247,10 @@ def test_the_concerns_run_in_the_readme_order(tmp_path, root, where):
     if where == "image root":
         data = pillar(root, package={"install": True}, permissions={"enforce": True})
         service = "docker-host-service-enabled"
-    order = _run_order(_low_chunks(tmp_path, data, grains=SLES15))
+    low = _low_chunks(tmp_path, data, grains=SLES15)
+    # Not only Salt's listed order: the service requires the permissions.
+    assert {"sls": "docker_host.permissions"} in low[service]["require"]
+    order = _run_order(low)
     permissions = [state_id for state_id in order if state_id.startswith("docker-host-permissions")]
     assert len(permissions) == 7, order
     steps = [
@@ -255,6 +263,20 @@ def test_the_concerns_run_in_the_readme_order(tmp_path, root, where):
     ]
     for before, after in itertools.pairwise(steps):
         assert max(map(order.index, before)) < min(map(order.index, after)), (before, after)
+
+
+def test_without_files_to_tighten_the_service_requires_no_permissions(tmp_path):
+    """Every CIS path dropped (null): no permission state, and no requisite on one."""
+    paths = {path: None for path in _cis_paths()}
+    data = {"docker_host": {"permissions": {"enforce": True, "paths": paths}}}
+    low = _low_chunks(tmp_path, data)
+    assert not [state_id for state_id in low if state_id.startswith("docker-host-permissions")]
+    assert {"sls": "docker_host.permissions"} not in low["docker-host-service-running"]["require"]
+
+
+def _cis_paths():
+    with open(os.path.join(REPO_ROOT, "docker_host", "defaults.yaml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["permissions"]["paths"]
 
 
 def _run_order(low):
