@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests import readers
+from tests import machine, readers
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUSE_FIXTURES = pathlib.Path(
@@ -39,6 +39,17 @@ def pytest_configure(config):
     import salt._logging.impl
 
     salt._logging.impl.shutdown_temp_handler()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def this_machine_is_left_as_it_was():
+    """Every test restores what it changes on this machine: checked once for the
+    whole run (tests/machine.py says what is compared)."""
+    before = machine.snapshot()
+    yield
+    changed = machine.differences(before, machine.snapshot())
+    if changed:
+        pytest.fail("the tests left this machine changed:\n" + "\n".join(changed))
 
 
 @pytest.fixture(scope="session")

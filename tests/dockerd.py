@@ -35,16 +35,35 @@ def network_namespace(name):
         subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
+# dockerd 20.10 writes its trust key here, whatever its other paths (no flag moves it).
+TRUST_KEY = "/etc/docker/key.json"
+
+
+@contextlib.contextmanager
+def _no_trust_key_left():
+    """Remove the trust key (and /etc/docker) when the daemon made them."""
+    had_key, had_dir = os.path.lexists(TRUST_KEY), os.path.isdir(os.path.dirname(TRUST_KEY))
+    try:
+        yield
+    finally:
+        if not had_key and os.path.lexists(TRUST_KEY):
+            os.unlink(TRUST_KEY)
+        if not had_dir and os.path.isdir(os.path.dirname(TRUST_KEY)):
+            with contextlib.suppress(OSError):  # not empty: another program's files
+                os.rmdir(os.path.dirname(TRUST_KEY))
+
+
 def run_dockerd(base, args, config_file, timeout=60):
     """Run dockerd with ``args`` until it exits or ``timeout``; return (exit code, log)."""
     base.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["dockerd", *args, *private_args(base), f"--config-file={config_file}"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    with _no_trust_key_left():
+        result = subprocess.run(
+            ["dockerd", *args, *private_args(base), f"--config-file={config_file}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -81,24 +100,27 @@ def private_dockerd(
         *private_args(base, network=bool(prefix)),
         f"--config-file={config_file}",
     ]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"unix://{socket}"
-    try:
-        _wait_ready(url, process, base / "dockerd.log")
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
+    with _no_trust_key_left():
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        url = f"unix://{socket}"
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        subprocess.run(["umount", "-R", "-l", str(exec_root)], check=False, capture_output=True)
-        roots = [base] + [arg.split("=", 1)[1] for arg in args if arg.startswith("--data-root=")]
-        for root in roots:
-            for mount in _mounts_under(root):
-                subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
+            _wait_ready(url, process, base / "dockerd.log")
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+            subprocess.run(["umount", "-R", "-l", str(exec_root)], check=False, capture_output=True)
+            roots = [base] + [
+                arg.split("=", 1)[1] for arg in args if arg.startswith("--data-root=")
+            ]
+            for root in roots:
+                for mount in _mounts_under(root):
+                    subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
 
 
 def unmount_under(base):

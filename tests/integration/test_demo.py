@@ -2,7 +2,6 @@
 machine as it was."""
 
 import glob
-import hashlib
 import os
 import re
 import shutil
@@ -11,43 +10,16 @@ import sys
 
 import pytest
 
+from tests import machine
 from tests.conftest import REPO_ROOT
-
-# What the formula would change on a live host, and where the demo works.
-WATCHED = [
-    "/etc/group",
-    "/etc/gshadow",
-    "/etc/passwd",
-    "/etc/shadow",
-    "/etc/sysctl.conf",
-    "/etc/sysctl.d",
-    "/etc/sysconfig",
-    "/etc/docker",
-    "/etc/systemd/system",
-    "/proc/sys/net/ipv4/ip_forward",
-    "/proc/sys/net/ipv6/conf/all/forwarding",
-]
 
 
 def _machine():
-    """Every watched file's bytes (by digest), and what the demo leaves in the temp dir."""
-    seen = {}
-    for top in WATCHED:
-        paths = (
-            [top]
-            if not os.path.isdir(top)
-            else sorted(
-                os.path.join(base, name) for base, _, names in os.walk(top) for name in names
-            )
-        )
-        for path in paths:
-            try:
-                with open(path, "rb") as handle:
-                    seen[path] = hashlib.sha256(handle.read()).hexdigest()
-            except OSError as err:
-                seen[path] = err.strerror
-    seen["demo sandboxes"] = sorted(glob.glob("/tmp/suse-docker-host-demo.*"))
-    return seen
+    """This machine (tests/machine.py), and the sandboxes the demo leaves in /tmp."""
+    return {
+        **machine.snapshot(),
+        "demo sandboxes": sorted(glob.glob("/tmp/suse-docker-host-demo.*")),
+    }
 
 
 @pytest.mark.own_process
@@ -63,6 +35,11 @@ def test_make_demo_runs_and_leaves_this_machine_as_it_was():
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colours
     assert result.returncode == 0, output
     assert "DOCKER_OPTS=--log-level=warn --storage-driver=" in output
+    # docker_host.check on the root: its report for people, sections and summary.
+    check = output.split("== docker_host.check on the root\n", 1)[1].split("\n== ", 1)[0]
+    for section in ("kernel", "cgroup", "namespaces", "security", "storage", "docker"):
+        assert f"\n    {section}\n" in check, check
+    assert re.search(r"\n    (OK|WARN|FAIL): \d+ ok, \d+ warn, \d+ fail\n", check), check
     assert "the second highstate changed nothing: all " in output
     assert "docker_host:forwardng is not a key of docker_host: did you mean forwarding?" in output
     assert "the sandbox is unchanged" in output

@@ -526,3 +526,17 @@ def test_every_unknown_fact_has_a_reason_and_its_value_is_none(collect, tmp_path
                 for key in path:
                     value = value[key]
                 assert value is None, (section, fact, path)
+
+
+def test_the_docker_section_says_which_files_and_binary_are_there(collect, tmp_path):
+    empty = collect(hosttrees.Tree(tmp_path / "empty"))["docker"]
+    assert (empty["installed"], empty["installed_seen"]) == (False, None)
+    assert (empty["sysconfig"], empty["daemon_json"]) == (False, False)
+    tree = hosttrees.Tree(tmp_path / "installed")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    docker = collect(tree)["docker"]
+    assert (docker["installed"], docker["installed_seen"]) == (True, "/etc/sysconfig/docker")
+    assert (docker["sysconfig"], docker["daemon_json"]) == (True, True)
+    tree.write("/usr/sbin/dockerd", "")
+    assert collect(tree)["docker"]["installed_seen"] == "/usr/sbin/dockerd"

@@ -261,3 +261,17 @@ def test_all_problems_are_reported_at_once(schema):
 
 def test_a_default_path_is_dropped_with_null(schema):
     assert schema.problems({"permissions": {"paths": {"/var/run/docker.sock": None}}}) == []
+
+
+def test_the_readmes_pillar_examples_are_the_formulas_own_keys(schema):
+    """The README's examples, for the formula and for states of one's own, use
+    pillar the formula's check accepts: one pillar can serve both."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    examples = [yaml.safe_load(block) for block in blocks if block.startswith("docker_host:")]
+    assert len(examples) >= 1
+    for example in examples:
+        assert schema.problems(example["docker_host"]) == [], example
+    looked_up = re.findall(r"pillar\.get'\]\('(docker_host:[^']+)'", readme)
+    assert len(looked_up) >= 10
+    assert sorted(set(looked_up) - set(schema.keys())) == []

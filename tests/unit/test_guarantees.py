@@ -8,7 +8,6 @@ from typing import NamedTuple
 from tests.conftest import REPO_ROOT
 
 GUARANTEES = REPO_ROOT / "docs" / "guarantees.md"
-NOT_BACKED = "Not yet backed"
 BENCHMARKS = "Benchmarks"
 
 # A backticked span that starts with tests/ is a reference; it must be one of these.
@@ -109,13 +108,11 @@ def test_every_benchmark_reference_names_an_existing_script():
     assert not problems, "\n".join(problems)
 
 
-def test_every_row_outside_not_yet_backed_names_a_test():
+def test_every_row_names_a_test():
     _, rows, _ = _headings_rows_and_references()
     assert rows, "no table row found in docs/guarantees.md"
     problems = []
     for row in rows:
-        if row.section == NOT_BACKED:
-            continue
         if len(row.cells) != 2:
             problems.append(
                 f"{_where(row.line)}: a row is | guarantee | tests |, not {len(row.cells)} cells"
@@ -133,14 +130,14 @@ def test_every_row_outside_not_yet_backed_names_a_test():
     assert not problems, "\n".join(problems)
 
 
-def test_every_section_but_not_yet_backed_has_a_table():
-    """A table that lost its formatting would otherwise drop out of the checks above."""
+def test_every_section_has_a_table():
+    """A table that lost its formatting would otherwise drop out of the checks above;
+    a list of guarantees without tests has no place in the file."""
     headings, rows, _ = _headings_rows_and_references()
-    assert NOT_BACKED in [title for _, title, _ in headings], f"no section {NOT_BACKED!r}"
     starts = [number for number, _, _ in headings] + [float("inf")]
     problems = [
         f"{_where(number)}: section {title!r} has no table row"
-        for (number, title, section), end in zip(headings, starts[1:], strict=True)
-        if section != NOT_BACKED and not [row for row in rows if number < row.line < end]
+        for (number, title, _), end in zip(headings, starts[1:], strict=True)
+        if not [row for row in rows if number < row.line < end]
     ]
     assert not problems, "\n".join(problems)
