@@ -1,21 +1,24 @@
 """A private Docker daemon per test: its own socket, data-root, exec-root and pidfile."""
 
 import contextlib
+import itertools
 import os
+import pathlib
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import docker
 
 
-def private_args(base, network=False):
+def private_args(base, exec_root, network=False):
     """The arguments that keep a test's dockerd to itself: socket, exec-root, pidfile,
     and, unless it runs in a network namespace of its own (``network``), no bridge
     and no firewall or forwarding changes."""
     args = [
-        f"--exec-root={base / 'x'}",
+        f"--exec-root={exec_root}",
         f"--host=unix://{base / 'd.sock'}",
         f"--pidfile={base / 'dockerd.pid'}",
     ]
@@ -35,35 +38,68 @@ def network_namespace(name):
         subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
-# dockerd 20.10 writes its trust key here, whatever its other paths (no flag moves it).
-TRUST_KEY = "/etc/docker/key.json"
+@contextlib.contextmanager
+def _exec_root():
+    """A short exec-root of the daemon's own: containerd's sockets live under it, and
+    a socket's path may not pass 108 bytes, which a test's directory can."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="sdh-", dir="/tmp"))
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-R", "-l", str(path)], check=False, capture_output=True)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _data_roots(args):
+    """The data-roots ``args`` name, as --data-root=PATH or --data-root PATH."""
+    found = [arg.split("=", 1)[1] for arg in args if arg.startswith("--data-root=")]
+    return found + [value for flag, value in itertools.pairwise(args) if flag == "--data-root"]
+
+
+# What dockerd 20.10 and its containerd make outside the paths a test gives them:
+# the trust key (no flag moves it), the plugin socket directory, containerd's
+# shim state.
+TRACES = ("/etc/docker/key.json", "/etc/docker", "/run/docker", "/run/containerd")
+_running = {"daemons": 0, "absent": ()}
 
 
 @contextlib.contextmanager
-def _no_trust_key_left():
-    """Remove the trust key (and /etc/docker) when the daemon made them."""
-    had_key, had_dir = os.path.lexists(TRUST_KEY), os.path.isdir(os.path.dirname(TRUST_KEY))
+def _no_traces_left():
+    """Remove what the daemons made of TRACES once the last of them has stopped."""
+    if not _running["daemons"]:
+        _running["absent"] = [path for path in TRACES if not os.path.lexists(path)]
+    _running["daemons"] += 1
     try:
         yield
     finally:
-        if not had_key and os.path.lexists(TRUST_KEY):
-            os.unlink(TRUST_KEY)
-        if not had_dir and os.path.isdir(os.path.dirname(TRUST_KEY)):
-            with contextlib.suppress(OSError):  # not empty: another program's files
-                os.rmdir(os.path.dirname(TRUST_KEY))
+        _running["daemons"] -= 1
+        if not _running["daemons"]:
+            for path in _running["absent"]:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    if path == "/etc/docker":  # only when nothing else is in it
+                        with contextlib.suppress(OSError):
+                            os.rmdir(path)
+                    else:
+                        shutil.rmtree(path, ignore_errors=True)
+                elif os.path.lexists(path):
+                    os.unlink(path)
 
 
 def run_dockerd(base, args, config_file, timeout=60):
     """Run dockerd with ``args`` until it exits or ``timeout``; return (exit code, log)."""
     base.mkdir(parents=True, exist_ok=True)
-    with _no_trust_key_left():
-        result = subprocess.run(
-            ["dockerd", *args, *private_args(base), f"--config-file={config_file}"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+    with _no_traces_left(), _exec_root() as exec_root:
+        try:
+            result = subprocess.run(
+                ["dockerd", *args, *private_args(base, exec_root), f"--config-file={config_file}"],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        finally:
+            for root in [base, *_data_roots(args)]:
+                unmount_under(root)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -90,17 +126,16 @@ def private_dockerd(
     if config_file is None:
         config_file = base / "daemon.json"
         config_file.write_text("{}\n")
-    exec_root = base / "x"
     socket = base / "d.sock"
     log = open(base / "dockerd.log", "wb")  # noqa: SIM115  (closed below)
-    command = [
-        *prefix,
-        "dockerd",
-        *args,
-        *private_args(base, network=bool(prefix)),
-        f"--config-file={config_file}",
-    ]
-    with _no_trust_key_left():
+    with _no_traces_left(), _exec_root() as exec_root:
+        command = [
+            *prefix,
+            "dockerd",
+            *args,
+            *private_args(base, exec_root, network=bool(prefix)),
+            f"--config-file={config_file}",
+        ]
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         url = f"unix://{socket}"
         try:
@@ -114,13 +149,8 @@ def private_dockerd(
                 process.kill()
                 process.wait()
             log.close()
-            subprocess.run(["umount", "-R", "-l", str(exec_root)], check=False, capture_output=True)
-            roots = [base] + [
-                arg.split("=", 1)[1] for arg in args if arg.startswith("--data-root=")
-            ]
-            for root in roots:
-                for mount in _mounts_under(root):
-                    subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
+            for root in [base, *_data_roots(args)]:
+                unmount_under(root)
 
 
 def unmount_under(base):
