@@ -110,7 +110,9 @@ def diff_of(mutant, source):
 
 
 # Run as the sandbox's first process: loopback up, then /etc and /run each
-# under an overlay whose upper layer is a scratch directory ($1).
+# under an overlay whose upper layer is a scratch directory ($1), then the
+# command as its child. The shell stays process 1, which adopts the orphans:
+# mutmut waits for any child, and would take an orphan for a worker.
 SANDBOX = """
 set -eu
 ip link set lo up
@@ -119,7 +121,7 @@ for dir in /etc /run; do
     mount -t overlay overlay -o "lowerdir=$dir,upperdir=$1$dir/upper,workdir=$1$dir/work" "$dir"
 done
 shift
-exec "$@"
+"$@"
 """
 
 
