@@ -51,6 +51,8 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SURVIVORS = REPO / "tests" / "mutation" / "survivors.yaml"
 KILLED = {"killed", "timeout"}
+# The table's columns; "timeout" counts the killed mutants that ran out of time.
+COLUMNS = ("mutants", "killed", "timeout", "equivalent", "outside", "survived")
 REQUIRED_RATE = 0.90
 
 
@@ -177,7 +179,7 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
         function = function_of(mutant)
         row = counts.setdefault(
             str(source),
-            dict.fromkeys(("mutants", "killed", "equivalent", "outside", "survived"), 0),
+            dict.fromkeys(COLUMNS, 0),
         )
         row["mutants"] += 1
         if function in outside:
@@ -185,6 +187,7 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
             matched.add(function)
         elif status in KILLED:
             row["killed"] += 1
+            row["timeout"] += status == "timeout"
         else:
             diff = diff_of(mutant, source)
             change = change_of(diff)
@@ -200,30 +203,24 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
                 row["survived"] += 1
                 unlisted.append((mutant, status, function, diff))
 
+    widths = {"mutants": 8, "killed": 8, "timeout": 9, "equivalent": 8, "outside": 8}
+    heads = {"equivalent": "equiv."}
     print(
-        f"\n{'module':<34}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'outside':>8}"
-        f"{'survived':>9}{'rate':>8}"
+        "\n"
+        + f"{'module':<34}"
+        + "".join(f"{heads.get(key, key):>{widths.get(key, 9)}}" for key in COLUMNS)
+        + f"{'rate':>8}"
     )
-    total = dict.fromkeys(("mutants", "killed", "equivalent", "outside", "survived"), 0)
-    for source, row in sorted(counts.items()):
-        for key in total:
-            total[key] += row[key]
+    total = dict.fromkeys(COLUMNS, 0)
+    for source, row in [*sorted(counts.items()), ("all", total)]:
+        if source != "all":
+            for key in total:
+                total[key] += row[key]
         print(
             f"{source:<34}"
-            + "".join(
-                f"{row[key]:>{9 if key == 'survived' else 8}}"
-                for key in ("mutants", "killed", "equivalent", "outside", "survived")
-            )
+            + "".join(f"{row[key]:>{widths.get(key, 9)}}" for key in COLUMNS)
             + f"{rate(row):>8}"
         )
-    print(
-        f"{'all':<34}"
-        + "".join(
-            f"{total[key]:>{9 if key == 'survived' else 8}}"
-            for key in ("mutants", "killed", "equivalent", "outside", "survived")
-        )
-        + f"{rate(total):>8}"
-    )
 
     for mutant, status, function, diff in unlisted:
         # The diff, then the entry survivors.yaml would need if no test can kill it.
