@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
+# make mutate itself: inside a mutation run the modules are already mutated.
+pytestmark = pytest.mark.own_process
+
 
 @pytest.fixture(scope="module")
 def mutate():
@@ -193,7 +196,6 @@ def test_mutants_are_named_by_file_and_function(mutate, mutant, function):
 
 @pytest.mark.destructive_test
 @pytest.mark.skip_if_not_root
-@pytest.mark.own_process
 def test_what_runs_in_the_sandbox_never_reaches_this_machine(mutate, tmp_path):
     """A file in /etc, a network link, a process left running: all gone with the sandbox."""
     probe = "/etc/suse-docker-host-sandbox-probe"
