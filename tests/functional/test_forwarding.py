@@ -1,13 +1,11 @@
 """docker_host.forwarding on sandbox roots built from SUSE's own files."""
 
-import ctypes
 import os
 import subprocess
-import threading
 
 import pytest
 
-from tests import hosttrees, inotify
+from tests import hosttrees, inotify, netns
 
 PERSISTENT = "etc/sysctl.d/90-docker-host-forwarding.conf"
 # Where systemd-sysctl reads sysctl.d files, in its order (sysctl.d(5)).
@@ -496,8 +494,6 @@ def test_layers_change_in_order_legacy_firewall_then_persistent(states, sles12):
 
 
 # The running kernel, in a network namespace of the test's own.
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 DOCKERD_NOTE = (
     "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward option is "
@@ -515,28 +511,16 @@ def _ip_forward(value=None):
 
 
 def _in_a_network_of_its_own(sysctl_d, work):
-    """Run ``work()`` in a thread with a network namespace of its own (the running
-    kernel's forwarding switches, for the thread and every program it starts) and a
-    mount namespace where ``sysctl_d`` stands in for /etc/sysctl.d; return what it
-    returns. The namespaces end with the thread: this process's never change."""
-    done = {}
+    """Run ``work()`` in a thread with a network namespace of its own and a mount
+    namespace where ``sysctl_d`` stands in for /etc/sysctl.d; return what it returns."""
 
-    def run():
-        try:
-            if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
-                raise OSError(ctypes.get_errno(), "unshare")
-            subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-            subprocess.run(["mount", "--bind", str(sysctl_d), "/etc/sysctl.d"], check=True)
-            done["value"] = work()
-        except BaseException as err:  # raised again in the test's own thread
-            done["error"] = err
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        subprocess.run(["mount", "--bind", str(sysctl_d), "/etc/sysctl.d"], check=True)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in done:
-        raise done["error"]
-    return done["value"]
+    return netns.in_namespaces_of_its_own(
+        work, netns.CLONE_NEWNET | netns.CLONE_NEWNS, prepare=prepare
+    )
 
 
 def test_switching_ipv4_off_in_an_image_root_says_dockerd_switches_it_on(states, sles12):
