@@ -5,6 +5,7 @@ import os
 import stat
 
 import pytest
+from salt.exceptions import CommandExecutionError
 
 from tests import hosttrees
 from tests.readers import systemd_argv
@@ -109,3 +110,52 @@ def test_set_and_remove_in_docker_opts(modules, suse_root):
     assert result["new"] == "--storage-driver=vfs --log-level warn --debug"
     modules.docker_daemon.remove_docker_opts(["storage-driver", "-D"], root=root)
     assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == "--log-level warn"
+
+
+def test_docker_opts_exclusive_and_test_mode(modules, suse_root):
+    root = str(suse_root.root)
+    path = suse_root.root / "etc/sysconfig/docker"
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "-s btrfs --log-level warn", root=root)
+    before = path.read_bytes()
+    predicted = modules.docker_daemon.set_docker_opts(
+        {"debug": True}, exclusive=True, root=root, test=True
+    )
+    assert (predicted["old"], predicted["new"], predicted["changed"]) == (
+        "-s btrfs --log-level warn",
+        "--debug",
+        True,
+    )
+    assert path.read_bytes() == before
+    done = modules.docker_daemon.set_docker_opts({"debug": True}, exclusive=True, root=root)
+    assert (done["new"], done["changed"]) == ("--debug", True)
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == "--debug"
+    # One key, given as a string; test=True writes nothing.
+    before = path.read_bytes()
+    predicted = modules.docker_daemon.remove_docker_opts("-D", root=root, test=True)
+    assert (predicted["new"], predicted["changed"]) == ("", True)
+    assert path.read_bytes() == before
+    modules.docker_daemon.remove_docker_opts("debug", root=root)
+    assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == ""
+
+
+def test_docker_opts_without_the_sysconfig_file(modules, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(CommandExecutionError) as err:
+        modules.docker_daemon.set_docker_opts({"debug": True}, root=str(root))
+    assert str(err.value) == (
+        f"{root}/etc/sysconfig/docker does not exist: install the docker package, which creates it"
+    )
+
+
+def test_remove_from_daemon_json_one_key_and_test_mode(modules, suse_root):
+    root = str(suse_root.root)
+    path = suse_root.root / "etc/docker/daemon.json"
+    before = path.read_bytes()
+    predicted = modules.docker_daemon.remove_daemon_json("log-level", root=root, test=True)
+    assert predicted["changed"] is True and "log-level" not in predicted["new"]
+    assert path.read_bytes() == before
+    done = modules.docker_daemon.remove_daemon_json("log-level", root=root)
+    assert done["changed"] is True
+    assert "log-level" not in json.loads(path.read_text())
+    assert json.loads(path.read_text())["log-driver"] == "json-file"
