@@ -34,6 +34,15 @@ def schema():
             ],
         ),
         (
+            {"forwarding": {"firewall": "ufw", "release_firewall": "none"}},
+            [
+                "docker_host:forwarding:firewall must be one of auto, SuSEfirewall2, "
+                "firewalld, none, not 'ufw'",
+                "docker_host:forwarding:release_firewall must be one of SuSEfirewall2, "
+                "firewalld, not 'none'",
+            ],
+        ),
+        (
             {"users": {"gid": 1.5}},
             ["docker_host:users:gid must be a whole number or null, not a float (1.5)"],
         ),
@@ -289,3 +298,16 @@ def test_defaults_follow_the_sections(schema):
         "gid": None,
     }
     assert defaults["images"] == {"url": None, "load": [], "pull": []}
+
+
+def test_without_data_the_minions_own_pillar_is_checked(schema):
+    """salt-call docker_host_pillar.problems: Salt hands the module the minion's pillar."""
+    schema.__pillar__ = {"docker_host": {"frwd": {}}, "other": {"x": 1}}
+    assert schema.problems() == [
+        "docker_host:frwd is not a key of docker_host: did you mean forwarding?"
+    ]
+    schema.__pillar__ = {"other": {"x": 1}}  # no docker_host: the defaults apply
+    assert schema.problems() == []
+    # Data given is checked instead of the pillar.
+    schema.__pillar__ = {"docker_host": {"frwd": {}}}
+    assert schema.problems({"users": {"members": []}}) == []

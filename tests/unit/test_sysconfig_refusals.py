@@ -123,6 +123,14 @@ def test_a_refusal_at_the_very_end_of_a_file_without_a_newline(
     "text",
     [
         "A=XY;B=1\n",  # read by the character scanner, not the fast pattern
+        "A=x\\",  # a backslash at the very end of the file, no newline
+        "A=1 XB=2\n",
+        "A=0\nexport A=1 \\\nB=$A\n",  # export expands every word before it assigns
+        "A=1 \\\nB=2\n",
+        "export A=1\nB=$A\n",
+        "A=1 B=2 # a comment\nC=3\nD=4\n",
+        "A=1;B=2 # a comment at the end, no newline",
+        "export A # a comment\nB=2\n",
         "A=aXb C=X\n",
         "A=$",  # a lone $ at the very end of the file, no newline
         "A=x$",
@@ -164,3 +172,58 @@ def test_a_value_over_several_lines_is_replaced_in_its_own_quoting(
     sysconfig_mod.set_(str(path), "A", "new value")
     assert path.read_text() == written
     assert bash(path) == {"A": "new value"}
+
+
+@pytest.mark.parametrize(
+    "text, written",
+    [
+        # Bare, read by the scanner (a ~ the fast pattern leaves to it): stays bare.
+        ("A=x~y\n", "A=plain\n"),
+        # Single quotes and then double quotes: mixed, so written the plain way.
+        ("A='x'\"y\"\n", 'A="plain"\n'),
+        # Single quotes and then a bare part: still single-quoted.
+        ("A='x'y\n", "A='plain'\n"),
+    ],
+)
+def test_a_value_the_scanner_reads_is_replaced_in_its_own_quoting(
+    sysconfig_mod, tmp_path, bash, text, written
+):
+    path = tmp_path / "quoting"
+    path.write_text(text)
+    sysconfig_mod.set_(str(path), "A", "plain")
+    assert path.read_text() == written
+    assert bash(path) == {"A": "plain"}
+
+
+def test_the_line_named_counts_a_leading_empty_line(sysconfig_mod, tmp_path):
+    path = tmp_path / "bad"
+    path.write_text("\n\nA=$(id)\n")
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as err:
+        sysconfig_mod.items(str(path))
+    assert str(err.value).startswith(f"{path}, line 3: command substitution")
+
+
+def test_a_variable_sharing_its_line_is_named_with_its_line(sysconfig_mod, tmp_path):
+    path = tmp_path / "shared"
+    path.write_text("X=1\n\nA=1 B=2\nC=3\n")
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.set_(str(path), "A", "2")
+    assert str(err.value) == (
+        f"{path}: A (line 3) shares its line with 'B=2', which systemd and YaST read "
+        "differently from bash: put A=... on a line of its own. Nothing was changed"
+    )
+
+
+def test_metadata_after_a_value_over_several_lines_belongs_to_the_next_variable(
+    sysconfig_mod, tmp_path
+):
+    path = tmp_path / "described"
+    path.write_text("## Type: yesno\nA='multi\nline'\n\n## Type: integer\n## Default: 3\nB=1\n")
+    described = sysconfig_mod.describe(str(path))
+    assert (described["A"]["Type"], described["A"]["line"]) == ("yesno", 2)
+    assert (described["B"]["Type"], described["B"]["Default"], described["B"]["line"]) == (
+        "integer",
+        "3",
+        7,
+    )
+    assert described["B"]["inherited"] == []
