@@ -51,8 +51,10 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SURVIVORS = REPO / "tests" / "mutation" / "survivors.yaml"
 KILLED = {"killed", "timeout"}
+# A mutant mutmut never got to (the run was cut short): no verdict either way.
+UNTESTED = {"not checked", "check was interrupted by user"}
 # The table's columns; "timeout" counts the killed mutants that ran out of time.
-COLUMNS = ("mutants", "killed", "timeout", "equivalent", "outside", "survived")
+COLUMNS = ("mutants", "killed", "timeout", "equivalent", "outside", "survived", "untested")
 REQUIRED_RATE = 0.90
 
 
@@ -188,6 +190,8 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
         elif status in KILLED:
             row["killed"] += 1
             row["timeout"] += status == "timeout"
+        elif status in UNTESTED:
+            row["untested"] += 1
         else:
             diff = diff_of(mutant, source)
             change = change_of(diff)
@@ -204,6 +208,7 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
                 unlisted.append((mutant, status, function, diff))
 
     widths = {"mutants": 8, "killed": 8, "timeout": 9, "equivalent": 8, "outside": 8}
+    widths["untested"] = 9
     heads = {"equivalent": "equiv."}
     print(
         "\n"
@@ -234,17 +239,27 @@ def report(found, outside, equivalent, partial, diff_of=diff_of):
         stale += [function for function in outside if function not in matched]
         for function in stale:
             print(f"{SURVIVORS.name}: {function} matches no survivor any more: remove it")
-    checked = total["mutants"] - total["equivalent"] - total["outside"]
+    checked = counted(total)
     kill_rate = total["killed"] / checked if checked else 1.0
     print(
         f"\nkill rate {kill_rate:.1%} ({total['killed']} of {checked} mutants that count); "
         f"{len(unlisted)} survivor(s) neither killed nor listed in {SURVIVORS.relative_to(REPO)}"
     )
-    return kill_rate >= REQUIRED_RATE and not unlisted
+    if total["untested"]:
+        print(
+            f"{total['untested']} mutant(s) not tested: the run was cut short; "
+            "tools/mutate.py --keep tests them"
+        )
+    return kill_rate >= REQUIRED_RATE and not unlisted and not total["untested"]
+
+
+def counted(row):
+    """The mutants whose verdict counts: not listed, and tested."""
+    return row["mutants"] - row["equivalent"] - row["outside"] - row["untested"]
 
 
 def rate(row):
-    checked = row["mutants"] - row["equivalent"] - row["outside"]
+    checked = counted(row)
     return f"{row['killed'] / checked:.1%}" if checked else "-"
 
 

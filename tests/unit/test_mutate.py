@@ -173,6 +173,18 @@ def test_a_kill_rate_below_90_percent_fails_the_run(mutate, tmp_path, capsys):
     assert "kill rate 80.0% (8 of 10 mutants that count)" in capsys.readouterr().out
 
 
+def test_a_run_cut_short_fails_and_says_so(mutate, tmp_path, capsys):
+    found = {
+        **{f"_modules.mod.x_other__mutmut_{n}": ("killed", "_modules/mod.py") for n in range(9)},
+        "_modules.mod.x_other__mutmut_9": ("not checked", "_modules/mod.py"),
+    }
+    assert _judge(mutate, tmp_path, found) is False
+    printed = capsys.readouterr().out
+    # The mutant never tested is neither a survivor nor part of the rate.
+    assert "kill rate 100.0% (9 of 9 mutants that count); 0 survivor(s)" in printed
+    assert "1 mutant(s) not tested: the run was cut short" in printed
+
+
 def test_an_entry_without_a_reason_is_refused(mutate, tmp_path):
     listing = tmp_path / "survivors.yaml"
     listing.write_text("outside:\n  - function: _modules/mod.py::live\n    why: ''\n")
