@@ -480,8 +480,12 @@ def plan_docker_opts(current, wanted, exclusive=False):
         for key, value in wanted.items()
     }
     current_flags = parse_args(split_like_systemd(current))["flags"]
+    pieces = _pieces(current)
+    # Keys given inside a combined shorthand (-DH …) too: such a piece is rendered
+    # anew, so keeping only the key's own pieces as written would drop its values.
+    combined = {key for flags, _ in pieces if len(flags) > 1 for key in flags}
     result, placed = [], set()
-    for flags, text in _pieces(current):
+    for flags, text in pieces:
         touched = [key for key in flags if key in wanted]
         if not touched:
             if not exclusive:
@@ -494,9 +498,9 @@ def plan_docker_opts(current, wanted, exclusive=False):
                 placed.add(key)
                 if normalized[key] is None:
                     continue
-                if current_flags.get(key) == normalized[key] and len(flags) == 1:
+                if current_flags.get(key) == normalized[key] and key not in combined:
                     # Already as wanted: every piece of it stays as written.
-                    result.extend(t for f, t in _pieces(current) if list(f) == [key])
+                    result.extend(t for f, t in pieces if list(f) == [key])
                 else:
                     result.extend(_render_flag(key, wanted[key]))
             elif not exclusive:
@@ -742,6 +746,7 @@ _CHOICES = {
     "default-cgroupns-mode": {"host", "private"},
     "default-ipc-mode": {"shareable", "private"},
 }
+_WHOLE = re.compile(r"-?[0-9]+")
 _ABSOLUTE = {"data-root", "exec-root", "pidfile", "init-path", "userland-proxy-path"}
 
 
@@ -796,10 +801,17 @@ def validate(key, value, target):
             clash = set(value) & UNIT_RUNTIMES
             if clash:
                 return f"runtime {sorted(clash)[0]!r} is defined by SUSE's docker.service already"
-        if key in ("log-opts", "default-network-opts") and not all(
-            isinstance(v, str) for v in value.values()
-        ):
+        if key == "log-opts" and not all(isinstance(v, str) for v in value.values()):
             return 'takes string values only (quote numbers: max-file: "3")'
+        # dockerd reads it as map[string]map[string]string: options by network driver.
+        if key == "default-network-opts" and not all(
+            isinstance(opts, dict) and all(isinstance(v, str) for v in opts.values())
+            for opts in value.values()
+        ):
+            return (
+                "maps each network driver to its options, string values only "
+                '(bridge: {com.docker.network.driver.mtu: "1450"})'
+            )
         return None
     if json_form is list:
         return None if isinstance(value, list) else "must be a list in daemon.json"
@@ -807,15 +819,15 @@ def validate(key, value, target):
         return None if isinstance(value, bool) else f"is a switch: true or false, not {value!r}"
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            if target == "DOCKER_OPTS" and isinstance(value, str) and value.lstrip("-").isdigit():
+            # In DOCKER_OPTS a number may be written as text: ASCII digits only.
+            if target == "DOCKER_OPTS" and isinstance(value, str) and _WHOLE.fullmatch(value):
                 return None
             return f"is a whole number, not {value!r}"
         return None
     if kind in ("list", "map"):
+        # A map in daemon.json returned above (every map option is in _JSON_FORMS).
         if kind == "map" and isinstance(value, dict):
             items = [f"{k}={v}" for k, v in value.items()]
-            if target == "daemon.json":
-                return "must be a mapping in daemon.json"
         elif isinstance(value, list):
             items = value
         elif target == "DOCKER_OPTS" and isinstance(value, str):

@@ -1,0 +1,104 @@
+"""The planners behind the daemon's configuration, as plain data: ``plan_docker_opts``
+(the new DOCKER_OPTS) and ``plan_daemon_json`` (the new daemon.json mapping), called
+the way ``salt '*' docker_daemon.plan_…`` calls them, with their defaults."""
+
+import pytest
+
+from tests.unit.conftest import _load
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    return _load("_modules/docker_daemon.py")
+
+
+@pytest.mark.parametrize(
+    "current, wanted, expected",
+    [
+        # Not exclusive unless asked: what was set by hand stays, as written.
+        (
+            "--log-level warn -D",
+            {"storage-driver": "btrfs"},
+            "--log-level warn -D --storage-driver=btrfs",
+        ),
+        # An option changed between hand-set ones: every hand-set one after it stays too.
+        (
+            "--log-level warn -s btrfs -D --label a=b",
+            {"storage-driver": "vfs"},
+            "--log-level warn --storage-driver=vfs -D --label a=b",
+        ),
+        ("--log-level warn -D --label a=b", {"debug": None}, "--log-level warn --label a=b"),
+        # Removing a flag from a combined shorthand keeps the flags it was combined with.
+        ("-Ds btrfs --log-level warn", {"debug": None}, "--storage-driver=btrfs --log-level warn"),
+        # A flag given twice, the second time inside a combined shorthand: removing or
+        # changing it keeps the other flag of the shorthand.
+        ("--debug -Ds btrfs -l warn", {"debug": None}, "--storage-driver=btrfs -l warn"),
+        (
+            "--debug -Ds btrfs -l warn",
+            {"debug": False},
+            "--debug=false --storage-driver=btrfs -l warn",
+        ),
+    ],
+)
+def test_docker_opts_plan_keeps_every_hand_set_option_by_default(daemon, current, wanted, expected):
+    assert daemon.plan_docker_opts(current, wanted) == expected
+
+
+@pytest.mark.parametrize(
+    "current, wanted, expected",
+    [
+        # Not exclusive unless asked: existing keys stay, in their order; new keys last.
+        (
+            {"log-level": "warn", "log-driver": "json-file"},
+            {"debug": True},
+            {"log-level": "warn", "log-driver": "json-file", "debug": True},
+        ),
+        ({"log-level": "warn"}, {"log-level": "info"}, {"log-level": "info"}),
+        (None, {"debug": True}, {"debug": True}),
+        # Removing a key that is not there is no error, and changes nothing.
+        ({"log-level": "warn"}, {"debug": None}, {"log-level": "warn"}),
+        (None, {"debug": None}, {}),
+        ({"log-level": "warn", "debug": True}, {"debug": None}, {"log-level": "warn"}),
+    ],
+)
+def test_daemon_json_plan_keeps_existing_keys_by_default(daemon, current, wanted, expected):
+    planned = daemon.plan_daemon_json(current, wanted)
+    assert planned == expected
+    assert list(planned) == list(expected)
+
+
+def test_daemon_json_plan_does_not_change_the_mapping_it_was_given(daemon):
+    current = {"log-level": "warn", "debug": True}
+    daemon.plan_daemon_json(current, {"debug": None, "live-restore": True})
+    assert current == {"log-level": "warn", "debug": True}
+
+
+@pytest.mark.parametrize(
+    "current, wanted, expected",
+    [
+        (
+            "-H unix:///a -DH tcp://b:1",
+            {"hosts": ["unix:///a", "tcp://b:1"]},
+            "--host=unix:///a --host=tcp://b:1 --debug",
+        ),
+        (
+            "-H unix:///a -DH tcp://b:1 --log-level warn",
+            {"hosts": ["unix:///a", "tcp://b:1"], "log-level": "warn"},
+            "--host=unix:///a --host=tcp://b:1 --debug --log-level warn",
+        ),
+        # Not combined: kept as written, as before.
+        (
+            "-H unix:///a -D -H tcp://b:1",
+            {"hosts": ["unix:///a", "tcp://b:1"]},
+            "-H unix:///a -H tcp://b:1 -D",
+        ),
+    ],
+)
+def test_docker_opts_plan_loses_no_value_already_as_wanted(daemon, current, wanted, expected):
+    """A repeatable flag already as wanted, one of whose values sits in a combined
+    shorthand (``-DH``), keeps every value: the daemon goes on listening on each host."""
+    planned = daemon.plan_docker_opts(current, wanted)
+    assert planned == expected
+    flags = daemon.parse_args(daemon.split_like_systemd(planned))["flags"]
+    assert flags["hosts"] == wanted["hosts"]
+    assert flags["debug"] is True
