@@ -528,7 +528,7 @@ def _check_together(data, problems):
     for kind in ("load", "pull"):
         seen = set()
         for index, item in enumerate((data.get("images") or {}).get(kind) or []):
-            name = _image_key(item.get("name", ""))
+            name = _image_key(item["name"])
             if name in seen:
                 problems.append(
                     f"docker_host:images:{kind}:{index}:name {item.get('name')} is listed twice "

@@ -187,10 +187,15 @@ def _read(path):
 
 
 class _ParseError(Exception):
-    def __init__(self, line, message):
-        super().__init__(message)
-        self.line = line
-        self.message = message
+    """What bash would refuse or read otherwise: ``_ParseError(line, message)``."""
+
+    @property
+    def line(self):
+        return self.args[0]
+
+    @property
+    def message(self):
+        return self.args[1]
 
 
 @dataclasses.dataclass
@@ -238,12 +243,12 @@ class _Scanner:
     def expand(self, pos, quoted=False):
         """Evaluate a ``$`` at ``pos``; return (text, new position)."""
         text = self.text
-        nxt = text[pos + 1] if pos + 1 < len(text) else ""
+        nxt = text[pos + 1 : pos + 2]  # "" at the end of the text
         if text.startswith("\\\n", pos + 1):
             self.fail(pos, "a line continuation right after $ is not evaluated")
         if nxt == "{":
             close = text.find("}", pos + 2)
-            inner = text[pos + 2 : close] if close != -1 else ""
+            inner = text[pos + 2 : close]
             if close == -1 or not _NAME_RE.match(inner):
                 self.fail(
                     pos,

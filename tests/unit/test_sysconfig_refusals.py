@@ -129,6 +129,7 @@ def test_a_refusal_at_the_very_end_of_a_file_without_a_newline(
         "A=1 \\\nB=2\n",
         "export A=1\nB=$A\n",
         "A=1 B=2 # a comment\nC=3\nD=4\n",
+        "X=0\nA=1 B=2 # a comment on a later line\nC=3\n",
         "A=1;B=2 # a comment at the end, no newline",
         "export A # a comment\nB=2\n",
         "A=aXb C=X\n",
