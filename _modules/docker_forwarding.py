@@ -175,8 +175,7 @@ def later_settings(root=None):
             continue
         shown = os.path.join(directory, os.path.basename(path))
         for number, line in enumerate(lines, 1):
-            if line.lstrip().startswith(("#", ";")):
-                continue
+            # A comment (# or ;) never matches: neither is a key's character.
             match = _ASSIGNMENT.match(line)
             if match and match.group(1).replace("/", ".") in watched:
                 found.append(
