@@ -24,6 +24,18 @@ def __virtual__():
     return __virtualname__
 
 
+def _make_directories(directory):
+    """Make the missing directories of ``directory``, each 0755 whatever the umask:
+    os.makedirs gives its mode to the last one only, and the umask takes from it."""
+    missing = []
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for made in reversed(missing):
+        os.mkdir(made, 0o755)
+        os.chmod(made, 0o755)
+
+
 def write_atomic(path, text, mode=0o644, uid=0, gid=0):
     """
     Replace ``path`` with ``text``, owned ``uid:gid`` with ``mode``.
@@ -36,7 +48,7 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0):
     """
     directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, mode=0o755, exist_ok=True)
+        _make_directories(directory)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{os.path.basename(path)}.", suffix=".salt-tmp", dir=directory
         )

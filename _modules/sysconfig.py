@@ -819,12 +819,19 @@ def _read_fd(path, fd):
     return b"".join(chunks).decode("utf-8", "surrogateescape"), st
 
 
+_ACCESS_ACL = "system.posix_acl_access"
+
+
 def _copy_xattrs(source, fd):
-    """Keep SELinux labels and ACLs on the replacement file."""
+    """Keep SELinux labels and ACLs on the replacement file, and give it no ACL the
+    file did not have: made in a directory with a default ACL, it took that one."""
     try:
         names = os.listxattr(source)
     except OSError:
         return
+    if _ACCESS_ACL not in names:
+        with contextlib.suppress(OSError):
+            os.removexattr(fd, _ACCESS_ACL)
     for attr in names:
         with contextlib.suppress(OSError):
             os.setxattr(fd, attr, os.getxattr(source, attr))

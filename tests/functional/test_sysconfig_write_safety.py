@@ -5,6 +5,7 @@ would refuse, and the ACLs and extended attributes of the file replaced."""
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -278,6 +279,23 @@ def test_the_acl_and_every_extended_attribute_are_kept(modules, sandbox_root):
     assert after.st_mode == st.st_mode
     assert _getfacl(path) == acl
     assert {name: os.getxattr(path, name) for name in os.listxattr(path)} == before
+
+
+@pytest.mark.skip_if_not_root
+def test_a_file_without_an_acl_gets_none_from_the_directorys_default_acl(modules, sandbox_root):
+    """A new file takes its directory's default ACL: the replacement of a 0640 file
+    that had none would let nobody read what was closed to others."""
+    path = sandbox_root / "etc" / "sysconfig" / "docker"
+    path.chmod(0o640)
+    subprocess.run(["setfacl", "-d", "-m", "u:nobody:rwx", str(path.parent)], check=True)
+    assert "system.posix_acl_access" not in os.listxattr(path)
+
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--debug", root=str(sandbox_root))
+
+    assert "system.posix_acl_access" not in os.listxattr(path)
+    assert "nobody" not in _getfacl(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert 'DOCKER_OPTS="--debug"' in path.read_text()
 
 
 @pytest.mark.own_process
