@@ -1,0 +1,169 @@
+"""What sysconfig.update returns and refuses: the diff is exactly GNU ``diff -u``'s
+between the file before and after (hunk headers included), ``written`` says whether
+the file was written, the refusals of a bad type or a shared line are worded
+whole, and ``describe`` unquotes only quoted defaults."""
+
+import shutil
+import subprocess
+
+import pytest
+
+# Twenty assignments, one a line: hunks away from both ends of the file.
+TWENTY = "".join(f'V{n}="{n}"\n' for n in range(1, 21))
+
+
+def _gnu_diff(path, old, new):
+    """GNU diff -u's answer, both sides labelled with the file's path as update does."""
+    if not shutil.which("diff"):
+        pytest.fail("GNU diff is not installed")
+    (path.parent / "before").write_text(old)
+    (path.parent / "after").write_text(new)
+    done = subprocess.run(
+        ["diff", "-u", "--label", str(path), "--label", str(path), "before", "after"],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        # A one-line file: ranges of one line, "@@ -1 +1 @@".
+        ('A="1"\n', {"A": "2"}),
+        # The second of two lines: "@@ -1,2 +1,2 @@".
+        ('A="1"\nB="1"\n', {"B": "2"}),
+        # The middle of a long file: a hunk that starts past line 1.
+        (TWENTY, {"V10": "ten"}),
+        # Two changes far apart: two hunks.
+        (TWENTY, {"V2": "two", "V19": "nineteen"}),
+        # The first line, with a missing final newline at the other end.
+        ('A="1"\nB="1"', {"A": "2"}),
+        # The last line has no final newline.
+        ('A="1"\nB="1"', {"B": "2"}),
+        # An empty file gets its first variable: "@@ -0,0 +1,5 @@".
+        ("", {"NEW": "x"}),
+        # Appended to a file that ends without a newline.
+        ('A="1"', {"NEW": "x"}),
+        # Appended after the last of twenty lines.
+        (TWENTY, {"NEW": "x"}),
+    ],
+)
+def test_the_diff_returned_is_gnu_diff_u_of_the_file_before_and_after(
+    sysconfig_mod, tmp_path, text, values
+):
+    path = tmp_path / "etc" / "sysconfig"
+    path.parent.mkdir()
+    path.write_text(text)
+
+    result = sysconfig_mod.update(str(path), values)
+
+    assert result["diff"] == _gnu_diff(path, text, path.read_text())
+    assert result["diff"].startswith(f"--- {path}\n+++ {path}\n")
+
+
+def test_written_says_whether_the_file_was_written(sysconfig_mod, tmp_path):
+    path = tmp_path / "flags"
+    path.write_text('A="1"\n')
+
+    predicted = sysconfig_mod.update(str(path), {"A": "2"}, test=True)
+    assert (predicted["written"], path.read_text()) == (False, 'A="1"\n')
+
+    applied = sysconfig_mod.update(str(path), {"A": "2"})
+    assert (applied["written"], path.read_text()) == (True, 'A="2"\n')
+
+    again = sysconfig_mod.update(str(path), {"A": "2"})
+    assert (again["written"], again["diff"]) == (False, "")
+
+
+@pytest.mark.parametrize(
+    "type_spec, value, why",
+    [
+        ("boolean", "yes", "must be 'true' or 'false'"),
+        ("integer", "1.5", "must be an integer"),
+        ("integer(0:10)", "x", "must be an integer"),
+        ("yesno", "true", "must be 'yes' or 'no'"),
+        # Type names are read whatever their case, as the metadata keywords are.
+        ("YesNo", "true", "must be 'yes' or 'no'"),
+        ("Integer(0:10)", "11", "must be an integer in 0..10"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_with_the_whole_reason(
+    sysconfig_mod, tmp_path, type_spec, value, why
+):
+    path = tmp_path / "typed"
+    text = f'## Type: {type_spec}\nA=""\n'
+    path.write_text(text)
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), {"A": value})
+    assert str(err.value) == (
+        f"{path}: A={value!r} is of type {type_spec} and {why}. Nothing was changed"
+    )
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_both_boolean_values_are_accepted(sysconfig_mod, tmp_path, bash, value):
+    path = tmp_path / "boolean"
+    path.write_text('## Type: boolean\nB=""\n')
+    sysconfig_mod.update(str(path), {"B": value})
+    assert bash(path) == {"B": value}
+
+
+def test_a_type_given_over_several_lines_is_still_enforced(sysconfig_mod, tmp_path):
+    # types= comes from the command line or an SLS file, where a YAML block
+    # scalar may break a long list(...) over lines.
+    path = tmp_path / "listed"
+    path.write_text('A="a"\n')
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), {"A": "c"}, types={"A": "list(a,\nb)"})
+    assert "A='c' is of type list(a,\nb) and must be one of 'a', 'b'" in str(err.value)
+    assert sysconfig_mod.update(str(path), {"A": "b"}, types={"A": "list(a,\nb)"})["written"]
+
+
+@pytest.mark.parametrize(
+    "text, key, shared",
+    [
+        # The last line, with no final newline: the whole rest of the line is named.
+        ('A="1" # set by hand', "A", "# set by hand"),
+        ("B=2 A=1", "B", "A=1"),
+        ("B=2 A=1", "A", "B=2"),
+        # Text on both sides: both named, one space between.
+        ('export A="1" # set by hand\n', "A", "export # set by hand"),
+        ("\nexport A=1\n", "A", "export"),
+    ],
+)
+def test_a_variable_sharing_its_line_is_refused_naming_what_shares_it(
+    sysconfig_mod, tmp_path, text, key, shared
+):
+    path = tmp_path / "shared"
+    path.write_text(text)
+    line = text.count("\n", 0, text.index(f"{key}=")) + 1
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), {key: "9"})
+    assert str(err.value) == (
+        f"{path}: {key} (line {line}) shares its line with {shared!r}, which systemd and "
+        f"YaST read differently from bash: put {key}=... on a line of its own. Nothing was "
+        "changed"
+    )
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize(
+    "default, read",
+    [
+        ('"a b"', "a b"),
+        ("'a b'", "a b"),
+        ("XX", "XX"),
+        ("Xorg -nolisten X", "Xorg -nolisten X"),
+        ('"a', '"a'),
+        ("''", ""),
+    ],
+)
+def test_describe_unquotes_only_a_quoted_default(sysconfig_mod, tmp_path, default, read):
+    path = tmp_path / "described"
+    path.write_text(f"## Type: string\n## Default: {default}\nA=1\n")
+    assert sysconfig_mod.describe(str(path), "A")["Default"] == read
