@@ -981,6 +981,15 @@ def _shares_line(text, assignment):
     they read something else than bash does.
     """
     line_start = text.rfind("\n", 0, assignment.start) + 1
+    # A line that the one before continues belongs to it: an odd number of
+    # backslashes before a newline joins the lines for bash, and for systemd
+    # even after a comment, which bash ends at the newline.
+    while line_start:
+        previous_start = text.rfind("\n", 0, line_start - 1) + 1
+        previous = text[previous_start : line_start - 1]
+        if (len(previous) - len(previous.rstrip("\\"))) % 2 == 0:
+            break
+        line_start = previous_start
     line_end = text.find("\n", assignment.value_end)
     before = text[line_start : assignment.start]
     after = text[assignment.value_end : len(text) if line_end == -1 else line_end]

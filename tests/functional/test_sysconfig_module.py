@@ -209,6 +209,10 @@ def test_missing_file_directory_and_bad_syntax_are_clear_errors(modules, sandbox
         ("B=2; A=old\n", "B=2;"),
         ("export A=old\n", "export"),
         ("A=old \\\n  B=2\n", "\\"),
+        # The line before continues onto A's: for bash after an assignment, for
+        # systemd after a comment too (bash ends a comment at the newline).
+        ("X=1 \\\nA=old\n", "X=1 \\"),
+        ("# a note \\\nA=old\n", "# a note \\"),
     ],
 )
 def test_an_assignment_sharing_its_line_is_refused(modules, tmp_path, text, shared):
@@ -220,6 +224,16 @@ def test_an_assignment_sharing_its_line_is_refused(modules, tmp_path, text, shar
         assert f"shares its line with {shared!r}" in str(err.value)
         assert "put A=... on a line of its own" in str(err.value)
     assert path.read_text() == text
+
+
+def test_a_line_after_an_escaped_backslash_is_a_line_of_its_own(modules, tmp_path, bash):
+    path = tmp_path / "escaped"
+    # Two backslashes: the second is escaped, so the comment ends at the newline
+    # for bash and for systemd alike.
+    path.write_text("# a Windows share, \\\\server\\\\\nA=old\n")
+    modules.sysconfig.set(str(path), "A", "new")
+    assert bash(path) == {"A": "new"}
+    assert path.read_text() == "# a Windows share, \\\\server\\\\\nA=new\n"
 
 
 def test_a_change_that_would_change_another_variable_is_refused(modules, tmp_path, bash):
