@@ -480,31 +480,29 @@ def plan_docker_opts(current, wanted, exclusive=False):
         for key, value in wanted.items()
     }
     current_flags = parse_args(split_like_systemd(current))["flags"]
-    pieces = _pieces(current)
-    # Keys given inside a combined shorthand (-DH …) too: such a piece is rendered
-    # anew, so keeping only the key's own pieces as written would drop its values.
-    combined = {key for flags, _ in pieces if len(flags) > 1 for key in flags}
-    result, placed = [], set()
-    for flags, text in pieces:
-        touched = [key for key in flags if key in wanted]
-        if not touched:
-            if not exclusive:
-                result.append(text)
+
+    def stays(key):
+        """The key's value does not change: its pieces may stay as written."""
+        if key in wanted:
+            return normalized[key] is not None and current_flags.get(key) == normalized[key]
+        return not exclusive
+
+    # Keys already as wanted count as placed: they are where they were.
+    result, placed = [], {key for key in wanted if stays(key)}
+    for flags, text in _pieces(current):
+        if all(stays(key) for key in flags) if flags else not exclusive:
+            result.append(text)  # as written, a combined shorthand (-Ds btrfs) too
             continue
+        # A piece that changes: each key that stays keeps this piece's own values
+        # (a repeatable flag may have others elsewhere); a changed key is written
+        # whole where it first appeared.
         for key in flags:
-            if key in wanted:
-                if key in placed:
-                    continue
-                placed.add(key)
-                if normalized[key] is None:
-                    continue
-                if current_flags.get(key) == normalized[key] and key not in combined:
-                    # Already as wanted: every piece of it stays as written.
-                    result.extend(t for f, t in pieces if list(f) == [key])
-                else:
-                    result.extend(_render_flag(key, wanted[key]))
-            elif not exclusive:
+            if stays(key):
                 result.extend(_render_flag(key, flags[key]))
+            elif key in wanted and key not in placed:
+                placed.add(key)
+                if normalized[key] is not None:
+                    result.extend(_render_flag(key, wanted[key]))
     for key, value in wanted.items():
         if key not in placed and value is not None:
             result.extend(_render_flag(key, value))
