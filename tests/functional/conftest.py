@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from saltfactories.utils.functional import Loaders
 
+from tests import hosttrees
 from tests.conftest import REPO_ROOT
 
 
@@ -87,3 +88,23 @@ def full_tmpfs():
     finally:
         for directory in reversed(mounted):
             subprocess.run(["umount", str(directory)], check=True)
+
+
+@pytest.fixture
+def suse_root(tmp_path):
+    """An image root with SUSE's own /etc/sysconfig/docker and /etc/docker/daemon.json."""
+    tree = hosttrees.Tree(tmp_path / "root")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    return tree
+
+
+@pytest.fixture
+def suse_daemon_json():
+    """What SUSE's docker package puts in /etc/docker/daemon.json, as settings."""
+    return {
+        "log-level": "warn",
+        "log-driver": "json-file",
+        "log-opts": {"max-size": "10m", "max-file": "5"},
+        "selinux-enabled": True,
+    }

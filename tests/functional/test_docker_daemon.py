@@ -7,7 +7,6 @@ import stat
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests import hosttrees
 from tests.readers import systemd_argv
 
 SPLIT_CORPUS = [
@@ -34,14 +33,6 @@ def test_docker_opts_split_as_the_real_systemd_splits_it(modules, tmp_path):
         escaped = "".join("\\" + c if c in '"\\$`' else c for c in value)
         env.write_text(f'DOCKER_OPTS="{escaped}"\n')
         assert modules.docker_daemon.split_like_systemd(value) == systemd_argv(env), value
-
-
-@pytest.fixture
-def suse_root(tmp_path):
-    tree = hosttrees.Tree(tmp_path / "root")
-    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
-    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
-    return tree
 
 
 def test_options_of_suses_own_files(modules, suse_root):

@@ -4,42 +4,14 @@ reads it (UTF-8 whatever the locale, an empty file is no settings, the legacy ``
 is ``data-root``), where each setting comes from, and the errors a daemon.json that
 dockerd would refuse gives, which name the file and say why."""
 
-import contextlib
 import json
-import locale
 
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests import hosttrees
+from tests import locales
 
 DAEMON_JSON = "/etc/docker/daemon.json"
-SUSE_DAEMON_JSON = {
-    "log-level": "warn",
-    "log-driver": "json-file",
-    "log-opts": {"max-size": "10m", "max-file": "5"},
-    "selinux-enabled": True,
-}
-
-
-@contextlib.contextmanager
-def _ascii_locale():
-    """A minion whose locale is not UTF-8 (LC_CTYPE=C: ASCII): ``open()`` without an
-    encoding would decode with it. Restored afterwards."""
-    before = locale.setlocale(locale.LC_CTYPE)
-    locale.setlocale(locale.LC_CTYPE, "C")
-    try:
-        yield
-    finally:
-        locale.setlocale(locale.LC_CTYPE, before)
-
-
-@pytest.fixture
-def suse_root(tmp_path):
-    tree = hosttrees.Tree(tmp_path / "root")
-    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
-    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
-    return tree
 
 
 def _refusal(modules, tree, text):
@@ -60,7 +32,9 @@ def _refusal(modules, tree, text):
     return str(path), messages[0]
 
 
-def test_a_sysconfig_file_that_does_not_set_docker_opts_is_an_empty_one(modules, suse_root):
+def test_a_sysconfig_file_that_does_not_set_docker_opts_is_an_empty_one(
+    suse_daemon_json, modules, suse_root
+):
     """bash reads an unset DOCKER_OPTS as empty: no options, and new ones are added to
     the file (it exists: "install the docker package" would be wrong advice)."""
     root = str(suse_root.root)
@@ -68,13 +42,13 @@ def test_a_sysconfig_file_that_does_not_set_docker_opts_is_an_empty_one(modules,
     path.write_text(path.read_text().replace('DOCKER_OPTS=""\n', ""))
     options = modules.docker_daemon.options(root=root)
     assert (options["docker_opts"], options["args"], options["flags"]) == ("", [], {})
-    assert options["effective"] == SUSE_DAEMON_JSON
+    assert options["effective"] == suse_daemon_json
     result = modules.docker_daemon.set_docker_opts({"debug": True}, root=root)
     assert (result["new"], result["changed"]) == ("--debug", True)
     assert modules.sysconfig.get("docker", "DOCKER_OPTS", root=root) == "--debug"
 
 
-def test_each_setting_says_which_file_it_comes_from(modules, suse_root):
+def test_each_setting_says_which_file_it_comes_from(suse_daemon_json, modules, suse_root):
     root = str(suse_root.root)
     modules.sysconfig.set("docker", "DOCKER_OPTS", "-s btrfs", root=root)
     options = modules.docker_daemon.options(root=root)
@@ -85,7 +59,7 @@ def test_each_setting_says_which_file_it_comes_from(modules, suse_root):
         "selinux-enabled": "daemon.json",
         "storage-driver": "DOCKER_OPTS",
     }
-    assert options["effective"] == {**SUSE_DAEMON_JSON, "storage-driver": "btrfs"}
+    assert options["effective"] == {**suse_daemon_json, "storage-driver": "btrfs"}
     assert options["conflicts"] == []
 
 
@@ -94,7 +68,7 @@ def test_daemon_json_is_read_as_utf8_whatever_the_locale(modules, suse_root):
     is ASCII."""
     suse_root.write(DAEMON_JSON, '{"labels": ["site=Zürich", "owner=Åsa"]}\n'.encode())
     root = str(suse_root.root)
-    with _ascii_locale():
+    with locales.ascii_ctype():
         options = modules.docker_daemon.options(root=root)
         written = modules.docker_daemon.set_daemon_json({"debug": True}, root=root)
     assert options["daemon_json"] == {"labels": ["site=Zürich", "owner=Åsa"]}

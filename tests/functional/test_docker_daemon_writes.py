@@ -12,21 +12,6 @@ from salt.exceptions import SaltInvocationError
 from tests import hosttrees
 from tests.conftest import SUSE_FIXTURES
 
-SUSE_DAEMON_JSON = {
-    "log-level": "warn",
-    "log-driver": "json-file",
-    "log-opts": {"max-size": "10m", "max-file": "5"},
-    "selinux-enabled": True,
-}
-
-
-@pytest.fixture
-def suse_root(tmp_path):
-    tree = hosttrees.Tree(tmp_path / "root")
-    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
-    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
-    return tree
-
 
 def test_daemon_json_is_written_in_suses_layout(modules, suse_root):
     """Two-space indent, one key a line, a final newline: a key added and removed
@@ -40,7 +25,7 @@ def test_daemon_json_is_written_in_suses_layout(modules, suse_root):
     assert path.read_bytes() == shipped
 
 
-def test_set_daemon_json_returns_file_old_new_and_changed(modules, suse_root):
+def test_set_daemon_json_returns_file_old_new_and_changed(suse_daemon_json, modules, suse_root):
     root = str(suse_root.root)
     path = suse_root.root / "etc/docker/daemon.json"
     for test in (True, False):
@@ -49,9 +34,9 @@ def test_set_daemon_json_returns_file_old_new_and_changed(modules, suse_root):
         )
         assert result == {
             "file": str(path),
-            "old": SUSE_DAEMON_JSON,
+            "old": suse_daemon_json,
             "new": {
-                **{k: v for k, v in SUSE_DAEMON_JSON.items() if k != "log-level"},
+                **{k: v for k, v in suse_daemon_json.items() if k != "log-level"},
                 "debug": True,
             },
             "changed": True,

@@ -6,14 +6,12 @@ round trip and its errors, and the spellings of "no alternative root".
 Reading the running kernel happens in a network namespace of the test's own
 (tests/netns.py), never this machine's."""
 
-import contextlib
-import locale
 import os
 
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests import hosttrees, netns
+from tests import hosttrees, locales, netns
 
 PERSISTENT = "/etc/sysctl.d/90-docker-host-forwarding.conf"
 # Where systemd-sysctl reads sysctl.d files (sysctl.d(5)), then /etc/sysctl.conf.
@@ -26,18 +24,6 @@ BOOT_FILES = (
     "/etc/sysctl.conf",
 )
 WATCHED = {"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"}
-
-
-@contextlib.contextmanager
-def _ascii_locale():
-    """A minion whose locale is not UTF-8 (LC_CTYPE=C: ASCII): ``open()`` without an
-    encoding would decode with it. Restored afterwards."""
-    before = locale.setlocale(locale.LC_CTYPE)
-    locale.setlocale(locale.LC_CTYPE, "C")
-    try:
-        yield
-    finally:
-        locale.setlocale(locale.LC_CTYPE, before)
 
 
 @pytest.fixture
@@ -89,7 +75,7 @@ def test_sysctl_files_are_read_as_utf8_whatever_the_locale_and_bad_bytes_do_not_
         + b"# r\xe9seau (Latin-1)\n"
         + "net.ipv4.ip_forward = 0 # coupé à la main\n".encode(),
     )
-    with _ascii_locale():
+    with locales.ascii_ctype():
         found = modules.docker_forwarding.later_settings(root=str(image.root))
     assert found == [
         {
@@ -110,7 +96,7 @@ def test_the_persistent_file_reads_back_what_was_written_whatever_the_locale(mod
     path = image.root / PERSISTENT.lstrip("/")
     assert path.read_bytes() == text.encode()
     assert os.stat(path).st_mode & 0o7777 == 0o644
-    with _ascii_locale():
+    with locales.ascii_ctype():
         assert forwarding.read_persistent(root=root) == text
 
 
