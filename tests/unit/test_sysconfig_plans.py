@@ -134,6 +134,8 @@ def test_a_type_given_over_several_lines_is_still_enforced(sysconfig_mod, tmp_pa
         # Text on both sides: both named, one space between.
         ('export A="1" # set by hand\n', "A", "export # set by hand"),
         ("\nexport A=1\n", "A", "export"),
+        # The line before continues onto A's line; the lines before that do not.
+        ("W=0\nX=0\nY=1 \\\nA=1\n", "A", "Y=1 \\"),
     ],
 )
 def test_a_variable_sharing_its_line_is_refused_naming_what_shares_it(
@@ -167,3 +169,12 @@ def test_describe_unquotes_only_a_quoted_default(sysconfig_mod, tmp_path, defaul
     path = tmp_path / "described"
     path.write_text(f"## Type: string\n## Default: {default}\nA=1\n")
     assert sysconfig_mod.describe(str(path), "A")["Default"] == read
+
+
+def test_every_problem_is_named_together_an_invalid_name_first(sysconfig_mod, tmp_path):
+    path = tmp_path / "several"
+    path.write_text('A="1"\n')
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), {"1A": "x", "A": "a\nb"})
+    assert str(err.value).startswith(f"{path}: '1A' is not a valid variable name; A='a\\nb' ")
+    assert path.read_text() == 'A="1"\n'

@@ -105,6 +105,12 @@ def test_the_line_named_is_where_the_problem_starts(sysconfig_mod, tmp_path, tex
             "only $NAME and ${NAME} are evaluated; this parameter expansion depends on the "
             "shell that reads the file",
         ),
+        (
+            # Unclosed: a set name before the last character is no expansion either.
+            "OK=1\nA=${OKX",
+            "only $NAME and ${NAME} are evaluated; this parameter expansion depends on the "
+            "shell that reads the file",
+        ),
     ],
 )
 def test_a_refusal_at_the_very_end_of_a_file_without_a_newline(
