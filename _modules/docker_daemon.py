@@ -215,9 +215,7 @@ def split_like_systemd(value):
 def _flag(name):
     """Return (long name, kind, key, removed) for a flag name without dashes, or None."""
     removed = REMOVED.get(name)
-    long_name = SHORTHANDS.get(name, name) if len(name) == 1 else name
-    if removed:
-        long_name = removed[0]
+    long_name = removed[0] if removed else SHORTHANDS.get(name, name)
     if long_name not in FLAGS:
         return None
     kind, key = FLAGS[long_name]

@@ -178,3 +178,79 @@ def test_every_problem_is_named_together_an_invalid_name_first(sysconfig_mod, tm
         sysconfig_mod.update(str(path), {"1A": "x", "A": "a\nb"})
     assert str(err.value).startswith(f"{path}: '1A' is not a valid variable name; A='a\\nb' ")
     assert path.read_text() == 'A="1"\n'
+
+
+APPENDED = '## Type: string\n#\n# Added by Salt (sysconfig module).\n#\nB="x y"\n'
+
+
+@pytest.mark.parametrize(
+    "text, written",
+    [
+        ("", APPENDED),
+        ('A="1"\n', 'A="1"\n\n' + APPENDED),
+        # One blank line before the block, never two.
+        ('A="1"\n\n', 'A="1"\n\n' + APPENDED),
+        ('A="1"', 'A="1"\n\n' + APPENDED),
+    ],
+)
+def test_a_new_variable_is_appended_after_one_blank_line(sysconfig_mod, tmp_path, text, written):
+    path = tmp_path / "appended"
+    path.write_text(text)
+    sysconfig_mod.update(str(path), {"B": "x y"})
+    assert path.read_text() == written
+
+
+NEWLINE = "contains a newline; YaST and systemd read one value per line, so it cannot be written"
+
+
+@pytest.mark.parametrize(
+    "text, values, first",
+    [
+        (
+            "A=1\n",
+            {"A": 1.5, "B": "c\nd"},
+            "A: 1.5 arrived as a number and may have lost digits on the way (YAML reads "
+            "1.10 as 1.1): give it as a quoted string",
+        ),
+        ("A=1\n", {"A": "a\nb", "B": "c\nd"}, f"A='a\\nb' {NEWLINE}"),
+        (
+            "A=1 # c\n",
+            {"A": "2", "B": "c\nd"},
+            "A (line 1) shares its line with '# c', which systemd and YaST read differently "
+            "from bash: put A=... on a line of its own",
+        ),
+    ],
+)
+def test_every_problem_is_named_whatever_the_first_one_is(
+    sysconfig_mod, tmp_path, text, values, first
+):
+    path = tmp_path / "several"
+    path.write_text(text)
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as err:
+        sysconfig_mod.update(str(path), values)
+    assert str(err.value) == f"{path}: {first}; B='c\\nd' {NEWLINE}. Nothing was changed"
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize(
+    "text, comment",
+    [
+        ("  # indented help\nA=1\n", "indented help"),
+        # The help is the block right before the variable, after a blank line.
+        ("# first block\n\n# second block\nA=1\n", "second block"),
+    ],
+)
+def test_the_help_text_is_the_comment_block_before_the_variable(
+    sysconfig_mod, tmp_path, text, comment
+):
+    path = tmp_path / "described"
+    path.write_text(text)
+    assert sysconfig_mod.describe(str(path), "A")["comment"] == comment
+
+
+def test_a_value_already_as_asked_does_not_stop_the_next_one(sysconfig_mod, tmp_path):
+    path = tmp_path / "two"
+    path.write_text('A="1"\nB="2"\n')
+    result = sysconfig_mod.update(str(path), {"A": "1", "B": "3"})
+    assert result["changes"] == {"B": {"old": "2", "new": "3"}}
+    assert path.read_text() == 'A="1"\nB="3"\n'
