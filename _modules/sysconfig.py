@@ -416,7 +416,8 @@ class _Scanner:
                         self.line_at(word_start),
                         f"{value!r} runs a command; a sysconfig file may only assign variables",
                     )
-                if len(words) > 1 and not _NAME_RE.match(value):
+                # "export" itself is a name; so must be every word after it.
+                if not _NAME_RE.match(value):
                     raise _ParseError(
                         self.line_at(word_start),
                         f"export {value!r}: not a variable name",
@@ -560,7 +561,7 @@ def _effective_metadata(own, comment, had_comment, previous, line):
     if previous is not None and not own:
         # No metadata at all: the previous variable's applies (and, with no
         # comment either, its help text too).
-        result = {k: v for k, v in previous.items() if k not in ("inherited", "line")}
+        result = dict(previous)  # its own "inherited" and "line" are replaced below
         inherited = [k for k in _KEYWORDS.values() if result.get(k) is not None]
         if had_comment:
             result["comment"] = comment
@@ -603,7 +604,8 @@ def _describe_all(text, assignments):
     lines = text.split("\n")
     described, previous, prev_end = {}, None, 0
     for assignment in assignments:
-        region = lines[prev_end : assignment.line - 1] if assignment.line > prev_end else []
+        # Empty when the assignment shares the previous one's (last) line.
+        region = lines[prev_end : assignment.line - 1]
         own, comment, had_comment = _region_metadata(region)
         previous = _effective_metadata(own, comment, had_comment, previous, assignment.line)
         described[assignment.key] = previous
@@ -1023,7 +1025,10 @@ def _diff(path, old, new, context=3):
 
     The lines both texts share at their two ends are set aside first, so that
     a one-line change in a large file costs little, and lines are never
-    treated as junk, so that the hunks show the real edit.
+    treated as junk, so that the hunks show the real edit. The hunks are then
+    cut from the whole texts: a change that difflib places at the edge of
+    what was left still gets its context lines, without which patch(1) takes
+    a hunk for the end of the file.
     """
     if old == new:
         return ""
@@ -1034,26 +1039,39 @@ def _diff(path, old, new, context=3):
     tail = 0
     while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
-    skip = max(head - context, 0)
-    a_window, b_window = (
-        a[skip : len(a) - max(tail - context, 0)],
-        b[skip : len(b) - max(tail - context, 0)],
+    matcher = difflib.SequenceMatcher(
+        None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
     )
-    matcher = difflib.SequenceMatcher(None, a_window, b_window, autojunk=False)
+    # Each change as (first old line, end, first new line, end) in the whole texts;
+    # changes at most two contexts apart share a hunk, as in diff -u.
+    hunks = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        change = (head + i1, head + i2, head + j1, head + j2)
+        if hunks and change[0] - hunks[-1][-1][1] <= 2 * context:
+            hunks[-1].append(change)
+        else:
+            hunks.append([change])
     out = [f"--- {path}\n", f"+++ {path}\n"]
-    for group in matcher.get_grouped_opcodes(context):
-        a_start, a_end = group[0][1], group[-1][2]
-        b_start, b_end = group[0][3], group[-1][4]
+    for changes in hunks:
+        # Before the first change and after the last, the two texts are equal
+        # for at least as many lines as the context wants, or up to their ends.
+        lead = min(context, changes[0][0])
+        trail = min(context, len(a) - changes[-1][1])
+        a_start, b_start = changes[0][0] - lead, changes[0][2] - lead
+        a_end, b_end = changes[-1][1] + trail, changes[-1][3] + trail
         out.append(
-            f"@@ -{_hunk_range(skip + a_start, a_end - a_start)} "
-            f"+{_hunk_range(skip + b_start, b_end - b_start)} @@\n"
+            f"@@ -{_hunk_range(a_start, a_end - a_start)} "
+            f"+{_hunk_range(b_start, b_end - b_start)} @@\n"
         )
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                out.extend(" " + line for line in a_window[i1:i2])
-                continue
-            out.extend("-" + line for line in a_window[i1:i2])
-            out.extend("+" + line for line in b_window[j1:j2])
+        at = a_start
+        for i1, i2, j1, j2 in changes:
+            out.extend(" " + line for line in a[at:i1])
+            out.extend("-" + line for line in a[i1:i2])
+            out.extend("+" + line for line in b[j1:j2])
+            at = i2
+        out.extend(" " + line for line in a[at:a_end])
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
     )

@@ -240,3 +240,86 @@ def test_presave_reload_and_command_carry_on_until_a_variable_names_its_own(
     assert sysconfig_mod.describe(str(path), "SECOND")["PreSaveCommand"] == (
         "/usr/bin/example-stop"
     )
+
+
+OWN_WORDS = """\
+## Path:        System/First
+## Description: The first block
+## Type:        yesno
+## ServiceRestart: first
+#
+# The first variable.
+#
+FIRST="no"
+
+# A help text of its own, but no metadata: the rest carries on.
+OWN_HELP="no"
+
+## Path:        System/Second
+#
+# Its own Path: neither Path nor Description carries on.
+#
+OWN_PATH="x"
+
+## Description: A description of its own
+#
+# Its own Description under the carried Path.
+#
+OWN_DESCRIPTION="x"
+"""
+
+
+def test_what_a_variable_says_itself_wins_over_what_carries_on(sysconfig_mod, tmp_path):
+    path = tmp_path / "own"
+    path.write_text(OWN_WORDS)
+    meta = sysconfig_mod.describe(str(path))
+
+    own_help = meta["OWN_HELP"]
+    assert own_help["comment"] == "A help text of its own, but no metadata: the rest carries on."
+    assert "comment" not in own_help["inherited"]
+    assert (own_help["Path"], own_help["Type"], own_help["ServiceRestart"]) == (
+        "System/First",
+        "yesno",
+        ["first"],
+    )
+
+    own_path = meta["OWN_PATH"]
+    assert (own_path["Path"], own_path["Description"]) == ("System/Second", None)
+    assert "Path" not in own_path["inherited"]
+    # No Type given by the variable: "string", as fillup and YaST read it.
+    assert own_path["Type"] == "string"
+
+    own_description = meta["OWN_DESCRIPTION"]
+    assert own_description["Path"] == "System/Second"
+    assert own_description["Description"] == "A description of its own"
+    assert own_description["inherited"] == ["Path", "ServiceRestart"]
+
+
+def test_a_variable_with_no_metadata_and_nothing_before_it_is_a_string(sysconfig_mod, tmp_path):
+    path = tmp_path / "bare"
+    path.write_text("# Just a comment.\nBARE=1\n")
+    bare = sysconfig_mod.describe(str(path), "BARE")
+    assert (bare["Type"], bare["Path"], bare["comment"], bare["inherited"]) == (
+        "string",
+        None,
+        "Just a comment.",
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "block, description",
+    [
+        # A backslash on the last comment line continues nothing: the variable follows.
+        ("## Description: Dangling \\\n", "Dangling \\"),
+        # Joined as written: trailing blanks go, other characters stay.
+        ("## Description: On \\\n## UNIX\t \n", "On  UNIX"),
+        # A line that ends in a carriage return after its backslash is not
+        # continued, on the first line as on a continued one.
+        ("## Description: One \\\n## two \\\r\n## Type: yesno\n", "One  two \\"),
+    ],
+)
+def test_where_a_continued_description_ends(sysconfig_mod, tmp_path, block, description):
+    path = tmp_path / "continued"
+    path.write_text(block + "VAR=1\n")
+    assert sysconfig_mod.describe(str(path), "VAR")["Description"] == description

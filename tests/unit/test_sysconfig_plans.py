@@ -254,3 +254,64 @@ def test_a_value_already_as_asked_does_not_stop_the_next_one(sysconfig_mod, tmp_
     result = sysconfig_mod.update(str(path), {"A": "1", "B": "3"})
     assert result["changes"] == {"B": {"old": "2", "new": "3"}}
     assert path.read_text() == 'A="1"\nB="3"\n'
+
+
+def test_two_changes_far_apart_in_suses_firewall_file_show_only_the_changed_lines(
+    sysconfig_mod, suse_fixtures, tmp_path
+):
+    # Hundreds of lines between the two changes, most of them "#" and blank:
+    # lines that repeat must not be taken for junk and shown as changed.
+    path = tmp_path / "SuSEfirewall2"
+    shutil.copyfile(suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig", path)
+
+    result = sysconfig_mod.update(
+        str(path), {"FW_DEV_EXT": "eth0", "FW_CONFIGURATIONS_EXT": "docker"}
+    )
+
+    changed = [
+        line
+        for line in result["diff"].splitlines()
+        if line[:1] in "-+" and not line.startswith(("---", "+++"))
+    ]
+    assert changed == [
+        '-FW_DEV_EXT=""',
+        '+FW_DEV_EXT="eth0"',
+        '-FW_CONFIGURATIONS_EXT=""',
+        '+FW_CONFIGURATIONS_EXT="docker"',
+    ]
+    assert result["diff"].count("\n@@ ") == 2  # two hunks
+
+
+def test_the_diff_applies_whatever_lines_repeat_and_wherever_they_change(sysconfig_mod, tmp_path):
+    """patch(1) is the judge, on short texts of few distinct lines, changed at
+    either end as often as in the middle."""
+    import random
+
+    if not shutil.which("patch"):
+        pytest.fail("patch is not installed (make test installs it)")
+    rng = random.Random(12)
+    alphabet = ["#\n", "\n", 'A="1"\n', 'B="2"\n']
+    for trial in range(300):
+        old = [rng.choice(alphabet) for _ in range(rng.randint(0, 12))]
+        new = list(old)
+        for _ in range(rng.randint(1, 3)):
+            where = rng.choice((0, len(new), rng.randint(0, len(new))))
+            if rng.random() < 0.5 or where == len(new):
+                new.insert(where, rng.choice(alphabet))
+            else:
+                new[where] = rng.choice(alphabet)
+        if new == old:
+            continue
+        (tmp_path / "old").write_text("".join(old))
+        (tmp_path / "change.diff").write_text(
+            sysconfig_mod._diff("old", "".join(old), "".join(new))
+        )
+        done = subprocess.run(
+            ["patch", "-s", "-o", "patched", "old", "change.diff"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (trial, done.stdout, done.stderr)
+        assert (tmp_path / "patched").read_text() == "".join(new), trial
