@@ -255,17 +255,17 @@ FIRST="no"
 # A help text of its own, but no metadata: the rest carries on.
 OWN_HELP="no"
 
-## Path:        System/Second
-#
-# Its own Path: neither Path nor Description carries on.
-#
-OWN_PATH="x"
-
 ## Description: A description of its own
 #
 # Its own Description under the carried Path.
 #
 OWN_DESCRIPTION="x"
+
+## Path:        System/Second
+#
+# Its own Path: neither Path nor Description carries on.
+#
+OWN_PATH="x"
 """
 
 
@@ -290,7 +290,7 @@ def test_what_a_variable_says_itself_wins_over_what_carries_on(sysconfig_mod, tm
     assert own_path["Type"] == "string"
 
     own_description = meta["OWN_DESCRIPTION"]
-    assert own_description["Path"] == "System/Second"
+    assert own_description["Path"] == "System/First"
     assert own_description["Description"] == "A description of its own"
     assert own_description["inherited"] == ["Path", "ServiceRestart"]
 
@@ -314,6 +314,8 @@ def test_a_variable_with_no_metadata_and_nothing_before_it_is_a_string(sysconfig
         ("## Description: Dangling \\\n", "Dangling \\"),
         # Joined as written: trailing blanks go, other characters stay.
         ("## Description: On \\\n## UNIX\t \n", "On  UNIX"),
+        # A plain comment after the backslash ends the metadata line.
+        ("## Description: Continued \\\n# by a plain comment\n", "Continued \\"),
         # A line that ends in a carriage return after its backslash is not
         # continued, on the first line as on a continued one.
         ("## Description: One \\\n## two \\\r\n## Type: yesno\n", "One  two \\"),
@@ -323,3 +325,14 @@ def test_where_a_continued_description_ends(sysconfig_mod, tmp_path, block, desc
     path = tmp_path / "continued"
     path.write_text(block + "VAR=1\n")
     assert sysconfig_mod.describe(str(path), "VAR")["Description"] == description
+
+
+def test_a_value_over_several_lines_ends_where_its_quote_closes(sysconfig_mod, tmp_path):
+    # The next variable's comments start after the value's last line, not
+    # before its first: B has none of its own and takes A's.
+    path = tmp_path / "spread"
+    path.write_text('## Type: string\n# Spread over two lines.\nA="one\ntwo"\nB="x"\n')
+    meta = sysconfig_mod.describe(str(path))
+    assert (meta["A"]["line"], meta["A"]["inherited"]) == (3, [])
+    assert (meta["B"]["line"], meta["B"]["inherited"]) == (5, ["Type", "comment"])
+    assert meta["B"]["comment"] == "Spread over two lines."

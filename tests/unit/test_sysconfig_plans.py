@@ -315,3 +315,72 @@ def test_the_diff_applies_whatever_lines_repeat_and_wherever_they_change(sysconf
         )
         assert done.returncode == 0, (trial, done.stdout, done.stderr)
         assert (tmp_path / "patched").read_text() == "".join(new), trial
+
+
+@pytest.mark.parametrize(
+    "values, types, message",
+    [
+        (["A=1"], None, "values must be a mapping of VARIABLE: value, not list"),
+        ("A=1", None, "values must be a mapping of VARIABLE: value, not str"),
+        ({"A": "1"}, "string", "types must map VARIABLE to a type such as string: 'string'"),
+        ({"A": "1"}, ["string"], "types must map VARIABLE to a type such as string: ['string']"),
+        ({"A": "1"}, {"A": 1}, "types must map VARIABLE to a type such as string: {'A': 1}"),
+        (
+            {"A": "1"},
+            {1: "string"},
+            "types must map VARIABLE to a type such as string: {1: 'string'}",
+        ),
+    ],
+)
+def test_arguments_of_the_wrong_shape_are_refused_by_name(
+    sysconfig_mod, tmp_path, values, types, message
+):
+    path = tmp_path / "flags"
+    path.write_text('A="0"\n')
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
+        sysconfig_mod.update(str(path), values, types=types)
+    assert str(refused.value) == message
+    assert path.read_text() == 'A="0"\n'
+
+
+@pytest.mark.parametrize("test", [True, False])
+def test_a_name_under_root_is_the_file_of_that_root(sysconfig_mod, tmp_path, test):
+    sysconfig = tmp_path / "etc" / "sysconfig"
+    sysconfig.mkdir(parents=True)
+    (sysconfig / "docker").write_text('DOCKER_OPTS=""\n')
+
+    result = sysconfig_mod.update(
+        "docker", {"DOCKER_OPTS": "--debug"}, root=str(tmp_path), test=test
+    )
+
+    path = str(sysconfig / "docker")
+    assert result["file"] == path
+    assert result["diff"].startswith(f"--- {path}\n+++ {path}\n")
+    assert (sysconfig / "docker").read_text() == (
+        'DOCKER_OPTS=""\n' if test else 'DOCKER_OPTS="--debug"\n'
+    )
+
+
+@pytest.mark.parametrize("test", [True, False])
+def test_a_refused_value_names_the_file_in_test_mode_too(sysconfig_mod, tmp_path, test):
+    path = tmp_path / "flags"
+    path.write_text("## Type: yesno\nA=no\n")
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
+        sysconfig_mod.update(str(path), {"A": "maybe"}, test=test)
+    assert str(path) in str(refused.value)
+
+
+def test_an_absolute_name_is_a_path_inside_the_root_whatever_it_starts_with(
+    sysconfig_mod, tmp_path
+):
+    # An image root's own tree may repeat the build host's path to it.
+    root = tmp_path / "root"
+    inside = root / str(root).lstrip("/") / "flags"
+    inside.parent.mkdir(parents=True)
+    inside.write_text('A="0"\n')
+    (root / "flags").write_text('A="0"\n')
+
+    result = sysconfig_mod.update(str(root / "flags"), {"A": "1"}, root=str(root))
+
+    assert result["file"] == str(inside)
+    assert (inside.read_text(), (root / "flags").read_text()) == ('A="1"\n', 'A="0"\n')
