@@ -40,6 +40,12 @@ def _gnu_diff(path, old, new):
         (TWENTY, {"V10": "ten"}),
         # Two changes far apart: two hunks.
         (TWENTY, {"V2": "two", "V19": "nineteen"}),
+        # Six lines between two changes: two contexts of three, one hunk.
+        (TWENTY, {"V5": "five", "V12": "twelve"}),
+        # Seven lines between them: two hunks.
+        (TWENTY, {"V5": "five", "V13": "thirteen"}),
+        # The first and the last line: the context stops at each end.
+        (TWENTY, {"V1": "one", "V20": "twenty"}),
         # The first line, with a missing final newline at the other end.
         ('A="1"\nB="1"', {"A": "2"}),
         # The last line has no final newline.
