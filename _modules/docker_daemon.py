@@ -232,11 +232,10 @@ def parse_args(args):
     flags, unknown, removed, spelling = {}, [], [], {}
     index = 0
 
-    def store(written, name, value):
-        found = _flag(name)
+    def store(written, name, found, value):
         if found is None:
             unknown.append(written)
-            return False
+            return
         long_name, kind, key, gone = found
         key = key or long_name
         if gone:
@@ -249,29 +248,34 @@ def parse_args(args):
                 value = False
             else:
                 unknown.append(written)
-                return False
+                return
         if kind in ("list", "map"):
             flags.setdefault(key, []).append(value)
         else:
             flags[key] = value
         spelling.setdefault(key, []).append(written)
-        return True
 
     while index < len(args):
         arg = args[index]
         index += 1
-        if arg.startswith("--") and len(arg) > 2:
+        if arg == "--":
+            # The flag library ends the flags here; what follows is a
+            # positional argument, which dockerd refuses.
+            unknown.extend(args[index - 1 :])
+            break
+        if arg.startswith("--"):
             name, eq, value = arg[2:].partition("=")
-            found = _flag(name)
+            # Two dashes name a long flag; "--D" is no flag at all.
+            found = _flag(name) if len(name) > 1 else None
             if found and found[1] != "bool" and not eq:
                 if index >= len(args):
                     unknown.append(arg)
-                    continue
+                    break
                 value = args[index]
                 index += 1
-                store(f"{arg} {value}", name, value)
+                store(f"{arg} {value}", name, found, value)
             else:
-                store(arg, name, value if eq else None)
+                store(arg, name, found, value if eq else None)
         elif arg.startswith("-") and len(arg) > 1:
             # Shorthands: "-D", "-s overlay2", "-soverlay2", "-s=overlay2", "-Ds x".
             position = 1
@@ -283,9 +287,9 @@ def parse_args(args):
                     break
                 if found[1] == "bool":
                     if arg[position + 1 : position + 2] == "=":
-                        store(arg, name, arg[position + 2 :])
+                        store(arg, name, found, arg[position + 2 :])
                         break
-                    store(f"-{name}", name, None)
+                    store(f"-{name}", name, found, None)
                     position += 1
                     continue
                 rest = arg[position + 1 :]
@@ -297,9 +301,9 @@ def parse_args(args):
                         break
                     rest = args[index]
                     index += 1
-                    store(f"{arg} {rest}", name, rest)
+                    store(f"{arg} {rest}", name, found, rest)
                 else:
-                    store(arg, name, rest)
+                    store(arg, name, found, rest)
                 break
         else:
             unknown.append(arg)

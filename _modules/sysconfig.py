@@ -1033,9 +1033,8 @@ def _diff(path, old, new, context=3):
     if old == new:
         return ""
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    # commonprefix compares any sequences item by item: here, lists of lines.
-    head = len(os.path.commonprefix([a, b]))
-    tail = len(os.path.commonprefix([a[head:][::-1], b[head:][::-1]]))
+    head = _common_start(a, b)
+    tail = _common_start(a[head:][::-1], b[head:][::-1])
     matcher = difflib.SequenceMatcher(
         None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
     )
@@ -1072,6 +1071,12 @@ def _diff(path, old, new, context=3):
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
     )
+
+
+def _common_start(a, b):
+    """How many items the sequences ``a`` and ``b`` share from their start."""
+    pairs = enumerate(zip(a, b, strict=False))  # the shorter one ends the walk
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
 def _hunk_range(start, length):

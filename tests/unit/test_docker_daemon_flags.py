@@ -61,6 +61,64 @@ def test_removed_unknown_and_combined_spellings(daemon):
 
 
 @pytest.mark.parametrize(
+    "args, flags, unknown, spelling",
+    [
+        # Every way the flag library takes a shorthand's value, each kept as written.
+        (
+            ["-s=overlay2", "-lwarn", "-D=false", "-H", "fd://", "-Dp/run/d.pid"],
+            {
+                "storage-driver": "overlay2",
+                "log-level": "warn",
+                "debug": True,
+                "hosts": ["fd://"],
+                "pidfile": "/run/d.pid",
+            },
+            [],
+            {
+                "storage-driver": ["-s=overlay2"],
+                "log-level": ["-lwarn"],
+                "debug": ["-D=false", "-D"],
+                "hosts": ["-H fd://"],
+                "pidfile": ["-Dp/run/d.pid"],
+            },
+        ),
+        # A value missing at the end, a lone dash, a word that is no flag.
+        (["--log-level"], {}, ["--log-level"], {}),
+        (["-D", "-l"], {"debug": True}, ["-l"], {"debug": ["-D"]}),
+        (["-"], {}, ["-"], {}),
+        (["xD"], {}, ["xD"], {}),
+        (["-Q"], {}, ["-Q"], {}),
+        # Two dashes name a long flag only: "--D" is not -D.
+        (["--D", "--s=vfs"], {}, ["--D", "--s=vfs"], {}),
+        # After "--" every argument is positional, which dockerd refuses.
+        (["-D", "--", "-s", "vfs"], {"debug": True}, ["--", "-s", "vfs"], {"debug": ["-D"]}),
+        # The old and the new name of data-root together: dockerd refuses both.
+        (
+            ["-g", "/a", "--data-root", "/b"],
+            {"data-root": "/b"},
+            ["--graph (or -g) together with --data-root"],
+            {"data-root": ["-g /a", "--data-root /b"]},
+        ),
+        (
+            ["--data-root=/b", "--graph=/a"],
+            {"data-root": "/a"},
+            ["--graph (or -g) together with --data-root"],
+            {"data-root": ["--data-root=/b", "--graph=/a"]},
+        ),
+        (["--graph", "/a"], {"data-root": "/a"}, [], {"data-root": ["--graph /a"]}),
+        (["-G", "docker", "--data-root=/b"], {"group": "docker", "data-root": "/b"}, [], None),
+    ],
+)
+def test_what_dockerd_reads_refuses_and_how_each_flag_was_written(
+    daemon, args, flags, unknown, spelling
+):
+    parsed = daemon.parse_args(args)
+    assert (parsed["flags"], parsed["unknown"]) == (flags, unknown)
+    if spelling is not None:
+        assert parsed["spelling"] == spelling
+
+
+@pytest.mark.parametrize(
     "current, wanted, exclusive, expected",
     [
         # Hand-set options stay, as written; the new one is appended.
