@@ -390,3 +390,24 @@ def test_an_absolute_name_is_a_path_inside_the_root_whatever_it_starts_with(
 
     assert result["file"] == str(inside)
     assert (inside.read_text(), (root / "flags").read_text()) == ('A="1"\n', 'A="0"\n')
+
+
+def test_lines_that_repeat_are_never_taken_for_junk(sysconfig_mod, suse_fixtures):
+    """A blank line inserted and a comment removed near the top, two variables
+    gone far below: difflib, left to treat the file's many "#" and blank lines
+    as junk, shows a "#" removed and added again around the blank line."""
+    old = (suse_fixtures / "susefirewall2" / "SuSEfirewall2.sysconfig").read_text()
+    lines = old.splitlines(keepends=True)
+    assert lines[652:655] == ["#\n", "# whether all dropped packets should be logged\n", "#\n"]
+    assert (lines[697], lines[1143]) == ('FW_LOG_LIMIT=""\n', "FW_WRITE_STATUS=\n")
+    new = [*lines[:652], "\n", "#\n", *lines[654:697], *lines[698:1143], *lines[1144:]]
+
+    diff = sysconfig_mod._diff("p", old, "".join(new))
+
+    changed = [line for line in diff.splitlines()[2:] if line[:1] in "-+"]
+    assert changed == [
+        "+",
+        "-# whether all dropped packets should be logged",
+        '-FW_LOG_LIMIT=""',
+        "-FW_WRITE_STATUS=",
+    ]

@@ -161,3 +161,38 @@ def test_relative_names_are_under_etc_sysconfig_and_root_applies(sysconfig_mod, 
     }
     with pytest.raises(sysconfig_mod.SaltInvocationError, match="leaves /etc/sysconfig"):
         sysconfig_mod.items("../passwd", root=str(tmp_path))
+
+
+def test_the_line_of_the_first_nul_byte_is_named(sysconfig_mod, tmp_path):
+    path = tmp_path / "nul"
+    path.write_bytes(b'\nA="1\x00"\nB="\x00"\n')
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as refused:
+        sysconfig_mod.items(str(path))
+    assert str(refused.value).startswith(f"{path}, line 2: the file holds a NUL byte")
+
+
+def test_what_cannot_be_read_is_named_with_the_reason(sysconfig_mod, tmp_path):
+    (tmp_path / "file").write_text("A=1\n")
+    beneath = tmp_path / "file" / "docker"
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as refused:
+        sysconfig_mod.items(str(beneath))
+    assert str(refused.value) == f"cannot read {beneath}: Not a directory"
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as refused:
+        sysconfig_mod.items("/dev/null")
+    assert str(refused.value) == "/dev/null is not a regular file"
+
+
+def test_a_root_is_read_as_the_image_sees_itself(sysconfig_mod, tmp_path):
+    root = tmp_path / "root"
+    sysconfig = root / "etc" / "sysconfig"
+    sysconfig.mkdir(parents=True)
+    (sysconfig / "docker.image").write_text('DOCKER_OPTS="--debug"\n')
+    # An absolute link points into the image, never at this host.
+    (sysconfig / "docker").symlink_to("/etc/sysconfig/docker.image")
+    assert sysconfig_mod.items("docker", root=str(root)) == {"DOCKER_OPTS": "--debug"}
+    # An absolute name is a path inside the root, even one that repeats the root's path.
+    inside = root / str(root).lstrip("/") / "flags"
+    inside.parent.mkdir(parents=True)
+    inside.write_text("A=inside\n")
+    (root / "flags").write_text("A=outside\n")
+    assert sysconfig_mod.items(str(root / "flags"), root=str(root)) == {"A": "inside"}
