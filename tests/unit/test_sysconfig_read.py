@@ -196,3 +196,13 @@ def test_a_root_is_read_as_the_image_sees_itself(sysconfig_mod, tmp_path):
     inside.write_text("A=inside\n")
     (root / "flags").write_text("A=outside\n")
     assert sysconfig_mod.items(str(root / "flags"), root=str(root)) == {"A": "inside"}
+
+
+@pytest.mark.parametrize("name", [None, 5, "", "  "])
+def test_a_name_that_is_no_file_name_is_refused_by_name(sysconfig_mod, name):
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
+        sysconfig_mod.items(name)
+    assert str(refused.value) == (
+        "name must be a sysconfig file: an absolute path or a path under "
+        f"/etc/sysconfig such as 'docker'; got {name!r}"
+    )
