@@ -88,8 +88,9 @@ def test_removed_unknown_and_combined_spellings(daemon):
         (["-"], {}, ["-"], {}),
         (["xD"], {}, ["xD"], {}),
         (["-Q"], {}, ["-Q"], {}),
-        # Two dashes name a long flag only: "--D" is not -D.
+        # Two dashes name a long flag only: "--D" is not -D; "--ip" is the shortest.
         (["--D", "--s=vfs"], {}, ["--D", "--s=vfs"], {}),
+        (["--ip=127.0.0.1"], {"ip": "127.0.0.1"}, [], {"ip": ["--ip=127.0.0.1"]}),
         # After "--" every argument is positional, which dockerd refuses.
         (["-D", "--", "-s", "vfs"], {"debug": True}, ["--", "-s", "vfs"], {"debug": ["-D"]}),
         # The old and the new name of data-root together: dockerd refuses both.

@@ -206,3 +206,10 @@ def test_a_name_that_is_no_file_name_is_refused_by_name(sysconfig_mod, name):
         "name must be a sysconfig file: an absolute path or a path under "
         f"/etc/sysconfig such as 'docker'; got {name!r}"
     )
+
+
+def test_an_empty_root_is_no_root(sysconfig_mod, tmp_path):
+    path = tmp_path / "flags"
+    path.write_text("A=1\n")
+    assert sysconfig_mod.items(str(path), root="") == {"A": "1"}
+    assert sysconfig_mod.items(str(path), root="/") == {"A": "1"}
