@@ -23,9 +23,10 @@ ends with the run. /var stays as it is: the tests judge the filesystem under
 Docker's data-root on this machine, which an overlay would change.
 
 The kill rate is the share of the remaining mutants that a test killed
-(a mutant that ran out of time counts as killed: the tests noticed it). The
-run fails when the rate is below 90 % or when a survivor is neither killed
-nor listed; it prints each such survivor with its diff.
+(a mutant that ran out of time or crashed the test run counts as killed: the
+tests noticed it). The run fails when the rate is below 90 % or when a
+survivor is neither killed nor listed; it prints each such survivor with its
+diff.
 
 Usage: tools/mutate.py [--keep | --survivors | --report-only] [MUTANT ...]
   --keep         reuse mutants/ from the last run: mutmut tests only the
@@ -50,7 +51,9 @@ import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SURVIVORS = REPO / "tests" / "mutation" / "survivors.yaml"
-KILLED = {"killed", "timeout"}
+# mutmut's "segfault" is a test run that ended by SIGSEGV or SIGKILL: a mutant
+# that loops while it grows a list runs until it is killed. It never passes.
+KILLED = {"killed", "timeout", "segfault"}
 # A mutant mutmut never got to (the run was cut short): no verdict either way.
 UNTESTED = {"not checked", "check was interrupted by user"}
 # The table's columns; "timeout" counts the killed mutants that ran out of time.
