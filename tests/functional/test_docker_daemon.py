@@ -21,6 +21,9 @@ SPLIT_CORPUS = [
     "--opt=$HOME ${HOME}",
     '"unterminated x',
     "trailing\\",
+    "a\\b",
+    "'q\\'x' y",
+    "  lead  trail  ",
 ]
 
 

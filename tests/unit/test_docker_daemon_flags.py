@@ -61,6 +61,27 @@ def test_removed_unknown_and_combined_spellings(daemon):
 
 
 @pytest.mark.parametrize(
+    "value, spans",
+    [
+        ("", []),
+        ("\t\n\r ", []),
+        ("  lead  trail  ", [("lead", 2, 6), ("trail", 8, 13)]),
+        # A backslash keeps the next character, the last one too, and goes.
+        ("a\\b", [("ab", 0, 3)]),
+        ("x\\ y z", [("x y", 0, 4), ("z", 5, 6)]),
+        ("trailing\\", [("trailing", 0, 9)]),
+        # Quotes group and go; a backslash keeps a quote inside them.
+        ('a"b c"d', [("ab cd", 0, 7)]),
+        ("'q\\'x' y", [("q'x", 0, 6), ("y", 7, 8)]),
+    ],
+)
+def test_words_and_where_they_stand_as_systemd_splits_them(daemon, value, spans):
+    """tests/functional/test_docker_daemon.py has systemd itself judge the words."""
+    assert daemon._split_spans(value) == spans
+    assert daemon.split_like_systemd(value) == [word for word, _, _ in spans]
+
+
+@pytest.mark.parametrize(
     "args, flags, unknown, spelling",
     [
         # Every way the flag library takes a shorthand's value, each kept as written.
