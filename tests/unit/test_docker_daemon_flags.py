@@ -66,6 +66,7 @@ def test_removed_unknown_and_combined_spellings(daemon):
         ("", []),
         ("\t\n\r ", []),
         ("  lead  trail  ", [("lead", 2, 6), ("trail", 8, 13)]),
+        ("eXtra X", [("eXtra", 0, 5), ("X", 6, 7)]),
         # A backslash keeps the next character, the last one too, and goes.
         ("a\\b", [("ab", 0, 3)]),
         ("x\\ y z", [("x y", 0, 4), ("z", 5, 6)]),
