@@ -411,3 +411,19 @@ def test_lines_that_repeat_are_never_taken_for_junk(sysconfig_mod, suse_fixtures
         '-FW_LOG_LIMIT=""',
         "-FW_WRITE_STATUS=",
     ]
+
+
+@pytest.mark.parametrize("root", [None, "", "/"])
+def test_on_the_live_system_only_the_last_link_is_followed(sysconfig_mod, tmp_path, root):
+    # A root of "/" or "" is the live system: the file is named as given, its
+    # directories' links untouched; a link as the last part leads to its target.
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "target").write_text("A=0\n")
+    (tmp_path / "real" / "flags").symlink_to("target")
+    (tmp_path / "dir").symlink_to("real")
+
+    result = sysconfig_mod.update(str(tmp_path / "dir" / "flags"), {"A": "1"}, root=root)
+
+    assert result["file"] == str(tmp_path / "dir" / "target")
+    assert (tmp_path / "real" / "target").read_text() == "A=1\n"
+    assert (tmp_path / "real" / "flags").is_symlink()
