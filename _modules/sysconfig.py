@@ -85,6 +85,10 @@ def _path(name, root=None):
     return os.path.join(os.path.abspath(root), path.lstrip(os.sep))
 
 
+# Linux follows at most 40 symbolic links while it resolves one path (MAXSYMLINKS).
+_MAX_LINKS = 40
+
+
 def _follow_link(path, root):
     """Resolve symlinks in ``path`` as they resolve inside ``root``.
 
@@ -94,7 +98,7 @@ def _follow_link(path, root):
     never at the host.
     """
     if root in (None, "", "/"):
-        for _ in range(40):
+        for _ in range(_MAX_LINKS + 1):
             if not os.path.islink(path):
                 return path
             path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
@@ -113,7 +117,7 @@ def _follow_link(path, root):
         candidate = os.path.join(base, *resolved, part)
         if os.path.islink(candidate):
             hops += 1
-            if hops > 40:
+            if hops > _MAX_LINKS:
                 raise CommandExecutionError(f"{path}: too many levels of symbolic links")
             target = os.readlink(candidate)
             if os.path.isabs(target):

@@ -213,3 +213,25 @@ def test_an_empty_root_is_no_root(sysconfig_mod, tmp_path):
     path.write_text("A=1\n")
     assert sysconfig_mod.items(str(path), root="") == {"A": "1"}
     assert sysconfig_mod.items(str(path), root="/") == {"A": "1"}
+
+
+@pytest.mark.parametrize("root", [None, "image"])
+def test_links_are_followed_as_far_as_the_kernel_follows_them(sysconfig_mod, tmp_path, root):
+    """The kernel is the judge: it opens a file at the end of 40 links, not 41."""
+    base = tmp_path / "image" if root else tmp_path
+    (base / "etc").mkdir(parents=True)
+    (base / "etc" / "target").write_text("A=1\n")
+    for number in range(41):
+        previous = "target" if number == 0 else f"link{number - 1}"
+        (base / "etc" / f"link{number}").symlink_to(previous)
+
+    forty, forty_one = base / "etc" / "link39", base / "etc" / "link40"
+    assert forty.read_text() == "A=1\n"
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        forty_one.read_text()
+
+    root = str(tmp_path / root) if root else None
+    assert sysconfig_mod.items("/etc/link39" if root else str(forty), root=root) == {"A": "1"}
+    with pytest.raises(sysconfig_mod.CommandExecutionError) as refused:
+        sysconfig_mod.items("/etc/link40" if root else str(forty_one), root=root)
+    assert str(refused.value).endswith(": too many levels of symbolic links")
