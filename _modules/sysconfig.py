@@ -108,7 +108,8 @@ def _follow_link(path, root):
     resolved, hops = [], 0
     while pending:
         part = pending.pop(0)
-        if part in ("", "."):
+        # relpath() and the filter below leave no empty parts, only ".".
+        if part == ".":
             continue
         if part == "..":
             if resolved:

@@ -1,5 +1,6 @@
 """Reading sysconfig files: every value must be what bash itself sees."""
 
+import os
 import re
 
 import pytest
@@ -235,3 +236,45 @@ def test_links_are_followed_as_far_as_the_kernel_follows_them(sysconfig_mod, tmp
     with pytest.raises(sysconfig_mod.CommandExecutionError) as refused:
         sysconfig_mod.items("/etc/link40" if root else str(forty_one), root=root)
     assert str(refused.value).endswith(": too many levels of symbolic links")
+
+
+def test_resolve_refuses_a_relative_path_by_name(sysconfig_mod, tmp_path):
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
+        sysconfig_mod.resolve("etc/sysconfig/docker", root=str(tmp_path))
+    assert str(refused.value) == "'etc/sysconfig/docker' is not an absolute path"
+
+
+@pytest.mark.parametrize("root", [None, "", "/"])
+def test_resolve_without_a_root_returns_the_path_itself(sysconfig_mod, tmp_path, root):
+    """On the live system a link stays a link: the write goes through it later."""
+    (tmp_path / "target").write_text("A=1\n")
+    link = tmp_path / "link"
+    link.symlink_to("target")
+    assert sysconfig_mod.resolve(str(link), root=root) == str(link)
+
+
+@pytest.mark.parametrize(
+    "name", ["/etc/sysconfig/docker", "/X11/xinit", "/etc/sysconfig/docker/", "//etc//hosts"]
+)
+def test_resolve_puts_every_absolute_name_under_the_root_as_it_is(sysconfig_mod, tmp_path, name):
+    root = tmp_path / "image"
+    root.mkdir()
+    expected = os.path.join(str(root), *[part for part in name.split("/") if part])
+    assert sysconfig_mod.resolve(name, root=str(root)) == expected
+    # A name that repeats the root's own path is a path inside the root too.
+    repeated = str(root / "flags")
+    assert sysconfig_mod.resolve(repeated, root=str(root)) == str(root) + repeated
+
+
+def test_resolve_follows_dot_and_dot_dot_in_links_as_the_kernel_does(sysconfig_mod, tmp_path):
+    """realpath is the judge: with relative links only, the root changes nothing."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysconfig").mkdir(parents=True)
+    (root / "usr" / "etc").mkdir(parents=True)
+    (root / "usr" / "etc" / "docker").write_text("A=1\n")
+    (root / "etc" / "sysconfig" / "docker").symlink_to("./.././../usr/./etc/docker")
+    (root / "etc" / "here").symlink_to(".")
+    for name in ["/etc/sysconfig/docker", "/etc/here/sysconfig/docker", "/./etc/sysconfig/docker"]:
+        resolved = sysconfig_mod.resolve(name, root=str(root))
+        assert resolved == os.path.realpath(root / name.lstrip("/"))
+        assert resolved == str(root / "usr" / "etc" / "docker")
