@@ -11,6 +11,13 @@ apply ``IP_FORWARD`` from ``/etc/sysconfig/sysctl`` at boot.
     module for the running kernel.
 :configuration: none; every function takes ``root`` for an alternative root.
 
+This module owns forwarding end to end: ``plan`` reads every layer and
+says what must change, ``apply`` is the only writer of those layers, and
+the ``docker_host.forwarding`` state only passes its arguments between them.
+The rules themselves (``_runtime_plan``, ``_legacy_plan``,
+``_susefirewall2_plan``, ``_firewalld_plan``, ``fw_route``) take plain data
+and touch nothing, so that they are tested on tables of cases.
+
 Why the persistent file is written here and not with ``sysctl.persist``:
 that function rewrites the file in place and always changes the running
 kernel too, which an image root being built must not see.
@@ -20,7 +27,7 @@ import glob
 import os
 import re
 
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_forwarding"
 
@@ -41,6 +48,12 @@ ALIASES = {
     "ipv4": ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"),
     "ipv6": ("net.ipv6.conf.all.forwarding",),
 }
+FIREWALLS = ("auto", "SuSEfirewall2", "firewalld", "none")
+SUSEFIREWALL2_FILE = "/etc/sysconfig/SuSEfirewall2"
+FIREWALLD_BINARY = "/usr/sbin/firewalld"
+# Old SLES applies these from /etc/sysconfig/sysctl at boot, after the sysctl files.
+LEGACY_FILE = "/etc/sysconfig/sysctl"
+LEGACY = {"ipv4": "IP_FORWARD", "ipv6": "IPV6_FORWARD"}
 _ASSIGNMENT = re.compile(r"^\s*-?\s*([\w./*-]+)\s*=\s*(.*?)\s*$")
 
 
@@ -72,24 +85,16 @@ def runtime(root=None):
     return {family: str(__salt__["sysctl.get"](key)).strip() for family, key in KEYS.items()}
 
 
-def set_runtime(family, enabled):
-    """
-    Switch forwarding for ``ipv4`` or ``ipv6`` in the running kernel (Salt's
-    ``sysctl.assign``); return the old value.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_forwarding.set_runtime ipv4 True
-    """
+def _set_runtime(family, enabled):
+    """Switch forwarding for ``ipv4`` or ``ipv6`` in the running kernel (Salt's
+    ``sysctl.assign``); return the old value."""
     key = KEYS[family]
     old = str(__salt__["sysctl.get"](key)).strip()
     __salt__["sysctl.assign"](key, "1" if enabled else "0")
     return old
 
 
-def persistent_text(wanted):
+def _persistent_text(wanted):
     """The content of the persistent file for ``{"ipv4": bool, "ipv6": bool}``."""
     lines = [
         "# Managed by Salt (docker_host.forwarding): containers reach other networks",
@@ -120,16 +125,8 @@ def read_persistent(root=None):
         raise CommandExecutionError(f"cannot read {PERSISTENT_FILE}: {err.strerror}") from err
 
 
-def write_persistent(text, root=None):
-    """
-    Write the persistent file atomically (temporary file, fsync, rename), 0644.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_forwarding.write_persistent 'net.ipv4.ip_forward = 1'
-    """
+def _write_persistent(text, root=None):
+    """Write the persistent file atomically (temporary file, fsync, rename), 0644."""
     path = _path(PERSISTENT_FILE, root)
     return __salt__["docker_host_files.write_atomic"](path, text, mode=0o644)
 
@@ -227,3 +224,357 @@ def persistent_file():
         salt '*' docker_forwarding.persistent_file
     """
     return PERSISTENT_FILE
+
+
+# --------------------------------------------------------------------------
+# The rules, on plain data
+# --------------------------------------------------------------------------
+
+
+def fw_route(ipv4, ipv6):
+    """
+    Return the ``FW_ROUTE`` value that SuSEfirewall2 reads as routing exactly
+    these families (``yes`` is IPv4 alone, as the file's own comment says).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.fw_route True False
+    """
+    if ipv4 and ipv6:
+        return "IPv4,IPv6"
+    if ipv4:
+        return "yes"
+    return "IPv6" if ipv6 else "no"
+
+
+def fw_routes(value):
+    """
+    Return ``(IPv4, IPv6)``: which families SuSEfirewall2 routes with this
+    ``FW_ROUTE``. It takes ``yes`` or a comma list, spelled exactly so.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.fw_routes IPv4,IPv6
+    """
+    items = (value or "").split(",")
+    return value == "yes" or "IPv4" in items, "IPv6" in items
+
+
+def _runtime_plan(current, wanted):
+    """``{family: {old, new}}`` for the kernel switches that differ from ``wanted``."""
+    plan = {}
+    for family, want in wanted.items():
+        value = "1" if want else "0"
+        if current[family] != value:
+            plan[family] = {"old": current[family], "new": value}
+    return plan
+
+
+def _legacy_plan(items, wanted):
+    """The ``/etc/sysconfig/sysctl`` values to change: only a variable that says the
+    opposite of ``wanted`` (empty means "leave it alone" to the boot scripts)."""
+    plan = {}
+    for family, variable in LEGACY.items():
+        if family not in wanted:
+            continue
+        want, against = ("yes", "no") if wanted[family] else ("no", "yes")
+        if items.get(variable) == against:
+            plan[variable] = want
+    return plan
+
+
+def _susefirewall2_plan(route, ipv4, ipv6, masquerade):
+    """The SuSEfirewall2 values to set: ``FW_ROUTE`` when it routes other families
+    than wanted (``ipv6`` None keeps what it routes), ``FW_MASQUERADE`` when given."""
+    values = {}
+    routes = fw_routes(route)
+    wanted_routes = (ipv4, routes[1] if ipv6 is None else ipv6)
+    if routes != wanted_routes:
+        values["FW_ROUTE"] = fw_route(*wanted_routes)
+    if masquerade is not None:
+        values["FW_MASQUERADE"] = "yes" if masquerade else "no"
+    return values
+
+
+def _firewalld_plan(zone, masquerading, ipv4):
+    """Masquerading in firewalld's ``zone``, runtime and permanent, as ``ipv4`` wants;
+    ``masquerading`` is ``{permanent: bool}``."""
+    plan = {}
+    for permanent in (False, True):
+        label = f"masquerade in zone {zone} ({'permanent' if permanent else 'runtime'})"
+        if masquerading[permanent] != ipv4:
+            plan[label] = {
+                "old": masquerading[permanent],
+                "new": ipv4,
+                "permanent": permanent,
+                "zone": zone,
+            }
+    return plan
+
+
+def _check_arguments(ipv4, ipv6, firewall, masquerade, root):
+    problems = []
+    if not isinstance(ipv4, bool):
+        problems.append(f"ipv4 must be true or false, not {ipv4!r}")
+    if ipv6 is not None and not isinstance(ipv6, bool):
+        problems.append(f"ipv6 must be true, false or null, not {ipv6!r}")
+    if firewall not in FIREWALLS:
+        problems.append(f"firewall must be one of {', '.join(FIREWALLS)}, not {firewall!r}")
+    if masquerade is not None and not isinstance(masquerade, bool):
+        problems.append(f"masquerade must be true, false or null, not {masquerade!r}")
+    if masquerade and ipv4 is False:
+        problems.append("masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)")
+    if root not in (None, "") and not isinstance(root, str):
+        problems.append(f"root must be a path, not {root!r}")
+    if problems:
+        raise SaltInvocationError("; ".join(problems))
+
+
+# --------------------------------------------------------------------------
+# Plan and apply
+# --------------------------------------------------------------------------
+
+
+def _chosen_firewall(firewall, root):
+    """The firewall to configure (or None); refuse one that is not installed."""
+    if firewall == "none":
+        return None
+    if firewall == "auto":
+        return __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
+    if firewall == "SuSEfirewall2":
+        if not __salt__["docker_host.exists"](SUSEFIREWALL2_FILE, root=root):
+            raise CommandExecutionError(
+                f"firewall SuSEfirewall2 is not installed here (no {SUSEFIREWALL2_FILE}): "
+                "install it, or give firewall: auto or none"
+            )
+        return firewall
+    if not __salt__["docker_host.exists"](FIREWALLD_BINARY, root=root):
+        raise CommandExecutionError(
+            f"firewall firewalld is not installed here (no {FIREWALLD_BINARY}): install it, "
+            "or give firewall: auto or none"
+        )
+    if _live(root) and "firewalld.default_zone" not in __salt__:
+        raise CommandExecutionError(
+            "firewalld is installed, but firewall-cmd is not: install firewalld fully"
+        )
+    return firewall
+
+
+def _firewalld_masquerading(ipv4):
+    """Read firewalld's default zone and its masquerading; plan the change."""
+    try:
+        zone = __salt__["firewalld.default_zone"]()
+        masquerading = {
+            permanent: bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
+            for permanent in (False, True)
+        }
+    except CommandExecutionError as err:
+        raise CommandExecutionError(
+            f"firewalld does not answer ({err}): start it, or give firewall: none"
+        ) from err
+    return _firewalld_plan(zone, masquerading, ipv4)
+
+
+def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
+    """
+    Read every forwarding layer and return what must change for these
+    settings (the arguments of the ``docker_host.forwarding`` state); change
+    nothing. ``apply`` carries the plan out.
+
+    The plan's ``changes`` has one entry per layer that differs: ``runtime``
+    (the running kernel; never under an image root), ``persistent`` (this
+    module's file in ``/etc/sysctl.d``), ``legacy`` (old SLES'
+    ``/etc/sysconfig/sysctl``) and ``firewall`` (SuSEfirewall2's
+    ``FW_ROUTE`` and ``FW_MASQUERADE``, or firewalld's masquerading); its
+    ``notes`` say what an administrator must know (a restart, an image root).
+
+    A setting the boot applies after the persistent file and that disagrees
+    is refused with its file and line, as is a firewall that is not
+    installed.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.plan ipv6=True
+        salt '*' docker_forwarding.plan firewall=none root=/srv/image-root
+    """
+    _check_arguments(ipv4, ipv6, firewall, masquerade, root)
+    root = None if root in (None, "") or os.path.normpath(root) == "/" else root
+    if root is not None and not os.path.isdir(root):
+        raise CommandExecutionError(f"root {root} does not exist")
+    wanted = {"ipv4": ipv4} if ipv6 is None else {"ipv4": ipv4, "ipv6": ipv6}
+    result = {
+        "root": root,
+        "wanted": wanted,
+        "changes": {},
+        "notes": [],
+        "runtime": {},
+        "persistent": None,
+        "legacy": {},
+        "susefirewall2": {},
+        "firewalld": {},
+    }
+    changes, notes = result["changes"], result["notes"]
+
+    if root is None:
+        if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
+            raise CommandExecutionError(
+                "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)"
+            )
+        result["runtime"] = _runtime_plan(runtime(), wanted)
+        if result["runtime"]:
+            changes["runtime"] = {KEYS[f]: change for f, change in result["runtime"].items()}
+    else:
+        notes.append(
+            f"{root} is an image root, not a running system: the running kernel was left alone."
+        )
+
+    text, old_text = _persistent_text(wanted), read_persistent(root)
+    if old_text != text:
+        result["persistent"] = text
+        changes["persistent"] = {"file": PERSISTENT_FILE, "old": old_text, "new": text}
+    overriding = overriding_settings(wanted, root)
+    if overriding:
+        raise CommandExecutionError(
+            "; ".join(
+                f"{s['file']} line {s['line']} sets {s['key']} = {s['value']}, and the boot "
+                "applies it after this state's file"
+                for s in overriding
+            )
+            + ": remove that line, or make it agree"
+        )
+
+    if __salt__["docker_host.exists"](LEGACY_FILE, root=root):
+        legacy = _legacy_plan(__salt__["sysconfig.items"](LEGACY_FILE, root=root), wanted)
+        if legacy:
+            predicted = __salt__["sysconfig.update"](LEGACY_FILE, legacy, root=root, test=True)
+            result["legacy"] = legacy
+            changes["legacy"] = predicted["changes"]
+            notes.append(
+                f"{LEGACY_FILE} set {', '.join(legacy)} against it, and old SLES applies "
+                "that at boot after the sysctl files."
+            )
+
+    chosen = _chosen_firewall(firewall, root)
+    if chosen == "SuSEfirewall2":
+        route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", default="", root=root)
+        values = _susefirewall2_plan(route, ipv4, ipv6, masquerade)
+        if values:
+            predicted = __salt__["sysconfig.update"](
+                SUSEFIREWALL2_FILE, values, root=root, test=True, types={"FW_ROUTE": "string"}
+            )
+            if predicted["changes"]:
+                changes["firewall"] = predicted["changes"]
+                notes.append("SuSEfirewall2 reads it when it starts: restart SuSEfirewall2.")
+            result["susefirewall2"] = {k: v for k, v in values.items() if k in predicted["changes"]}
+    elif chosen == "firewalld" and root is not None:
+        notes.append(
+            f"firewalld is not running under the image root {root}: its masquerading is set "
+            "when this state runs on the booted system."
+        )
+    elif chosen == "firewalld":
+        result["firewalld"] = _firewalld_masquerading(ipv4)
+        if result["firewalld"]:
+            changes["firewall"] = {
+                label: {"old": c["old"], "new": c["new"]}
+                for label, c in result["firewalld"].items()
+            }
+    if not ipv4:  # on this host, or when the image boots
+        notes.append(
+            "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
+            "option is false (docker_host.daemon_configured)."
+        )
+    return result
+
+
+def _set_masquerading(changes):
+    for change in changes.values():
+        action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
+        __salt__[action](change["zone"], permanent=change["permanent"])
+
+
+def _set_kernel(changes):
+    for family, change in changes.items():
+        _set_runtime(family, change["new"] == "1")
+
+
+def _steps(planned):
+    """The writes of a plan, one per layer, in order: what the boot reads last goes
+    first, and the running kernel last, once nothing would switch it back."""
+    root = planned["root"]
+    steps = []
+    if planned["legacy"]:
+        steps.append(
+            (
+                "legacy",
+                lambda: __salt__["sysconfig.update"](LEGACY_FILE, planned["legacy"], root=root),
+            )
+        )
+    if planned["susefirewall2"]:
+        steps.append(
+            (
+                "firewall",
+                lambda: __salt__["sysconfig.update"](
+                    SUSEFIREWALL2_FILE,
+                    planned["susefirewall2"],
+                    root=root,
+                    types={"FW_ROUTE": "string"},
+                ),
+            )
+        )
+    if planned["firewalld"]:
+        steps.append(("firewall", lambda: _set_masquerading(planned["firewalld"])))
+    if planned["persistent"] is not None:
+        steps.append(("persistent", lambda: _write_persistent(planned["persistent"], root=root)))
+    if planned["runtime"]:
+        steps.append(("runtime", lambda: _set_kernel(planned["runtime"])))
+    return steps
+
+
+def apply(planned):
+    """
+    Carry out a plan from ``plan``: this is the only writer of forwarding's
+    layers. Return ``{"result", "changes", "comment"}``: ``changes`` holds the
+    layers that were changed. When a layer fails, the ones before it stay
+    changed and the comment names both; on the live system the running
+    kernel is read back afterwards.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_forwarding.plan ipv6=True | jq -c .local)
+        salt-call docker_forwarding.apply "$plan"
+    """
+    changes, done = planned["changes"], {}
+    for layer, step in _steps(planned):
+        try:
+            step()
+        except (CommandExecutionError, SaltInvocationError, OSError) as err:
+            return {
+                "result": False,
+                "changes": done,
+                "comment": f"{layer} could not be changed ({err}); already changed: "
+                f"{', '.join(done) or 'nothing'}",
+            }
+        done[layer] = changes[layer]
+    if planned["root"] is None:
+        now = runtime()
+        wrong = [f for f, want in planned["wanted"].items() if now[f] != ("1" if want else "0")]
+        if wrong:
+            return {
+                "result": False,
+                "changes": changes,
+                "comment": f"the kernel still reports other values for {', '.join(wrong)} "
+                "forwarding after the change",
+            }
+    return {
+        "result": True,
+        "changes": changes,
+        "comment": " ".join([f"{', '.join(changes)} changed.", *planned["notes"]]),
+    }

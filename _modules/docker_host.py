@@ -26,12 +26,6 @@ DEFAULT_URL = "unix:///run/docker.sock"
 STATUSES = ("ok", "warn", "fail")
 
 
-def _routes_ipv4(route):
-    """Whether SuSEfirewall2 keeps IPv4 forwarding on with this FW_ROUTE: it takes
-    "yes" or a list with "IPv4", spelled exactly so."""
-    return route == "yes" or "IPv4" in route.split(",")
-
-
 def __virtual__():
     return __virtualname__
 
@@ -393,7 +387,7 @@ def _check_network(report, facts, root):
             route = None
         if route is None:
             pass
-        elif _routes_ipv4(route):
+        elif __salt__["docker_forwarding.fw_routes"](route)[0]:
             report.add("network.firewall", "ok", f'SuSEfirewall2 with FW_ROUTE="{route}"')
         else:
             report.add(

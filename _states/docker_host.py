@@ -27,8 +27,6 @@ directive is never left in both files.
           - docker_host: docker-daemon-configured
 """
 
-import os
-
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_host"
@@ -417,24 +415,6 @@ def _daemon_configured(storage_driver, data_root, options, daemon_json, exclusiv
 # Forwarding
 # --------------------------------------------------------------------------
 
-_FIREWALLS = ("auto", "SuSEfirewall2", "firewalld", "none")
-_LEGACY = {"ipv4": "IP_FORWARD", "ipv6": "IPV6_FORWARD"}
-
-
-def _fw_route(wanted):
-    """The FW_ROUTE value SuSEfirewall2 reads as routing exactly these families."""
-    if wanted["ipv4"] and wanted["ipv6"]:
-        return "IPv4,IPv6"
-    if wanted["ipv4"]:
-        return "yes"
-    return "IPv6" if wanted["ipv6"] else "no"
-
-
-def _fw_routes(value):
-    """(IPv4, IPv6) as SuSEfirewall2 reads FW_ROUTE: "yes" is IPv4."""
-    items = (value or "").split(",")
-    return value == "yes" or "IPv4" in items, "IPv6" in items
-
 
 def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
     """
@@ -473,252 +453,24 @@ def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, roo
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
-        ret.update(_forwarding(ipv4, ipv6, firewall, masquerade, root))
-    except _PartlyApplied as err:
-        ret.update(result=False, changes=err.changes, comment=str(err))
-    except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
-        ret["result"] = False
-        ret["comment"] = f"{err}. Nothing was changed."
-    return ret
-
-
-class _PartlyApplied(Exception):
-    """A layer failed after others were changed: say which."""
-
-    def __init__(self, message, changes):
-        super().__init__(message)
-        self.changes = changes
-
-
-def _forwarding(ipv4, ipv6, firewall, masquerade, root):
-    problems = []
-    if not isinstance(ipv4, bool):
-        problems.append(f"ipv4 must be true or false, not {ipv4!r}")
-    if ipv6 is not None and not isinstance(ipv6, bool):
-        problems.append(f"ipv6 must be true, false or null, not {ipv6!r}")
-    if firewall not in _FIREWALLS:
-        problems.append(f"firewall must be one of {', '.join(_FIREWALLS)}, not {firewall!r}")
-    if masquerade is not None and not isinstance(masquerade, bool):
-        problems.append(f"masquerade must be true, false or null, not {masquerade!r}")
-    if masquerade and ipv4 is False:
-        problems.append("masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)")
-    if root not in (None, "") and not isinstance(root, str):
-        problems.append(f"root must be a path, not {root!r}")
-    if problems:
-        raise _Refused("; ".join(problems))
-    root = None if root in (None, "") or os.path.normpath(root) == "/" else root
-    if root is not None and not os.path.isdir(root):
-        raise _Refused(f"root {root} does not exist")
-    live = root is None
-    fwd = "docker_forwarding."
-    wanted = {"ipv4": ipv4} if ipv6 is None else {"ipv4": ipv4, "ipv6": ipv6}
-    changes, notes = {}, []
-
-    # The running kernel.
-    runtime = {}
-    if live:
-        if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
-            raise _Refused("ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)")
-        current = __salt__[fwd + "runtime"]()
-        for family, want in wanted.items():
-            value = "1" if want else "0"
-            if current[family] != value:
-                runtime[family] = {"old": current[family], "new": value}
-        if runtime:
-            keys = __salt__[fwd + "keys"]()
-            changes["runtime"] = {keys[family]: change for family, change in runtime.items()}
-    else:
-        notes.append(
-            f"{root} is an image root, not a running system: the running kernel was left alone."
+        planned = __salt__["docker_forwarding.plan"](
+            ipv4=ipv4, ipv6=ipv6, firewall=firewall, masquerade=masquerade, root=root
         )
-
-    # The persistent file, and whatever the boot applies after it.
-    text = __salt__[fwd + "persistent_text"](wanted)
-    old_text = __salt__[fwd + "read_persistent"](root)
-    if old_text != text:
-        changes["persistent"] = {
-            "file": __salt__[fwd + "persistent_file"](),
-            "old": old_text,
-            "new": text,
-        }
-    overriding = __salt__[fwd + "overriding_settings"](wanted, root)
-    if overriding:
-        raise _Refused(
-            "; ".join(
-                f"{s['file']} line {s['line']} sets {s['key']} = {s['value']}, and the boot "
-                "applies it after this state's file"
-                for s in overriding
-            )
-            + ": remove that line, or make it agree"
-        )
-
-    # Old SLES: /etc/sysconfig/sysctl's IP_FORWARD is applied at boot too.
-    legacy = {}
-    legacy_file = "/etc/sysconfig/sysctl"
-    if __salt__["docker_host.exists"](legacy_file, root=root):
-        items = __salt__["sysconfig.items"](legacy_file, root=root)
-        for family, variable in _LEGACY.items():
-            if family not in wanted:
-                continue
-            want, against = ("yes", "no") if wanted[family] else ("no", "yes")
-            # Empty means "leave it alone" to the boot scripts.
-            if items.get(variable) == against:
-                legacy[variable] = want
-        if legacy:
-            planned = __salt__["sysconfig.update"](legacy_file, legacy, root=root, test=True)
-            changes["legacy"] = planned["changes"]
-            notes.append(
-                f"{legacy_file} set {', '.join(legacy)} against it, and old SLES applies "
-                "that at boot after the sysctl files."
-            )
-
-    # The firewall.
-    chosen = _firewall(firewall, root)
-    firewall_values, firewalld_changes = {}, {}
-    if chosen == "SuSEfirewall2":
-        path = "/etc/sysconfig/SuSEfirewall2"
-        route = __salt__["sysconfig.get"](path, "FW_ROUTE", default="", root=root)
-        routes = _fw_routes(route)
-        wanted_routes = (ipv4, routes[1] if ipv6 is None else ipv6)
-        if routes != wanted_routes:
-            firewall_values["FW_ROUTE"] = _fw_route(
-                {"ipv4": wanted_routes[0], "ipv6": wanted_routes[1]}
-            )
-        if masquerade is not None:
-            firewall_values["FW_MASQUERADE"] = "yes" if masquerade else "no"
-        if firewall_values:
-            planned = __salt__["sysconfig.update"](
-                path, firewall_values, root=root, test=True, types={"FW_ROUTE": "string"}
-            )
-            if planned["changes"]:
-                changes["firewall"] = planned["changes"]
-                notes.append("SuSEfirewall2 reads it when it starts: restart SuSEfirewall2.")
-            firewall_values = {k: v for k, v in firewall_values.items() if k in planned["changes"]}
-    elif chosen == "firewalld" and not live:
-        notes.append(
-            f"firewalld is not running under the image root {root}: its masquerading is set "
-            "when this state runs on the booted system."
-        )
-    elif chosen == "firewalld":
-        firewalld_changes = _firewalld_plan(ipv4)
-        if firewalld_changes:
-            changes["firewall"] = {
-                label: {"old": c["old"], "new": c["new"]} for label, c in firewalld_changes.items()
-            }
-    if not ipv4:  # on this host, or when the image boots
-        notes.append(
-            "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
-            "option is false (docker_host.daemon_configured)."
-        )
-
+    except (CommandExecutionError, SaltInvocationError, OSError) as err:
+        ret.update(result=False, comment=f"{err}. Nothing was changed.")
+        return ret
+    changes, notes = planned["changes"], planned["notes"]
     if not changes:
-        return {"comment": " ".join(["Forwarding is already as specified.", *notes])}
-    if __opts__["test"]:
-        return {
-            "result": None,
-            "changes": changes,
-            "comment": " ".join([f"{', '.join(changes)} would change.", *notes]),
-        }
-
-    done = {}
-    steps = []
-    if legacy:
-        steps.append(
-            ("legacy", lambda: __salt__["sysconfig.update"](legacy_file, legacy, root=root))
+        ret["comment"] = " ".join(["Forwarding is already as specified.", *notes])
+    elif __opts__["test"]:
+        ret.update(
+            result=None,
+            changes=changes,
+            comment=" ".join([f"{', '.join(changes)} would change.", *notes]),
         )
-    if firewall_values:
-        steps.append(
-            (
-                "firewall",
-                lambda: __salt__["sysconfig.update"](
-                    "/etc/sysconfig/SuSEfirewall2",
-                    firewall_values,
-                    root=root,
-                    types={"FW_ROUTE": "string"},
-                ),
-            )
-        )
-    if firewalld_changes:
-        steps.append(("firewall", lambda: _firewalld_apply(firewalld_changes)))
-    if "persistent" in changes:
-        steps.append(("persistent", lambda: __salt__[fwd + "write_persistent"](text, root=root)))
-    if runtime:
-        steps.append(
-            (
-                "runtime",
-                lambda: [
-                    __salt__[fwd + "set_runtime"](family, change["new"] == "1")
-                    for family, change in runtime.items()
-                ],
-            )
-        )
-    for layer, step in steps:
-        try:
-            step()
-        except (CommandExecutionError, SaltInvocationError, OSError) as err:
-            changed = ", ".join(done) or "nothing"
-            raise _PartlyApplied(
-                f"{layer} could not be changed ({err}); already changed: {changed}", done
-            ) from err
-        done[layer] = changes[layer]
-
-    if live:
-        now = __salt__[fwd + "runtime"]()
-        wrong = [f for f, want in wanted.items() if now[f] != ("1" if want else "0")]
-        if wrong:
-            return {
-                "result": False,
-                "changes": changes,
-                "comment": f"the kernel still reports other values for {', '.join(wrong)} "
-                "forwarding after the change",
-            }
-    return {"changes": changes, "comment": " ".join([f"{', '.join(changes)} changed.", *notes])}
-
-
-def _firewalld_plan(ipv4):
-    """Masquerading in firewalld's default zone, runtime and permanent, as ``ipv4`` wants."""
-    try:
-        zone = __salt__["firewalld.default_zone"]()
-        plan = {}
-        for permanent in (False, True):
-            label = f"masquerade in zone {zone} ({'permanent' if permanent else 'runtime'})"
-            has = bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
-            if has != ipv4:
-                plan[label] = {"old": has, "new": ipv4, "permanent": permanent, "zone": zone}
-        return plan
-    except CommandExecutionError as err:
-        raise _Refused(
-            f"firewalld does not answer ({err}): start it, or give firewall: none"
-        ) from err
-
-
-def _firewalld_apply(plan):
-    for change in plan.values():
-        action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
-        __salt__[action](change["zone"], permanent=change["permanent"])
-
-
-def _firewall(firewall, root):
-    """Resolve ``firewall`` to the one to configure (or None); refuse one not installed."""
-    if firewall == "none":
-        return None
-    if firewall == "auto":
-        return __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
-    if firewall == "SuSEfirewall2":
-        if not __salt__["docker_host.exists"]("/etc/sysconfig/SuSEfirewall2", root=root):
-            raise _Refused(
-                "firewall SuSEfirewall2 is not installed here (no /etc/sysconfig/SuSEfirewall2): "
-                "install it, or give firewall: auto or none"
-            )
-        return firewall
-    if not __salt__["docker_host.exists"]("/usr/sbin/firewalld", root=root):
-        raise _Refused(
-            "firewall firewalld is not installed here (no /usr/sbin/firewalld): install it, "
-            "or give firewall: auto or none"
-        )
-    if root in (None, "", "/") and "firewalld.default_zone" not in __salt__:
-        raise _Refused("firewalld is installed, but firewall-cmd is not: install firewalld fully")
-    return firewall
+    else:
+        ret.update(__salt__["docker_forwarding.apply"](planned))
+    return ret
 
 
 # --------------------------------------------------------------------------

@@ -91,13 +91,22 @@ def test_the_persistent_file_reads_back_what_was_written_whatever_the_locale(mod
     root = str(image.root)
     forwarding = modules.docker_forwarding
     assert forwarding.read_persistent(root=root) is None
-    text = forwarding.persistent_text({"ipv4": True}) + "# géré par Salt\n"
-    forwarding.write_persistent(text, root=root)
+    applied = forwarding.apply(forwarding.plan(firewall="none", root=root))
+    assert applied["result"] is True, applied
     path = image.root / PERSISTENT.lstrip("/")
-    assert path.read_bytes() == text.encode()
+    written = (
+        "# Managed by Salt (docker_host.forwarding): containers reach other networks\n"
+        "# only while the host forwards packets.\n"
+        "net.ipv4.ip_forward = 1\n"
+    )
+    assert path.read_bytes() == written.encode()
     assert os.stat(path).st_mode & 0o7777 == 0o644
+    path.write_text(written + "# géré par Salt\n", encoding="utf-8")  # an administrator's note
     with locales.ascii_ctype():
-        assert forwarding.read_persistent(root=root) == text
+        assert forwarding.read_persistent(root=root) == written + "# géré par Salt\n"
+        planned = forwarding.plan(firewall="none", root=root)
+    assert planned["changes"]["persistent"]["old"] == written + "# géré par Salt\n"
+    assert planned["persistent"] == written
 
 
 def test_a_persistent_file_that_cannot_be_read_says_which_and_why(modules, image):

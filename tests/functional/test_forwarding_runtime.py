@@ -25,16 +25,37 @@ def test_the_keys_are_the_kernels_forwarding_switches(modules):
     }
 
 
+def _kernel_plan(wanted, current):
+    """A plan, as docker_forwarding.plan returns it, that changes only the kernel."""
+    runtime = {
+        family: {"old": current[family], "new": "1" if want else "0"}
+        for family, want in wanted.items()
+        if current[family] != ("1" if want else "0")
+    }
+    keys = {"ipv4": "net.ipv4.ip_forward", "ipv6": "net.ipv6.conf.all.forwarding"}
+    return {
+        "root": None,
+        "wanted": wanted,
+        "changes": {"runtime": {keys[f]: c for f, c in runtime.items()}},
+        "notes": [],
+        "runtime": runtime,
+        "persistent": None,
+        "legacy": {},
+        "susefirewall2": {},
+        "firewalld": {},
+    }
+
+
 @pytest.mark.skip_if_not_root
-def test_runtime_reads_and_set_runtime_switches_each_family(modules):
+def test_runtime_reads_and_apply_switches_each_family(modules):
     forwarding = modules.docker_forwarding
 
     def work():
         seen = [forwarding.runtime(), _switches()]
-        seen.append(forwarding.set_runtime("ipv4", True))
+        seen.append(forwarding.apply(_kernel_plan({"ipv4": True}, seen[0]))["result"])
         seen += [forwarding.runtime(), _switches()]
-        seen.append(forwarding.set_runtime("ipv6", True))
-        seen.append(forwarding.set_runtime("ipv4", False))
+        plan = _kernel_plan({"ipv4": False, "ipv6": True}, seen[-1])
+        seen.append(forwarding.apply(plan))
         seen += [forwarding.runtime(), _switches()]
         return seen
 
@@ -42,11 +63,19 @@ def test_runtime_reads_and_set_runtime_switches_each_family(modules):
     assert seen == [
         {"ipv4": "0", "ipv6": "0"},
         {"ipv4": "0", "ipv6": "0"},
-        "0",  # set_runtime returns the old value
+        True,
         {"ipv4": "1", "ipv6": "0"},
         {"ipv4": "1", "ipv6": "0"},
-        "0",
-        "1",
+        {
+            "result": True,
+            "changes": {
+                "runtime": {
+                    "net.ipv4.ip_forward": {"old": "1", "new": "0"},
+                    "net.ipv6.conf.all.forwarding": {"old": "0", "new": "1"},
+                }
+            },
+            "comment": "runtime changed.",
+        },
         {"ipv4": "0", "ipv6": "1"},
         {"ipv4": "0", "ipv6": "1"},
     ]

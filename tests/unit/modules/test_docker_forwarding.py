@@ -1,0 +1,150 @@
+"""docker_forwarding's rules on plain data: which layers change, to what, for every
+combination of what is there and what is wanted. No loader, no files, no kernel."""
+
+import pytest
+from salt.exceptions import SaltInvocationError
+
+from tests.unit.conftest import _load
+
+
+@pytest.fixture(scope="module")
+def forwarding():
+    return _load("_modules/docker_forwarding.py")
+
+
+# SuSEfirewall2's own comment on FW_ROUTE: "yes" routes IPv4; IPv6 must be named.
+@pytest.mark.parametrize(
+    "ipv4, ipv6, route",
+    [(True, True, "IPv4,IPv6"), (True, False, "yes"), (False, True, "IPv6"), (False, False, "no")],
+)
+def test_fw_route_names_exactly_the_families(forwarding, ipv4, ipv6, route):
+    assert forwarding.fw_route(ipv4, ipv6) == route
+    assert forwarding.fw_routes(route) == (ipv4, ipv6)
+
+
+@pytest.mark.parametrize(
+    "route, routes",
+    [
+        ("", (False, False)),
+        (None, (False, False)),
+        ("yes", (True, False)),
+        ("IPv4", (True, False)),
+        ("IPv6,IPv4", (True, True)),
+        ("ipv4", (False, False)),  # spelled otherwise, SuSEfirewall2 does not route it
+        ("no", (False, False)),
+    ],
+)
+def test_fw_routes_reads_as_susefirewall2_reads(forwarding, route, routes):
+    assert forwarding.fw_routes(route) == routes
+
+
+@pytest.mark.parametrize(
+    "current, wanted, plan",
+    [
+        ({"ipv4": "1", "ipv6": "0"}, {"ipv4": True}, {}),
+        ({"ipv4": "0", "ipv6": "0"}, {"ipv4": True}, {"ipv4": {"old": "0", "new": "1"}}),
+        (
+            {"ipv4": "1", "ipv6": "1"},
+            {"ipv4": False, "ipv6": False},
+            {"ipv4": {"old": "1", "new": "0"}, "ipv6": {"old": "1", "new": "0"}},
+        ),
+        ({"ipv4": "1", "ipv6": "1"}, {"ipv4": True, "ipv6": True}, {}),
+    ],
+)
+def test_the_kernel_changes_only_where_it_differs(forwarding, current, wanted, plan):
+    assert forwarding._runtime_plan(current, wanted) == plan
+
+
+@pytest.mark.parametrize(
+    "items, wanted, plan",
+    [
+        ({"IP_FORWARD": "no"}, {"ipv4": True}, {"IP_FORWARD": "yes"}),
+        ({"IP_FORWARD": ""}, {"ipv4": True}, {}),  # empty: the boot leaves it alone
+        ({"IP_FORWARD": "yes"}, {"ipv4": True}, {}),
+        ({"IP_FORWARD": "yes"}, {"ipv4": False}, {"IP_FORWARD": "no"}),
+        ({}, {"ipv4": True, "ipv6": True}, {}),
+        ({"IPV6_FORWARD": "no"}, {"ipv4": True}, {}),  # ipv6 not asked for
+        (
+            {"IP_FORWARD": "no", "IPV6_FORWARD": "yes"},
+            {"ipv4": True, "ipv6": False},
+            {"IP_FORWARD": "yes", "IPV6_FORWARD": "no"},
+        ),
+    ],
+)
+def test_old_sles_sysconfig_changes_only_what_says_the_opposite(forwarding, items, wanted, plan):
+    assert forwarding._legacy_plan(items, wanted) == plan
+
+
+@pytest.mark.parametrize(
+    "route, ipv4, ipv6, masquerade, values",
+    [
+        ("yes", True, None, None, {}),
+        ("no", True, None, None, {"FW_ROUTE": "yes"}),
+        ("IPv6", True, None, None, {"FW_ROUTE": "IPv4,IPv6"}),  # IPv6 kept as it was
+        ("IPv4,IPv6", False, None, None, {"FW_ROUTE": "IPv6"}),
+        ("", False, True, None, {"FW_ROUTE": "IPv6"}),  # IPv6 alone
+        ("yes", True, True, None, {"FW_ROUTE": "IPv4,IPv6"}),
+        ("IPv4,IPv6", True, False, None, {"FW_ROUTE": "yes"}),
+        ("yes", True, None, True, {"FW_MASQUERADE": "yes"}),
+        ("yes", True, None, False, {"FW_MASQUERADE": "no"}),
+    ],
+)
+def test_susefirewall2_routes_exactly_what_is_wanted(
+    forwarding, route, ipv4, ipv6, masquerade, values
+):
+    assert forwarding._susefirewall2_plan(route, ipv4, ipv6, masquerade) == values
+
+
+def test_firewalld_masquerades_runtime_and_permanent_as_ipv4_wants(forwarding):
+    assert forwarding._firewalld_plan("public", {False: True, True: True}, True) == {}
+    assert forwarding._firewalld_plan("public", {False: False, True: True}, True) == {
+        "masquerade in zone public (runtime)": {
+            "old": False,
+            "new": True,
+            "permanent": False,
+            "zone": "public",
+        }
+    }
+    assert forwarding._firewalld_plan("dmz", {False: True, True: True}, False) == {
+        "masquerade in zone dmz (runtime)": {
+            "old": True,
+            "new": False,
+            "permanent": False,
+            "zone": "dmz",
+        },
+        "masquerade in zone dmz (permanent)": {
+            "old": True,
+            "new": False,
+            "permanent": True,
+            "zone": "dmz",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"ipv4": "yes"}, "ipv4 must be true or false, not 'yes'"),
+        ({"ipv6": 1}, "ipv6 must be true, false or null, not 1"),
+        (
+            {"firewall": "ufw"},
+            "firewall must be one of auto, SuSEfirewall2, firewalld, none, not 'ufw'",
+        ),
+        ({"masquerade": "no"}, "masquerade must be true, false or null, not 'no'"),
+        (
+            {"ipv4": False, "masquerade": True},
+            "masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)",
+        ),
+        ({"root": 5}, "root must be a path, not 5"),
+        (
+            {"ipv4": None, "firewall": None},
+            "ipv4 must be true or false, not None; firewall must be one of auto, "
+            "SuSEfirewall2, firewalld, none, not None",
+        ),
+    ],
+)
+def test_every_wrong_argument_is_named_at_once(forwarding, arguments, message):
+    given = {"ipv4": True, "ipv6": None, "firewall": "auto", "masquerade": None, "root": None}
+    with pytest.raises(SaltInvocationError) as refused:
+        forwarding._check_arguments(**{**given, **arguments})
+    assert str(refused.value) == message
