@@ -393,6 +393,40 @@ def options(root=None):
     }
 
 
+def socket_group(root=None):
+    """
+    Return the group of the daemon's socket as configured: its ``group``
+    option from DOCKER_OPTS or daemon.json, else ``docker``, dockerd's default.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.socket_group
+        salt '*' docker_daemon.socket_group root=/srv/kiwi/image-root
+    """
+    return options(root=root)["effective"].get("group", "docker")
+
+
+def set_socket_group(group, root=None):
+    """
+    Make ``group`` the group of the daemon's socket: its ``group`` option, in
+    the file that holds it already (daemon.json when only it does, or when
+    there is no ``/etc/sysconfig/docker``; DOCKER_OPTS otherwise).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.set_socket_group ops
+    """
+    current = options(root=root)
+    in_json = "group" in (current["daemon_json"] or {}) and "group" not in current["flags"]
+    if in_json or current["docker_opts"] is None:
+        return set_daemon_json({"group": group}, root=root)
+    return set_docker_opts({"group": group}, root=root)
+
+
 # --------------------------------------------------------------------------
 # Writing DOCKER_OPTS
 # --------------------------------------------------------------------------

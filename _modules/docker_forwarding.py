@@ -390,7 +390,8 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
     module's file in ``/etc/sysctl.d``), ``legacy`` (old SLES'
     ``/etc/sysconfig/sysctl``) and ``firewall`` (SuSEfirewall2's
     ``FW_ROUTE`` and ``FW_MASQUERADE``, or firewalld's masquerading); its
-    ``notes`` say what an administrator must know (a restart, an image root).
+    ``notes`` say what an administrator must know (a restart, an image root),
+    and its ``comment`` says it all in a sentence.
 
     A setting the boot applies after the persistent file and that disagrees
     is refused with its file and line, as is a firewall that is not
@@ -489,6 +490,10 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
             "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
             "option is false (docker_host.daemon_configured)."
         )
+    said = (
+        f"{', '.join(changes)} would change." if changes else "Forwarding is already as specified."
+    )
+    result["comment"] = " ".join([said, *notes])
     return result
 
 

@@ -7,12 +7,19 @@ through Salt's ``group`` and ``user`` modules; this module adds what they do
 not offer: name checks, and which members still run processes without the
 group (they get it only at their next login).
 
+This module owns group membership end to end: ``plan`` reads the group and
+says what must change, ``apply`` is the only writer (through Salt's
+``group`` module, and ``docker_daemon.set_socket_group`` for the socket),
+and the ``docker_host.users`` state passes its arguments between them.
+
 :depends: Salt's ``group`` and ``user`` modules.
 :configuration: none; functions take ``root`` for an alternative root.
 """
 
 import os
 import re
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_group"
 
@@ -90,3 +97,143 @@ def needs_relogin(users, gid):
         if str(gid) not in fields.get("Groups", "").split():
             waiting.add(uids[uid[0]])
     return sorted(waiting)
+
+
+ROOT_EQUIVALENT = (
+    "Membership of {group} is root-equivalent: its members control this host through "
+    "the Docker socket."
+)
+
+
+def _check_arguments(group, users, exclusive, gid):
+    if not isinstance(users, list):
+        raise SaltInvocationError(f"users must be a list of user names, not {users!r}")
+    problems = []
+    if not isinstance(exclusive, bool):
+        problems.append(f"exclusive must be true or false, not {exclusive!r}")
+    if gid is not None and (isinstance(gid, bool) or not isinstance(gid, int) or gid < 0):
+        problems.append(f"gid must be a whole number, not {gid!r}")
+    invalid = invalid_names([group]) + invalid_names(users, members=True)
+    if invalid:
+        problems.append(f"not valid user or group names: {', '.join(map(repr, invalid))}")
+    if problems:
+        raise SaltInvocationError("; ".join(problems))
+
+
+def _members_plan(current, users, exclusive):
+    """``(members, added, removed)``: the members wanted, in a stable order (the
+    current ones first, unless ``exclusive``), and the difference."""
+    members = list(dict.fromkeys(users if exclusive else current + users))
+    added = [user for user in members if user not in current]
+    removed = [user for user in current if user not in members]
+    return members, added, removed
+
+
+def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
+    """
+    Read ``group`` and return what must change for it to have ``users`` as
+    members (the arguments of the ``docker_host.users`` state); change
+    nothing. ``apply`` carries the plan out.
+
+    Every user must exist, and an existing group must have ``gid`` when it
+    is given: otherwise the plan is refused, naming them. With ``socket``,
+    a group other than ``docker`` also becomes the socket's group. The
+    plan's ``changes`` has ``group`` (it is created), ``added``,
+    ``removed`` and ``socket group``; its ``comment`` says it in a sentence.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_group.plan users='["alice", "bob"]'
+        salt '*' docker_group.plan ops users='["alice"]' exclusive=True root=/srv/image-root
+    """
+    users = [] if users is None else users
+    _check_arguments(group, users, exclusive, gid)
+    missing = missing_users(users, root=root)
+    if missing:
+        raise CommandExecutionError(
+            f"these users do not exist: {', '.join(missing)}. Create them first (user.present)"
+        )
+    info = __salt__["group.info"](group, root=root) or {}
+    if info and gid is not None and info.get("gid") != gid:
+        raise CommandExecutionError(
+            f"group {group} exists with gid {info.get('gid')}, not {gid}: files already carry "
+            "the old id; change it by hand"
+        )
+    members, added, removed = _members_plan(list(info.get("members") or []), users, exclusive)
+    changes = {}
+    if not info:
+        changes["group"] = {"old": None, "new": {"name": group, "gid": gid, "system": True}}
+    if added:
+        changes["added"] = added
+    if removed:
+        changes["removed"] = removed
+    if socket and group != "docker":
+        old = __salt__["docker_daemon.socket_group"](root=root)
+        if old != group:
+            changes["socket group"] = {"old": old, "new": group}
+    warning = ROOT_EQUIVALENT.format(group=group)
+    if changes:
+        gain = f" {', '.join(added)} gain it." if added else ""
+        comment = f"{', '.join(changes)} would change.{gain} {warning}"
+    else:
+        comment = f"{group} already as specified: {', '.join(members) or 'no members'}. {warning}"
+    return {
+        "group": group,
+        "gid": gid,
+        "root": root,
+        "members": members,
+        "changes": changes,
+        "comment": comment,
+    }
+
+
+def apply(planned):
+    """
+    Carry out a plan from ``plan``: create the group, set its members, make it
+    the socket's group; then read the members back. Return ``{"result",
+    "changes", "comment"}``; the comment names who gained the group and which
+    of them still run processes without it (they get it at their next login).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_group.plan users='["alice"]' | jq -c .local)
+        salt-call docker_group.apply "$plan"
+    """
+    group, root, changes = planned["group"], planned["root"], planned["changes"]
+    members = planned["members"]
+    if "group" in changes and not __salt__["group.add"](
+        group, gid=planned["gid"], system=True, root=root
+    ):
+        raise CommandExecutionError(f"groupadd could not create {group}")
+    if "added" in changes or "removed" in changes:
+        __salt__["group.members"](group, ",".join(members), root=root)
+    if "socket group" in changes:
+        __salt__["docker_daemon.set_socket_group"](group, root=root)
+    after = __salt__["group.info"](group, root=root) or {}
+    if sorted(after.get("members") or []) != sorted(members):
+        return {
+            "result": False,
+            "changes": changes,
+            "comment": f"{group} was changed, but now has members "
+            f"{', '.join(after.get('members') or []) or 'none'}, not {', '.join(members)}",
+        }
+    added = changes.get("added", [])
+    said = f"{', '.join(changes)} changed."
+    if added:
+        said += f" {', '.join(added)} gained it."
+    if added and root in (None, "", "/"):
+        waiting = needs_relogin(added, after["gid"])
+        if waiting:
+            said += (
+                f" {', '.join(waiting)} still run processes without {group}: they can use "
+                "Docker after they log in again."
+            )
+    return {
+        "result": True,
+        "changes": changes,
+        "comment": f"{said} {ROOT_EQUIVALENT.format(group=group)}",
+    }

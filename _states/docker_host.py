@@ -266,7 +266,7 @@ def _with_socket_group(options, group, root):
         return options
     if not isinstance(group, str) or __salt__["docker_group.invalid_names"]([group]):
         raise _Refused(f"socket_group must be a valid group name, not {group!r}")
-    current = __salt__["docker_daemon.options"](root=root)["effective"].get("group", "docker")
+    current = __salt__["docker_daemon.socket_group"](root=root)
     if group == "docker" and current == "docker":
         return options
     return {**(options or {}), "group": group}
@@ -459,16 +459,10 @@ def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, roo
     except (CommandExecutionError, SaltInvocationError, OSError) as err:
         ret.update(result=False, comment=f"{err}. Nothing was changed.")
         return ret
-    changes, notes = planned["changes"], planned["notes"]
-    if not changes:
-        ret["comment"] = " ".join(["Forwarding is already as specified.", *notes])
-    elif __opts__["test"]:
-        ret.update(
-            result=None,
-            changes=changes,
-            comment=" ".join([f"{', '.join(changes)} would change.", *notes]),
-        )
-    else:
+    ret.update(changes=planned["changes"], comment=planned["comment"])
+    if planned["changes"] and __opts__["test"]:
+        ret["result"] = None
+    elif planned["changes"]:
         ret.update(__salt__["docker_forwarding.apply"](planned))
     return ret
 
@@ -476,11 +470,6 @@ def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, roo
 # --------------------------------------------------------------------------
 # Who may use Docker
 # --------------------------------------------------------------------------
-
-_ROOT_EQUIVALENT = (
-    "Membership of {group} is root-equivalent: its members control this host through "
-    "the Docker socket."
-)
 
 
 def users(name="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
@@ -516,114 +505,21 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None, socke
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
-        ret.update(_users(name, users, exclusive, gid, root, socket))
-    except (_Refused, CommandExecutionError, SaltInvocationError, OSError) as err:
-        ret["result"] = False
-        ret["comment"] = f"{err}. Nothing was changed."
+        planned = __salt__["docker_group.plan"](
+            name, users=users, exclusive=exclusive, gid=gid, root=root, socket=socket
+        )
+    except (CommandExecutionError, SaltInvocationError, OSError) as err:
+        ret.update(result=False, comment=f"{err}. Nothing was changed.")
+        return ret
+    ret.update(changes=planned["changes"], comment=planned["comment"])
+    if planned["changes"] and __opts__["test"]:
+        ret["result"] = None
+    elif planned["changes"]:
+        try:
+            ret.update(__salt__["docker_group.apply"](planned))
+        except (CommandExecutionError, SaltInvocationError, OSError) as err:
+            ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
     return ret
-
-
-def _users(group, wanted_users, exclusive, gid, root, socket_too=True):
-    wanted_users = [] if wanted_users is None else wanted_users
-    problems = []
-    if not isinstance(wanted_users, list):
-        raise _Refused(f"users must be a list of user names, not {wanted_users!r}")
-    if not isinstance(exclusive, bool):
-        problems.append(f"exclusive must be true or false, not {exclusive!r}")
-    if gid is not None and (isinstance(gid, bool) or not isinstance(gid, int) or gid < 0):
-        problems.append(f"gid must be a whole number, not {gid!r}")
-    invalid = __salt__["docker_group.invalid_names"]([group])
-    invalid += __salt__["docker_group.invalid_names"](wanted_users, members=True)
-    if invalid:
-        problems.append(f"not valid user or group names: {', '.join(map(repr, invalid))}")
-    if problems:
-        raise _Refused("; ".join(problems))
-    missing = __salt__["docker_group.missing_users"](wanted_users, root=root)
-    if missing:
-        raise _Refused(
-            f"these users do not exist: {', '.join(missing)}. Create them first (user.present)"
-        )
-
-    info = __salt__["group.info"](group, root=root) or {}
-    if info and gid is not None and info.get("gid") != gid:
-        raise _Refused(
-            f"group {group} exists with gid {info.get('gid')}, not {gid}: files already carry "
-            "the old id; change it by hand"
-        )
-    current = list(info.get("members") or [])
-    members = list(dict.fromkeys(wanted_users if exclusive else current + wanted_users))
-    added = [user for user in members if user not in current]
-    removed = [user for user in current if user not in members]
-
-    changes = {}
-    if not info:
-        changes["group"] = {"old": None, "new": {"name": group, "gid": gid, "system": True}}
-    if added:
-        changes["added"] = added
-    if removed:
-        changes["removed"] = removed
-    socket = _socket_group_change(group, root) if socket_too else None
-    if socket:
-        changes["socket group"] = socket
-    warning = _ROOT_EQUIVALENT.format(group=group)
-    gained = f" {', '.join(added)} {'gain' if __opts__['test'] else 'gained'} it." if added else ""
-
-    if not changes:
-        return {
-            "comment": f"{group} already as specified: {', '.join(members) or 'no members'}. "
-            + warning
-        }
-    if __opts__["test"]:
-        return {
-            "result": None,
-            "changes": changes,
-            "comment": f"{', '.join(changes)} would change." + gained + " " + warning,
-        }
-
-    if not info and not __salt__["group.add"](group, gid=gid, system=True, root=root):
-        raise _Refused(f"groupadd could not create {group}")
-    if added or removed:
-        __salt__["group.members"](group, ",".join(members), root=root)
-    if socket:
-        _set_socket_group(group, root)
-    after = __salt__["group.info"](group, root=root) or {}
-    if sorted(after.get("members") or []) != sorted(members):
-        return {
-            "result": False,
-            "changes": changes,
-            "comment": f"{group} was changed, but now has members "
-            f"{', '.join(after.get('members') or []) or 'none'}, not {', '.join(members)}",
-        }
-    relogin = ""
-    if added and root in (None, "", "/"):
-        waiting = __salt__["docker_group.needs_relogin"](added, after["gid"])
-        if waiting:
-            relogin = (
-                f" {', '.join(waiting)} still run processes without {group}: they can use "
-                "Docker after they log in again."
-            )
-    return {
-        "changes": changes,
-        "comment": f"{', '.join(changes)} changed." + gained + relogin + " " + warning,
-    }
-
-
-def _socket_group_change(group, root):
-    """{old, new} when the daemon's socket group must become ``group``, else None."""
-    if group == "docker":
-        return None
-    effective = __salt__["docker_daemon.options"](root=root)["effective"]
-    old = effective.get("group", "docker")
-    return None if old == group else {"old": old, "new": group}
-
-
-def _set_socket_group(group, root):
-    options = __salt__["docker_daemon.options"](root=root)
-    in_json = "group" in (options["daemon_json"] or {}) and "group" not in options["flags"]
-    if in_json or options["docker_opts"] is None:
-        __salt__["docker_daemon.set_daemon_json"]({"group": group}, root=root)
-    else:
-        __salt__["docker_daemon.set_docker_opts"]({"group": group}, root=root)
 
 
 # --------------------------------------------------------------------------
