@@ -371,6 +371,10 @@ def options(root=None):
         salt '*' docker_daemon.options
         salt '*' docker_daemon.options root=/srv/kiwi/image-root
     """
+    return _configuration(root)
+
+
+def _configuration(root):
     raw = _docker_opts(root)
     args = split_like_systemd(raw)
     parsed = parse_args(args)
@@ -405,7 +409,11 @@ def socket_group(root=None):
         salt '*' docker_daemon.socket_group
         salt '*' docker_daemon.socket_group root=/srv/kiwi/image-root
     """
-    return options(root=root)["effective"].get("group", "docker")
+    return _socket_group_of(_configuration(root))
+
+
+def _socket_group_of(configuration):
+    return configuration["effective"].get("group", "docker")
 
 
 def set_socket_group(group, root=None):
@@ -420,7 +428,7 @@ def set_socket_group(group, root=None):
 
         salt '*' docker_daemon.set_socket_group ops
     """
-    current = options(root=root)
+    current = _configuration(root)
     in_json = "group" in (current["daemon_json"] or {}) and "group" not in current["flags"]
     if in_json or current["docker_opts"] is None:
         return set_daemon_json({"group": group}, root=root)
@@ -952,3 +960,343 @@ def merged_keys():
         salt '*' docker_daemon.merged_keys
     """
     return sorted(MERGED_KEYS)
+
+
+# --------------------------------------------------------------------------
+# Plan and apply a wanted configuration
+# --------------------------------------------------------------------------
+
+def _check_driver(driver, data_root, root):
+    """Return the driver to configure (``auto`` resolved); refuse one that cannot run
+    under ``data_root`` (the wanted one, else the configured one)."""
+    facts = __salt__["docker_host.facts"](root=root, data_root=data_root)
+    storage = facts.get("storage", {})
+    drivers = storage.get("drivers") or {}
+    if driver == "auto":
+        if not storage.get("fstype"):
+            where = f"under {root}" if root not in (None, "", "/") else "on this host"
+            raise CommandExecutionError(
+                f"storage_driver auto needs the data-root's filesystem, which cannot be seen "
+                f"{where} ({(storage.get('unknown') or {}).get('filesystem', 'no mount table')}"
+                "): name the driver"
+            )
+        return storage["recommended"]
+    if driver not in drivers:
+        raise CommandExecutionError(
+            f"storage_driver {driver!r} is not a storage driver; use one of "
+            f"{', '.join(sorted(drivers))}, or auto"
+        )
+    verdict = drivers[driver]
+    if not verdict["supported"]:
+        raise CommandExecutionError(
+            f"storage_driver {driver} cannot run on this host: {verdict['reason']}. Use "
+            f"{storage['recommended']} (or storage_driver: auto)"
+        )
+    removed_in = verdict.get("removed_in")
+    if removed_in and root in (None, "", "/"):
+        version = engine_version()
+        major = _major(version)
+        if major is not None and major >= removed_in:
+            raise CommandExecutionError(
+                f"storage_driver {driver} was removed in Docker Engine {removed_in}; this "
+                f"engine is {version}. Use {storage['recommended']}"
+            )
+    return driver
+
+
+def _major(version):
+    try:
+        return int(str(version).split(".", 1)[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def _wanted(storage_driver, data_root, options, daemon_json, current):
+    """Split the wanted settings between DOCKER_OPTS and daemon.json.
+
+    Return (for DOCKER_OPTS, for daemon.json); a key written to one file is
+    removed from the other (``None``), except the keys dockerd merges.
+    """
+    problems = []
+    in_opts, in_json = {}, {}
+    for name, given in (options or {}).items():
+        try:
+            key = normalize_key(name)
+        except SaltInvocationError as err:
+            problems.append(f"options: {err}")
+            continue
+        # Nothing left of a repeatable flag: remove it.
+        value = None if given in ([], {}) else given
+        why = validate(key, value, "DOCKER_OPTS")
+        if why:
+            problems.append(f"options: {key} {why}")
+        in_opts[key] = value
+    known = known_json_keys()
+    for given, value in (daemon_json or {}).items():
+        key = "data-root" if given == "graph" else given
+        if key not in known:
+            problems.append(
+                f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
+            )
+            continue
+        why = validate(key, value, "daemon.json")
+        if why:
+            problems.append(f"daemon_json: {key} {why}")
+        in_json[key] = value
+    both = sorted(k for k in set(in_opts) & set(in_json) if None not in (in_opts[k], in_json[k]))
+    if both:
+        problems.append(
+            f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
+            "directive set twice; give each in one place"
+        )
+    _check_supported(set(in_opts) | {k for k, v in in_json.items() if v is not None}, problems)
+
+    for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
+        if value is None:
+            continue
+        if in_opts.get(key) is not None or in_json.get(key) is not None:
+            problems.append(f"{key} given twice: as its own argument and in options/daemon_json")
+            continue
+        lives_in_json = key in (current["daemon_json"] or {}) and key not in current["flags"]
+        (in_json if lives_in_json else in_opts)[key] = value
+    if problems:
+        raise CommandExecutionError("; ".join(problems))
+
+    merged = merged_keys()
+    for key, value in in_opts.items():
+        if value is not None and key in (current["daemon_json"] or {}) and key not in merged:
+            in_json.setdefault(key, None)
+    for key, value in in_json.items():
+        if value is not None and key in current["flags"] and key not in merged:
+            in_opts.setdefault(key, None)
+    return in_opts, in_json
+
+
+def _check_supported(keys, problems):
+    """Refuse options this host's dockerd does not know (the flag table is newer)."""
+    unknown = unsupported_keys(sorted(keys))
+    if unknown:
+        version = engine_version() or "unknown"
+        problems.append(
+            f"this host's dockerd (Engine {version}) does not know {', '.join(unknown)}: it "
+            "would refuse to start"
+        )
+
+
+def _images_warning(current, new_effective, root):
+    old_driver = current["effective"].get("storage-driver")
+    old_root = current["effective"].get("data-root") or "/var/lib/docker"
+    new_driver = new_effective.get("storage-driver")
+    new_root = new_effective.get("data-root") or "/var/lib/docker"
+    if (old_driver, old_root) == (new_driver, new_root):
+        return ""
+    if old_driver is None and old_root == new_root:
+        # No driver was configured: dockerd chose one, and the images of the
+        # new driver stay visible. Only the other drivers' images go.
+        count = image_count(old_root, root=root) - __salt__["docker_daemon.image_count"](
+            old_root, new_driver, root=root
+        )
+    else:
+        count = image_count(old_root, old_driver, root=root)
+    if not count:
+        return ""
+    return (
+        f" Warning: {old_root} holds {count} image(s) of the "
+        f"{old_driver or 'previous'} storage driver; with the new "
+        f"{'storage driver' if old_driver != new_driver else 'data-root'} dockerd no "
+        "longer sees them: pull or load them again (or docker save them first)."
+    )
+
+
+def _check_effective(old, new, in_opts, in_json, root):
+    """Refuse a new configuration dockerd would not run, whichever file holds what."""
+    driver, data_root = new.get("storage-driver"), new.get("data-root")
+    if (driver, data_root) != (old.get("storage-driver"), old.get("data-root")) and driver:
+        _check_driver(driver, data_root or "/var/lib/docker", root)
+    managed = {k for k, v in {**in_opts, **in_json}.items() if v is not None}
+    if (
+        new.get("log-driver") != old.get("log-driver")
+        and new.get("log-opts")
+        and "log-opts" not in managed
+    ):
+        raise CommandExecutionError(
+            f"log-driver changes to {new.get('log-driver') or 'the default'}, but the "
+            f"log-opts already set ({', '.join(sorted(new['log-opts']))}) belong to "
+            f"{old.get('log-driver') or 'the default driver'}, and dockerd refuses options "
+            "its driver does not know: set log-opts for the new driver too (or null to "
+            "remove them)"
+        )
+
+
+def _check_arguments(storage_driver, data_root, options, daemon_json, exclusive):
+    problems = []
+    if storage_driver is not None and not isinstance(storage_driver, str):
+        problems.append(f"storage_driver must be a name or auto, not {storage_driver!r}")
+    if data_root is not None and (not isinstance(data_root, str) or not data_root.startswith("/")):
+        problems.append(f"data_root must be an absolute path, not {data_root!r}")
+    for label, value in (("options", options), ("daemon_json", daemon_json)):
+        if value is not None and not isinstance(value, dict):
+            problems.append(f"{label} must be a mapping, not {type(value).__name__} {value!r}")
+    if not isinstance(exclusive, bool):
+        problems.append(f"exclusive must be true or false, not {exclusive!r}")
+    if problems:
+        raise SaltInvocationError("; ".join(problems))
+
+
+def plan(
+    storage_driver=None,
+    data_root=None,
+    options=None,
+    daemon_json=None,
+    exclusive=False,
+    root=None,
+    socket_group=None,
+):
+    """
+    Read DOCKER_OPTS and daemon.json and return what must change for the
+    daemon to run with these settings (the arguments of the
+    ``docker_host.daemon_configured`` state); change nothing. ``apply``
+    carries the plan out.
+
+    Nothing is planned that dockerd would refuse: an unknown option or key,
+    a value of the wrong kind, a directive left in both files, a storage
+    driver this host or engine cannot run, log options of another log
+    driver. A refusal names every problem at once. The plan's ``changes``
+    has ``DOCKER_OPTS`` and ``daemon.json`` (``old``, ``new``); its
+    ``comment`` says it in a sentence, with a warning when images would no
+    longer be seen.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.plan storage_driver=auto options='{"log-level": "warn"}'
+        salt '*' docker_daemon.plan daemon_json='{"live-restore": true}' root=/srv/image-root
+    """
+    _check_arguments(storage_driver, data_root, options, daemon_json, exclusive)
+    if socket_group is not None:
+        if not isinstance(socket_group, str) or __salt__["docker_group.invalid_names"](
+            [socket_group]
+        ):
+            raise SaltInvocationError(
+                f"socket_group must be a valid group name, not {socket_group!r}"
+            )
+        if socket_group != "docker" or _socket_group_of(_configuration(root)) != "docker":
+            options = {**(options or {}), "group": socket_group}
+    current = _configuration(root)
+    if storage_driver is not None:
+        wanted_root = (
+            data_root
+            or (options or {}).get("data-root")
+            or (daemon_json or {}).get("data-root")
+            or current["effective"].get("data-root")
+        )
+        storage_driver = _check_driver(storage_driver, wanted_root, root)
+    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)
+
+    new_opts = current["docker_opts"]
+    if in_opts or (exclusive and current["docker_opts"]):
+        if current["docker_opts"] is None:
+            raise CommandExecutionError(
+                "/etc/sysconfig/docker does not exist: install the docker package first "
+                "(it creates the file), e.g. with a require on pkg: docker"
+            )
+        new_opts = plan_docker_opts(current["docker_opts"], in_opts, exclusive=exclusive)
+    new_json = current["daemon_json"]
+    if in_json or (exclusive and current["daemon_json"]):
+        new_json = plan_daemon_json(current["daemon_json"], in_json, exclusive=exclusive)
+
+    # What dockerd would then read: refuse anything it would not start with.
+    parsed = parse_args(split_like_systemd(new_opts))
+    if parsed["unknown"]:
+        raise CommandExecutionError(
+            f"DOCKER_OPTS would hold {', '.join(parsed['unknown'])}, which dockerd does not "
+            "take: remove it, or manage DOCKER_OPTS with exclusive: true"
+        )
+    conflicts = sorted(
+        k for k in set(parsed["flags"]) & set(new_json or {}) if k not in MERGED_KEYS
+    )
+    if conflicts:
+        raise CommandExecutionError(
+            f"{', '.join(conflicts)} would be set both in DOCKER_OPTS and in daemon.json, "
+            "and dockerd refuses to start then: manage them with this state (it keeps each "
+            "in one place) or remove one by hand"
+        )
+    new_effective = {**(new_json or {}), **parsed["flags"]}
+    _check_effective(current["effective"], new_effective, in_opts, in_json, root)
+
+    changes = {}
+    if (new_opts or "") != (current["docker_opts"] or ""):
+        changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
+    if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
+        changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
+    warning = _images_warning(current, new_effective, root) if changes else ""
+    # A key moving from one file to the other leaves its old file first, so
+    # that dockerd never finds it in both, even between the two writes.
+    moves_to_opts = set(parsed["flags"]) & set(current["daemon_json"] or {})
+    order = ["daemon.json", "DOCKER_OPTS"] if moves_to_opts else ["DOCKER_OPTS", "daemon.json"]
+    if changes:
+        comment = f"{' and '.join(changes)} would change." + warning
+    else:
+        comment = "The Docker daemon's configuration is already as specified."
+    return {
+        "root": root,
+        "changes": changes,
+        "order": [label for label in order if label in changes],
+        "effective": new_effective,
+        "warning": warning,
+        "comment": comment,
+    }
+
+
+def _write(label, docker_opts, daemon_json, root):
+    if label == "daemon.json":
+        set_daemon_json(daemon_json or {}, exclusive=True, root=root)
+    else:
+        __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", docker_opts or "", root=root)
+
+
+def apply(planned):
+    """
+    Carry out a plan from ``plan``: the only writer of DOCKER_OPTS and
+    daemon.json for a planned configuration. The files are written in the
+    plan's order; when one cannot be written, the one written before it is
+    put back, so that the two files always agree, and the error says so.
+    Then the configuration is read back. Return ``{"result", "changes",
+    "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_daemon.plan options='{"debug": true}' | jq -c .local)
+        salt-call docker_daemon.apply "$plan"
+    """
+    root, changes = planned["root"], planned["changes"]
+    where = " and ".join(changes)
+
+    written = []
+    for label in planned["order"]:
+        new = changes[label]["new"]
+        try:
+            _write(label, new, new, root)
+        except (CommandExecutionError, SaltInvocationError, OSError) as err:
+            # Put back what was written, so that the two files still agree.
+            for done in written:
+                old = changes[done]["old"]
+                _write(done, old, old, root)
+            raise CommandExecutionError(
+                f"{label} could not be written ({err})"
+                + (f"; {', '.join(written)} was put back as it was" if written else "")
+            ) from err
+        written.append(label)
+
+    after = _configuration(root)
+    if after["conflicts"] or after["effective"] != planned["effective"]:
+        return {
+            "result": False,
+            "changes": changes,
+            "comment": f"{where} were written, but reading them back shows another "
+            "configuration; another program may have changed them.",
+        }
+    return {"result": True, "changes": changes, "comment": f"{where} changed." + planned["warning"]}

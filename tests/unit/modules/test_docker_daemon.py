@@ -1,0 +1,63 @@
+"""docker_daemon's planning rules that need what this machine cannot have: an engine
+that removed a storage driver. The facts and the engine's version are given."""
+
+import pytest
+from salt.exceptions import CommandExecutionError
+
+from tests.unit.conftest import _load
+
+FACTS = {
+    "storage": {
+        "drivers": {
+            "devicemapper": {"supported": True, "reason": "dm_thin_pool loaded", "removed_in": 25},
+            "overlay2": {"supported": True, "reason": "ext4, with d_type"},
+        },
+        "recommended": "overlay2",
+        "fstype": "ext4",
+        "unknown": {},
+    }
+}
+
+
+@pytest.fixture
+def daemon(monkeypatch):
+    module = _load("_modules/docker_daemon.py")
+    module.__salt__ = {"docker_host.facts": lambda **_: FACTS}
+    return module
+
+
+@pytest.mark.parametrize("version, refused", [("25.0.5", True), ("24.0.7", False), (None, False)])
+def test_a_driver_the_engine_removed_is_refused(daemon, monkeypatch, version, refused):
+    """Docker Engine 25 cannot be installed here (Debian ships 20.10), and this kernel has
+    no dm_thin_pool."""
+    monkeypatch.setattr(daemon, "engine_version", lambda: version)
+    if refused:
+        with pytest.raises(CommandExecutionError) as raised:
+            daemon._check_driver("devicemapper", None, None)
+        assert str(raised.value) == (
+            "storage_driver devicemapper was removed in Docker Engine 25; this engine is "
+            "25.0.5. Use overlay2"
+        )
+    else:
+        assert daemon._check_driver("devicemapper", None, None) == "devicemapper"
+
+
+def test_an_image_root_is_never_judged_by_this_hosts_engine(daemon, monkeypatch):
+    monkeypatch.setattr(daemon, "engine_version", lambda: pytest.fail("engine asked"))
+    assert daemon._check_driver("devicemapper", None, "/srv/image") == "devicemapper"
+
+
+@pytest.mark.parametrize(
+    "driver, message",
+    [
+        (
+            "aufs",
+            "storage_driver 'aufs' is not a storage driver; use one of devicemapper, "
+            "overlay2, or auto",
+        ),
+    ],
+)
+def test_a_driver_that_is_no_driver_is_named_with_the_choices(daemon, driver, message):
+    with pytest.raises(CommandExecutionError) as raised:
+        daemon._check_driver(driver, None, None)
+    assert str(raised.value) == message
