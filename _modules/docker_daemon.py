@@ -966,6 +966,7 @@ def merged_keys():
 # Plan and apply a wanted configuration
 # --------------------------------------------------------------------------
 
+
 def _check_driver(driver, data_root, root):
     """Return the driver to configure (``auto`` resolved); refuse one that cannot run
     under ``data_root`` (the wanted one, else the configured one)."""

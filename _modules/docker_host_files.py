@@ -1,6 +1,8 @@
 """
-Write whole files atomically, for the files this extension owns outright
-(``/etc/docker/daemon.json``, its sysctl.d file).
+The Docker host's files: whole files written atomically, for the files this
+extension owns outright (``/etc/docker/daemon.json``, its sysctl.d file),
+and the owner and mode of every file the CIS Docker Benchmark names
+(``plan_permissions``, ``apply_permissions``).
 
 A temporary file beside the target, with the final mode and owner before any
 content, fsync, rename, fsync of the directory: a crash leaves the old file
@@ -8,14 +10,21 @@ or the new one, never a mix, and no reader ever sees a looser mode. Written
 here because ``salt.utils.atomicfile`` leaves its temporary file behind when
 the rename fails and keeps the old file's mode.
 
-:depends: nothing beyond Python.
+Permissions are changed here and not with Salt's ``file`` states: those set
+an exact mode, which would loosen a file an administrator made stricter, and
+resolve owner names on the host, which gives the wrong ids inside an image
+root whose ``/etc/passwd`` differs. The mode here is a maximum: only
+permission bits are removed, and names resolve in the root worked on.
+
+:depends: Salt's ``user`` and ``group`` modules for owner names.
 """
 
 import contextlib
 import os
+import stat
 import tempfile
 
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_host_files"
 
@@ -77,3 +86,148 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0):
             f"cannot write {path}: {err.strerror}; it was left as it was"
         ) from err
     return path
+
+
+def _live(root):
+    return root in (None, "", "/")
+
+
+def _in_root(path, root):
+    """Where ``path`` is: its directory resolved inside ``root`` (links never lead
+    out of an image root); the last component itself is not followed."""
+    if _live(root):
+        return path
+    directory = __salt__["sysconfig.resolve"](os.path.dirname(path), root=root)
+    return os.path.join(directory, os.path.basename(path))
+
+
+def _uid(name, root):
+    """The uid of ``name`` in ``root``'s own /etc/passwd, or None."""
+    return (__salt__["user.info"](name, root=None if _live(root) else root) or {}).get("uid")
+
+
+def _gid(name, root):
+    """The gid of ``name`` in ``root``'s own /etc/group, or None."""
+    return (__salt__["group.info"](name, root=None if _live(root) else root) or {}).get("gid")
+
+
+def _name(path, number, root):
+    """The name of uid or gid ``number`` in ``root``'s own /etc/passwd or /etc/group
+    (``path``), else the number."""
+    try:
+        with open(_in_root(path, root), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) > 2 and fields[2] == str(number):
+                    return fields[0]
+    except OSError:
+        pass
+    return str(number)
+
+
+def _check_permission_arguments(name, mode):
+    problems = []
+    if not isinstance(mode, str) or not (
+        3 <= len(mode) <= 4 and all(c in "01234567" for c in mode)
+    ):
+        problems.append(f"mode must be an octal string like '0644', not {mode!r}")
+    if not isinstance(name, str) or not os.path.isabs(name) or os.path.normpath(name) != name:
+        problems.append(
+            f"{name!r} is not a normalized absolute path (no '..', '.', '//' or trailing '/')"
+        )
+    if problems:
+        raise SaltInvocationError("; ".join(problems))
+
+
+def plan_permissions(name, user="root", group="root", mode="0644", root=None):
+    """
+    Return what must change for ``name`` to be owned by ``user``:``group``
+    with no permission bit beyond ``mode`` (the arguments of the
+    ``docker_host_files.permissions`` state); change nothing.
+    ``apply_permissions`` carries the plan out.
+
+    A path that does not exist, and a symbolic link, have nothing to change.
+    ``changes`` names owners as ``user:group``; a user or group that does not
+    exist (yet) is in ``missing``, and ``apply_permissions`` refuses the plan.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.plan_permissions /etc/docker/daemon.json
+        salt '*' docker_host_files.plan_permissions /etc/sysconfig/docker mode=0600 root=/srv/image
+    """
+    _check_permission_arguments(name, mode)
+    planned = {"name": name, "root": root, "changes": {}, "missing": []}
+    try:
+        path = _in_root(name, root)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return {**planned, "comment": f"{name} does not exist; nothing to do."}
+    except (OSError, CommandExecutionError, SaltInvocationError) as err:
+        raise CommandExecutionError(f"cannot read {name}: {err}") from err
+    if stat.S_ISLNK(st.st_mode):
+        return {
+            **planned,
+            "comment": f"{name} is a symbolic link; its target is managed on its own.",
+        }
+    uid, gid = _uid(user, root), _gid(group, root)
+    missing = [f"user {user}"] if uid is None else []
+    missing += [f"group {group}"] if gid is None else []
+    where = "" if _live(root) else f" under {root}"
+    old_mode = stat.S_IMODE(st.st_mode)
+    new_mode = old_mode & int(mode, 8)
+    changes = planned["changes"]
+    if (st.st_uid, st.st_gid) != (uid, gid):
+        changes["owner"] = {
+            "old": f"{_name('/etc/passwd', st.st_uid, root)}:"
+            f"{_name('/etc/group', st.st_gid, root)}",
+            "new": f"{user}:{group}",
+        }
+    if new_mode != old_mode:
+        changes["mode"] = {"old": f"{old_mode:04o}", "new": f"{new_mode:04o}"}
+    if not changes:
+        comment = f"{name} is {user}:{group}, mode {old_mode:04o}."
+    else:
+        note = f" ({' and '.join(missing)} must exist by then{where})" if missing else ""
+        comment = f"{name} would be tightened{note}."
+    planned.update(
+        path=path, uid=uid, gid=gid, mode=new_mode, missing=missing, where=where, comment=comment
+    )
+    return planned
+
+
+def apply_permissions(planned):
+    """
+    Carry out a plan from ``plan_permissions``: chown, then chmod (chown
+    clears the setuid and setgid bits). Return ``{"result", "changes",
+    "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_host_files.plan_permissions /etc/docker | jq -c .local)
+        salt-call docker_host_files.apply_permissions "$plan"
+    """
+    name, changes, missing = planned["name"], planned["changes"], planned["missing"]
+    if missing:
+        one = len(missing) == 1
+        return {
+            "result": False,
+            "changes": {},
+            "comment": f"{' and '.join(missing)} {'does' if one else 'do'} not "
+            f"exist{planned['where']}: create {'it' if one else 'them'}, or name others. "
+            "Nothing was changed.",
+        }
+    try:
+        if "owner" in changes:
+            os.chown(planned["path"], planned["uid"], planned["gid"], follow_symlinks=False)
+        os.chmod(planned["path"], planned["mode"])
+    except OSError as err:
+        return {
+            "result": False,
+            "changes": {},
+            "comment": f"cannot change {name}: {err.strerror}. Changed so far: nothing",
+        }
+    return {"result": True, "changes": changes, "comment": f"{name} was tightened."}
