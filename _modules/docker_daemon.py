@@ -975,7 +975,11 @@ def _check_driver(driver, data_root, root):
     drivers = storage.get("drivers") or {}
     if driver == "auto":
         if not storage.get("fstype"):
-            where = f"under {root}" if root not in (None, "", "/") else "on this host"
+            where = (
+                "on this host"
+                if __salt__["sysconfig.image_root"](root) is None
+                else f"under {root}"
+            )
             raise CommandExecutionError(
                 f"storage_driver auto needs the data-root's filesystem, which cannot be seen "
                 f"{where} ({(storage.get('unknown') or {}).get('filesystem', 'no mount table')}"
@@ -994,7 +998,7 @@ def _check_driver(driver, data_root, root):
             f"{storage['recommended']} (or storage_driver: auto)"
         )
     removed_in = verdict.get("removed_in")
-    if removed_in and root in (None, "", "/"):
+    if removed_in and __salt__["sysconfig.image_root"](root) is None:
         version = engine_version()
         major = _major(version)
         if major is not None and major >= removed_in:

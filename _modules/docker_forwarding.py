@@ -66,7 +66,7 @@ def _path(path, root):
 
 
 def _live(root):
-    return root in (None, "", "/")
+    return __salt__["sysconfig.image_root"](root) is None
 
 
 def runtime(root=None):
@@ -405,7 +405,7 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
         salt '*' docker_forwarding.plan firewall=none root=/srv/image-root
     """
     _check_arguments(ipv4, ipv6, firewall, masquerade, root)
-    root = None if root in (None, "") or os.path.normpath(root) == "/" else root
+    root = __salt__["sysconfig.image_root"](root)
     if root is not None and not os.path.isdir(root):
         raise CommandExecutionError(f"root {root} does not exist")
     wanted = {"ipv4": ipv4} if ipv6 is None else {"ipv4": ipv4, "ipv6": ipv6}

@@ -225,7 +225,7 @@ def apply(planned):
     said = f"{', '.join(changes)} changed."
     if added:
         said += f" {', '.join(added)} gained it."
-    if added and root in (None, "", "/"):
+    if added and __salt__["sysconfig.image_root"](root) is None:
         waiting = needs_relogin(added, after["gid"])
         if waiting:
             said += (

@@ -507,7 +507,7 @@ def _check_daemon(report, facts, url):
 def _configured_cgroup_driver(root):
     """native.cgroupdriver from exec-opts in DOCKER_OPTS or daemon.json, or None."""
     try:
-        options = __salt__["docker_daemon.options"](root=None if root in (None, "", "/") else root)
+        options = __salt__["docker_daemon.options"](root=__salt__["sysconfig.image_root"](root))
     except (CommandExecutionError, SaltInvocationError):
         return None
     exec_opts = options["effective"].get("exec-opts") or []
@@ -550,10 +550,10 @@ def check(root=None, daemon=True, url=None):
     facts = _facts(root, kernel_options=True)
     # The minion option docker_host.root points the grain, and so the check,
     # at another root: read that root's files everywhere.
-    root = None if facts.get("root") in (None, "", "/") else facts["root"]
+    root = __salt__["sysconfig.image_root"](facts.get("root"))
     report, daemon_report = _Report(), _Report()
     engine_version = None
-    if daemon and (root in (None, "", "/") or url):
+    if daemon and (root is None or url):
         # Asked first, for the engine version the storage verdict needs;
         # reported last.
         engine_version = _check_daemon(daemon_report, facts, _url(url))

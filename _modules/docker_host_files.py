@@ -89,7 +89,7 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0):
 
 
 def _live(root):
-    return root in (None, "", "/")
+    return __salt__["sysconfig.image_root"](root) is None
 
 
 def _in_root(path, root):

@@ -80,9 +80,30 @@ def _path(name, root=None):
             raise SaltInvocationError(
                 f"name {name!r} leaves {SYSCONFIG_DIR}; give an absolute path instead"
             )
-    if root in (None, "", "/"):
+    if image_root(root) is None:
         return path
     return os.path.join(os.path.abspath(root), path.lstrip(os.sep))
+
+
+def image_root(root=None):
+    """
+    Return the image root that ``root`` names, or ``None`` when it names the
+    live system: ``None``, ``""`` and every spelling of ``/`` (``//``,
+    ``/.``). Every module of this extension decides "this machine or an
+    image root" through this, so that no spelling of ``/`` is taken for an
+    image somewhere and for the live system elsewhere.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' sysconfig.image_root /srv/image-root
+    """
+    if root is None or root == "":
+        return None
+    if not isinstance(root, str):
+        raise SaltInvocationError(f"root must be a path, not {root!r}")
+    return None if os.path.normpath(root) in ("/", "//") else root
 
 
 # Linux follows at most 40 symbolic links while it resolves one path (MAXSYMLINKS).
@@ -97,7 +118,7 @@ def _follow_link(path, root):
     inside it: an absolute link in an image root points into the image,
     never at the host.
     """
-    if root in (None, "", "/"):
+    if image_root(root) is None:
         for _ in range(_MAX_LINKS + 1):
             if not os.path.islink(path):
                 return path
@@ -147,7 +168,7 @@ def resolve(path, root=None):
     """
     if not os.path.isabs(str(path)):
         raise SaltInvocationError(f"{path!r} is not an absolute path")
-    if root in (None, "", "/"):
+    if image_root(root) is None:
         return path
     return _follow_link(os.path.join(os.path.abspath(root), path.lstrip("/")), root)
 

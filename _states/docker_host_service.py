@@ -39,7 +39,11 @@ def enabled_in_root(name, root):
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     unit = name if "." in name else f"{name}.service"
-    if root in (None, "", "/") or not os.path.isabs(str(root)):
+    if (
+        not isinstance(root, str)
+        or not os.path.isabs(root)
+        or __salt__["sysconfig.image_root"](root) is None
+    ):
         ret.update(
             result=False, comment=f"root must be an image root's absolute path, not {root!r}"
         )

@@ -278,3 +278,20 @@ def test_resolve_follows_dot_and_dot_dot_in_links_as_the_kernel_does(sysconfig_m
         resolved = sysconfig_mod.resolve(name, root=str(root))
         assert resolved == os.path.realpath(root / name.lstrip("/"))
         assert resolved == str(root / "usr" / "etc" / "docker")
+
+
+@pytest.mark.parametrize("root", [None, "", "/", "//", "/.", "///", "/../"])
+def test_every_spelling_of_slash_is_the_live_system(sysconfig_mod, root):
+    assert sysconfig_mod.image_root(root) is None
+
+
+@pytest.mark.parametrize("root", ["/srv/image", "/srv/image/", "relative/image"])
+def test_any_other_path_is_an_image_root(sysconfig_mod, root):
+    assert sysconfig_mod.image_root(root) == root
+
+
+@pytest.mark.parametrize("root", [5, ["/"], b"/"])
+def test_a_root_that_is_no_path_is_refused_by_name(sysconfig_mod, root):
+    with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
+        sysconfig_mod.image_root(root)
+    assert str(refused.value) == f"root must be a path, not {root!r}"

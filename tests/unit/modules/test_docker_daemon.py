@@ -22,7 +22,10 @@ FACTS = {
 @pytest.fixture
 def daemon(monkeypatch):
     module = _load("_modules/docker_daemon.py")
-    module.__salt__ = {"docker_host.facts": lambda **_: FACTS}
+    module.__salt__ = {
+        "docker_host.facts": lambda **_: FACTS,
+        "sysconfig.image_root": _load("_modules/sysconfig.py").image_root,
+    }
     return module
 
 
