@@ -223,11 +223,19 @@ def _flag(name):
 
 
 def parse_args(args):
-    """Parse dockerd arguments as its flag library does.
+    """
+    Parse dockerd arguments as its flag library does: what dockerd would
+    read from them.
 
     Return ``{"flags": {key: value}, "unknown": [...], "removed": [...],
     "spelling": {key: [flag as written]}}``; list and map flags collect every
     occurrence in a list, booleans become ``True``/``False``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.parse_args '["-s", "btrfs", "--log-level=warn", "-D"]'
     """
     flags, unknown, removed, spelling = {}, [], [], {}
     index = 0
@@ -511,7 +519,7 @@ def _pieces(raw):
     return pieces
 
 
-def plan_docker_opts(current, wanted, exclusive=False):
+def _plan_docker_opts(current, wanted, exclusive=False):
     """Return the new DOCKER_OPTS for ``wanted`` (``{key: value}``; ``None`` removes).
 
     Options set by hand are kept as written unless ``exclusive``; an option
@@ -600,7 +608,7 @@ def set_docker_opts(options, exclusive=False, root=None, test=False):
         raise CommandExecutionError(
             f"{_path(SYSCONFIG, root)} does not exist: install the docker package, which creates it"
         )
-    new = plan_docker_opts(current, wanted, exclusive=exclusive)
+    new = _plan_docker_opts(current, wanted, exclusive=exclusive)
     return __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test)
 
 
@@ -625,7 +633,7 @@ def remove_docker_opts(keys, root=None, test=False):
 # --------------------------------------------------------------------------
 
 
-def plan_daemon_json(current, wanted, exclusive=False):
+def _plan_daemon_json(current, wanted, exclusive=False):
     """Return the new daemon.json mapping (existing key order kept, new keys last)."""
     result = {} if exclusive else dict(current or {})
     for key, value in wanted.items():
@@ -661,7 +669,7 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
             raise SaltInvocationError(f"{key!r} is not a daemon.json key")
     path = _path(DAEMON_JSON, root)
     current = _read_daemon_json(root)
-    new = plan_daemon_json(current, settings, exclusive=exclusive)
+    new = _plan_daemon_json(current, settings, exclusive=exclusive)
     changed = current is None or new != current
     if current is None and not new:
         changed = False
@@ -1206,10 +1214,10 @@ def plan(
                 "/etc/sysconfig/docker does not exist: install the docker package first "
                 "(it creates the file), e.g. with a require on pkg: docker"
             )
-        new_opts = plan_docker_opts(current["docker_opts"], in_opts, exclusive=exclusive)
+        new_opts = _plan_docker_opts(current["docker_opts"], in_opts, exclusive=exclusive)
     new_json = current["daemon_json"]
     if in_json or (exclusive and current["daemon_json"]):
-        new_json = plan_daemon_json(current["daemon_json"], in_json, exclusive=exclusive)
+        new_json = _plan_daemon_json(current["daemon_json"], in_json, exclusive=exclusive)
 
     # What dockerd would then read: refuse anything it would not start with.
     parsed = parse_args(split_like_systemd(new_opts))

@@ -2,7 +2,7 @@
 
 ``validate``: the types and values dockerd takes, for ``DOCKER_OPTS`` and for
 ``daemon.json``, with the reasons users see in the state's comment;
-``normalize_key``: the option names it refuses; ``plan_docker_opts``: values
+``normalize_key``: the option names it refuses; ``_plan_docker_opts``: values
 that cannot be flags, and how hand-written ``DOCKER_OPTS`` is cut into flags
 so that what is not touched stays as written.
 """
@@ -158,7 +158,7 @@ def test_normalize_key_refuses_names_dockerd_does_not_take(daemon, name, why):
 )
 def test_values_that_are_no_flag_are_refused_with_the_way_out(daemon, wanted, why):
     with pytest.raises(daemon.SaltInvocationError) as refused:
-        daemon.plan_docker_opts("--debug", wanted)
+        daemon._plan_docker_opts("--debug", wanted)
     assert str(refused.value) == why
 
 
@@ -185,4 +185,4 @@ def test_values_that_are_no_flag_are_refused_with_the_way_out(daemon, wanted, wh
     ],
 )
 def test_hand_written_docker_opts_are_cut_into_flags(daemon, current, wanted, exclusive, expected):
-    assert daemon.plan_docker_opts(current, wanted, exclusive=exclusive) == expected
+    assert daemon._plan_docker_opts(current, wanted, exclusive=exclusive) == expected

@@ -198,7 +198,7 @@ def test_what_dockerd_reads_refuses_and_how_each_flag_was_written(
     ],
 )
 def test_plan_docker_opts(daemon, current, wanted, exclusive, expected):
-    assert daemon.plan_docker_opts(current, wanted, exclusive=exclusive) == expected
+    assert daemon._plan_docker_opts(current, wanted, exclusive=exclusive) == expected
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_plan_docker_opts(daemon, current, wanted, exclusive, expected):
 )
 def test_values_systemd_could_split_are_refused(daemon, value, why):
     with pytest.raises(daemon.SaltInvocationError, match=why):
-        daemon.plan_docker_opts("", value)
+        daemon._plan_docker_opts("", value)
 
 
 def test_normalize_key(daemon):

@@ -1,5 +1,5 @@
-"""The planners behind the daemon's configuration, as plain data: ``plan_docker_opts``
-(the new DOCKER_OPTS) and ``plan_daemon_json`` (the new daemon.json mapping), called
+"""The planners behind the daemon's configuration, as plain data: ``_plan_docker_opts``
+(the new DOCKER_OPTS) and ``_plan_daemon_json`` (the new daemon.json mapping), called
 the way ``salt '*' docker_daemon.plan_…`` calls them, with their defaults."""
 
 import pytest
@@ -41,7 +41,7 @@ def daemon():
     ],
 )
 def test_docker_opts_plan_keeps_every_hand_set_option_by_default(daemon, current, wanted, expected):
-    assert daemon.plan_docker_opts(current, wanted) == expected
+    assert daemon._plan_docker_opts(current, wanted) == expected
 
 
 @pytest.mark.parametrize(
@@ -62,14 +62,14 @@ def test_docker_opts_plan_keeps_every_hand_set_option_by_default(daemon, current
     ],
 )
 def test_daemon_json_plan_keeps_existing_keys_by_default(daemon, current, wanted, expected):
-    planned = daemon.plan_daemon_json(current, wanted)
+    planned = daemon._plan_daemon_json(current, wanted)
     assert planned == expected
     assert list(planned) == list(expected)
 
 
 def test_daemon_json_plan_does_not_change_the_mapping_it_was_given(daemon):
     current = {"log-level": "warn", "debug": True}
-    daemon.plan_daemon_json(current, {"debug": None, "live-restore": True})
+    daemon._plan_daemon_json(current, {"debug": None, "live-restore": True})
     assert current == {"log-level": "warn", "debug": True}
 
 
@@ -98,7 +98,7 @@ def test_docker_opts_plan_loses_no_value_already_as_wanted(daemon, current, want
     """A flag already as wanted keeps its spelling, and a repeatable one, one of whose
     values sits in a combined shorthand (``-DH``), keeps every value: the daemon goes
     on listening on each host, and a second run changes nothing."""
-    planned = daemon.plan_docker_opts(current, wanted)
+    planned = daemon._plan_docker_opts(current, wanted)
     assert planned == (current if expected is None else expected)
     flags = daemon.parse_args(daemon.split_like_systemd(planned))["flags"]
     for key, value in wanted.items():

@@ -44,7 +44,7 @@ def test_the_functions_that_run_dockerd_get_no_mutants():
         name for name in names if name.startswith(("x_engine_version__", "x_supported_keys__"))
     ]
     assert [name for name in names if name.startswith("x_unsupported_keys__mutmut_")]
-    assert [name for name in names if name.startswith("x_plan_docker_opts__mutmut_")]
+    assert [name for name in names if name.startswith("x__plan_docker_opts__mutmut_")]
 
 
 # A module as Salt's loader loads it: from its file, under a name of the loader's.
