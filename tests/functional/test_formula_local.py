@@ -183,6 +183,30 @@ def test_a_broken_pillar_stops_the_run_before_anything(tmp_path, root):
     assert after == before
 
 
+def test_a_broken_pillar_fails_the_run_but_stops_no_other_formula(tmp_path, root):
+    """README: the docker_host states fail and the exit code says so, while another
+    formula in the same run is applied."""
+    tree = tmp_path / "file-roots"
+    tree.mkdir()
+    (tree / "docker_host").symlink_to(os.path.join(REPO_ROOT, "docker_host"))
+    marker = tmp_path / "other-formula-ran"
+    (tree / "other.sls").write_text(
+        f"other-formula:\n  file.managed:\n    - name: {marker}\n    - contents: ran\n"
+    )
+    (tree / "site.sls").write_text("include:\n  - docker_host\n  - other\n")
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    data = pillar(root, daemon={"storage_drivr": "btrfs"})
+    code, states, _ = state_apply(tmp_path, "site", data, file_roots=tree)
+    assert code != 0
+    assert set(states) == {"docker-host-pillar-valid", "other-formula"}
+    assert states["docker-host-pillar-valid"]["result"] is False
+    assert "did you mean storage_driver?" in states["docker-host-pillar-valid"]["comment"]
+    assert states["other-formula"]["result"] is True
+    assert marker.read_text() == "ran\n"
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    assert after == before
+
+
 def test_each_concern_applies_alone(tmp_path, root):
     code, states, _ = state_apply(tmp_path, "docker_host.forwarding", pillar(root))
     assert code == 0, states
@@ -218,7 +242,7 @@ def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_p
     assert {"docker_host": "docker-host-forwarding-enabled"} in service["require"]
     daemon = low["docker-host-daemon-configured"]
     assert {"pkg": "docker-host-package-installed"} in daemon["require"]
-    assert low["docker-host-pillar-valid"]["failhard"] is True
+    assert "failhard" not in low["docker-host-pillar-valid"]
 
 
 def _restarting(low, service_id):
