@@ -51,6 +51,8 @@ ALIASES = {
 FIREWALLS = ("auto", "SuSEfirewall2", "firewalld", "none")
 SUSEFIREWALL2_FILE = "/etc/sysconfig/SuSEfirewall2"
 FIREWALLD_BINARY = "/usr/sbin/firewalld"
+# What shows that a firewall is installed (in an image root, not yet enabled).
+INSTALLED = {"SuSEfirewall2": SUSEFIREWALL2_FILE, "firewalld": FIREWALLD_BINARY}
 # Old SLES applies these from /etc/sysconfig/sysctl at boot, after the sysctl files.
 LEGACY_FILE = "/etc/sysconfig/sysctl"
 LEGACY = {"ipv4": "IP_FORWARD", "ipv6": "IPV6_FORWARD"}
@@ -316,7 +318,7 @@ def _firewalld_plan(zone, masquerading, ipv4):
     return plan
 
 
-def _check_arguments(ipv4, ipv6, firewall, masquerade, root):
+def _check_arguments(ipv4, ipv6, firewall, masquerade, root, release_firewall=None):
     problems = []
     if not isinstance(ipv4, bool):
         problems.append(f"ipv4 must be true or false, not {ipv4!r}")
@@ -330,6 +332,11 @@ def _check_arguments(ipv4, ipv6, firewall, masquerade, root):
         problems.append("masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)")
     if root not in (None, "") and not isinstance(root, str):
         problems.append(f"root must be a path, not {root!r}")
+    if release_firewall is not None and release_firewall not in INSTALLED:
+        problems.append(
+            f"release_firewall must be one of {', '.join(INSTALLED)} or null, "
+            f"not {release_firewall!r}"
+        )
     if problems:
         raise SaltInvocationError("; ".join(problems))
 
@@ -339,12 +346,20 @@ def _check_arguments(ipv4, ipv6, firewall, masquerade, root):
 # --------------------------------------------------------------------------
 
 
-def _chosen_firewall(firewall, root):
-    """The firewall to configure (or None); refuse one that is not installed."""
+def _chosen_firewall(firewall, root, release_firewall=None):
+    """The firewall to configure (or None); refuse one that is not installed.
+
+    ``auto`` is the firewall the host enables. An image root being built has
+    its firewall installed but usually not enabled yet: there, ``auto`` is the
+    release's firewall when it is installed."""
     if firewall == "none":
         return None
     if firewall == "auto":
-        return __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
+        enabled = __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
+        if enabled or root is None or release_firewall is None:
+            return enabled
+        installed = __salt__["docker_host.exists"](INSTALLED[release_firewall], root=root)
+        return release_firewall if installed else None
     if firewall == "SuSEfirewall2":
         if not __salt__["docker_host.exists"](SUSEFIREWALL2_FILE, root=root):
             raise CommandExecutionError(
@@ -379,7 +394,7 @@ def _firewalld_masquerading(ipv4):
     return _firewalld_plan(zone, masquerading, ipv4)
 
 
-def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
+def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None, release_firewall=None):
     """
     Read every forwarding layer and return what must change for these
     settings (the arguments of the ``docker_host.forwarding`` state); change
@@ -395,7 +410,9 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
 
     A setting the boot applies after the persistent file and that disagrees
     is refused with its file and line, as is a firewall that is not
-    installed.
+    installed. ``release_firewall`` (``SuSEfirewall2`` or ``firewalld``, the
+    firewall the release ships) is what ``firewall: auto`` configures in an
+    image root where it is installed but no firewall is enabled yet.
 
     CLI Example:
 
@@ -404,7 +421,7 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
         salt '*' docker_forwarding.plan ipv6=True
         salt '*' docker_forwarding.plan firewall=none root=/srv/image-root
     """
-    _check_arguments(ipv4, ipv6, firewall, masquerade, root)
+    _check_arguments(ipv4, ipv6, firewall, masquerade, root, release_firewall)
     root = __salt__["sysconfig.image_root"](root)
     if root is not None and not os.path.isdir(root):
         raise CommandExecutionError(f"root {root} does not exist")
@@ -461,7 +478,7 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
                 "that at boot after the sysctl files."
             )
 
-    chosen = _chosen_firewall(firewall, root)
+    chosen = _chosen_firewall(firewall, root, release_firewall)
     if chosen == "SuSEfirewall2":
         route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", default="", root=root)
         values = _susefirewall2_plan(route, ipv4, ipv6, masquerade)

@@ -116,7 +116,15 @@ def daemon_configured(
 # --------------------------------------------------------------------------
 
 
-def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None):
+def forwarding(
+    name,
+    ipv4=True,
+    ipv6=None,
+    firewall="auto",
+    masquerade=None,
+    root=None,
+    release_firewall=None,
+):
     """
     Make the host forward packets for containers, now and after a reboot, and
     keep its firewall from switching that off.
@@ -143,6 +151,12 @@ def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, roo
         Configure this alternative root directory (an image root): only files
         under it change, and the running kernel is left alone.
 
+    release_firewall
+        The firewall the release ships, ``SuSEfirewall2`` or ``firewalld``
+        (the formula takes it from its OS map). An image root being built has
+        its firewall installed but not yet enabled: there ``auto`` configures
+        this one when it is installed.
+
     The layers, each in ``changes`` under its name: ``runtime`` (the running
     kernel, through Salt's ``sysctl``), ``persistent`` (a file of its own in
     ``/etc/sysctl.d``), ``legacy`` (old SLES' ``IP_FORWARD`` in
@@ -154,7 +168,12 @@ def forwarding(name, ipv4=True, ipv6=None, firewall="auto", masquerade=None, roo
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
         planned = __salt__["docker_forwarding.plan"](
-            ipv4=ipv4, ipv6=ipv6, firewall=firewall, masquerade=masquerade, root=root
+            ipv4=ipv4,
+            ipv6=ipv6,
+            firewall=firewall,
+            masquerade=masquerade,
+            root=root,
+            release_firewall=release_firewall,
         )
     except (CommandExecutionError, SaltInvocationError, OSError) as err:
         ret.update(result=False, comment=f"{err}. Nothing was changed.")

@@ -148,3 +148,33 @@ def test_every_wrong_argument_is_named_at_once(forwarding, arguments, message):
     with pytest.raises(SaltInvocationError) as refused:
         forwarding._check_arguments(**{**given, **arguments})
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    "root, enabled, installed, release, chosen",
+    [
+        (None, "firewalld", set(), "SuSEfirewall2", "firewalld"),  # the enabled one
+        (None, None, {"/usr/sbin/firewalld"}, "firewalld", None),  # live: enabled only
+        ("/image", "SuSEfirewall2", {"/usr/sbin/firewalld"}, "firewalld", "SuSEfirewall2"),
+        ("/image", None, {"/usr/sbin/firewalld"}, "firewalld", "firewalld"),
+        ("/image", None, {"/etc/sysconfig/SuSEfirewall2"}, "SuSEfirewall2", "SuSEfirewall2"),
+        ("/image", None, {"/etc/sysconfig/SuSEfirewall2"}, "firewalld", None),  # not installed
+        ("/image", None, {"/usr/sbin/firewalld"}, None, None),  # no release firewall given
+    ],
+)
+def test_auto_is_the_enabled_firewall_or_in_an_image_the_releases_installed_one(
+    forwarding, root, enabled, installed, release, chosen
+):
+    forwarding.__salt__ = {
+        "docker_host.facts": lambda root=None: {"network": {"firewall": enabled}},
+        "docker_host.exists": lambda path, root=None: path in installed,
+    }
+    assert forwarding._chosen_firewall("auto", root, release) == chosen
+
+
+def test_a_release_firewall_that_is_none_of_the_two_is_refused(forwarding):
+    with pytest.raises(SaltInvocationError) as refused:
+        forwarding._check_arguments(True, None, "auto", None, None, "ufw")
+    assert str(refused.value) == (
+        "release_firewall must be one of SuSEfirewall2, firewalld or null, not 'ufw'"
+    )
