@@ -38,6 +38,26 @@ def __virtual__():
     return __virtualname__
 
 
+_FAILURES = (CommandExecutionError, SaltInvocationError, OSError)
+
+
+def _plan_and_apply(name, plan, apply):
+    """The state's return for one concern: ``plan()`` says what would change
+    (``test=True`` returns just that), ``apply(planned)`` makes the change and
+    reads it back. A refusal, from either, changes nothing."""
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        planned = plan()
+        ret.update(changes=planned["changes"], comment=planned["comment"])
+        if planned["changes"] and __opts__["test"]:
+            ret["result"] = None
+        elif planned["changes"]:
+            ret.update(apply(planned))
+    except _FAILURES as err:
+        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
+    return ret
+
+
 def daemon_configured(
     name,
     storage_driver=None,
@@ -90,9 +110,9 @@ def daemon_configured(
     writes to one file is removed from the other, since dockerd refuses to
     start with a directive in both.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        planned = __salt__["docker_daemon.plan"](
+    return _plan_and_apply(
+        name,
+        lambda: __salt__["docker_daemon.plan"](
             storage_driver=storage_driver,
             data_root=data_root,
             options=options,
@@ -100,15 +120,9 @@ def daemon_configured(
             exclusive=exclusive,
             root=root,
             socket_group=socket_group,
-        )
-        ret.update(changes=planned["changes"], comment=planned["comment"])
-        if planned["changes"] and __opts__["test"]:
-            ret["result"] = None
-        elif planned["changes"]:
-            ret.update(__salt__["docker_daemon.apply"](planned))
-    except (CommandExecutionError, SaltInvocationError, OSError) as err:
-        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
-    return ret
+        ),
+        __salt__["docker_daemon.apply"],
+    )
 
 
 # --------------------------------------------------------------------------
@@ -165,25 +179,18 @@ def forwarding(
     masquerading in its default zone, runtime and permanent, through Salt's
     ``firewalld`` module).
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        planned = __salt__["docker_forwarding.plan"](
+    return _plan_and_apply(
+        name,
+        lambda: __salt__["docker_forwarding.plan"](
             ipv4=ipv4,
             ipv6=ipv6,
             firewall=firewall,
             masquerade=masquerade,
             root=root,
             release_firewall=release_firewall,
-        )
-    except (CommandExecutionError, SaltInvocationError, OSError) as err:
-        ret.update(result=False, comment=f"{err}. Nothing was changed.")
-        return ret
-    ret.update(changes=planned["changes"], comment=planned["comment"])
-    if planned["changes"] and __opts__["test"]:
-        ret["result"] = None
-    elif planned["changes"]:
-        ret.update(__salt__["docker_forwarding.apply"](planned))
-    return ret
+        ),
+        __salt__["docker_forwarding.apply"],
+    )
 
 
 # --------------------------------------------------------------------------
@@ -222,23 +229,13 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None, socke
     gained it, and which of them still run processes without the group (they
     get it when they log in again).
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        planned = __salt__["docker_group.plan"](
+    return _plan_and_apply(
+        name,
+        lambda: __salt__["docker_group.plan"](
             name, users=users, exclusive=exclusive, gid=gid, root=root, socket=socket
-        )
-    except (CommandExecutionError, SaltInvocationError, OSError) as err:
-        ret.update(result=False, comment=f"{err}. Nothing was changed.")
-        return ret
-    ret.update(changes=planned["changes"], comment=planned["comment"])
-    if planned["changes"] and __opts__["test"]:
-        ret["result"] = None
-    elif planned["changes"]:
-        try:
-            ret.update(__salt__["docker_group.apply"](planned))
-        except (CommandExecutionError, SaltInvocationError, OSError) as err:
-            ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
-    return ret
+        ),
+        __salt__["docker_group.apply"],
+    )
 
 
 # --------------------------------------------------------------------------
@@ -295,7 +292,7 @@ def image_loaded(name, source, url=None):
         __salt__["docker_images.load_image"](path, name, url=url)
         ret["changes"] = {"image": change}
         ret["comment"] = f"{source} was loaded as {name}."
-    except (CommandExecutionError, SaltInvocationError, OSError) as err:
+    except _FAILURES as err:
         ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
     return ret
 
@@ -341,6 +338,6 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
         pulled = __salt__["docker_images.pull_image"](name, auth=auth, url=url, timeout=timeout)
         ret["changes"] = {"digest": {"old": local, "new": pulled["digest"]}}
         ret["comment"] = f"{name} was pulled ({pulled['id']})."
-    except (CommandExecutionError, SaltInvocationError, OSError) as err:
+    except _FAILURES as err:
         ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
     return ret
