@@ -705,6 +705,42 @@ JSON_ONLY_KEYS = {"builder", "proxies"}
 KNOWN_JSON_KEYS = set(FLAGS_BY_KEY) | JSON_ONLY_KEYS
 
 
+DEFAULT_URL = "unix:///run/docker.sock"
+
+
+def daemon_url(address=None):
+    """
+    Return the address of the Docker daemon: ``address`` when given, else
+    ``DOCKER_HOST``, else the minion option ``docker.url`` (the one Salt's own
+    docker module uses), else ``unix:///run/docker.sock``. Every module of
+    this extension that talks to the daemon asks this.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.daemon_url
+    """
+    return address or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url") or DEFAULT_URL
+
+
+def engine_major(version):
+    """
+    Return the major release of a Docker Engine version (``25`` for
+    ``25.0.5``, ``20`` for ``20.10.24+dfsg1``), or ``None`` when it has none.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.engine_major 25.0.5
+    """
+    try:
+        return int(str(version).split(".", 1)[0])
+    except (TypeError, ValueError):
+        return None
+
+
 def engine_version(url=None):  # pragma: no mutate block (a mutant could start dockerd itself)
     """
     Return the Docker engine's version: from the daemon when it answers at
@@ -718,12 +754,11 @@ def engine_version(url=None):  # pragma: no mutate block (a mutant could start d
 
         salt '*' docker_daemon.engine_version
     """
-    url = url or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url")
-    url = url or "unix:///run/docker.sock"
+    address = daemon_url(url)
     try:
         import docker  # noqa: PLC0415  (only this function needs docker-py)
 
-        client = docker.DockerClient(base_url=url, timeout=3)
+        client = docker.DockerClient(base_url=address, timeout=3)
         try:
             return client.version().get("Version")
         finally:
@@ -1008,20 +1043,13 @@ def _check_driver(driver, data_root, root):
     removed_in = verdict.get("removed_in")
     if removed_in and __salt__["sysconfig.image_root"](root) is None:
         version = engine_version()
-        major = _major(version)
+        major = engine_major(version)
         if major is not None and major >= removed_in:
             raise CommandExecutionError(
                 f"storage_driver {driver} was removed in Docker Engine {removed_in}; this "
                 f"engine is {version}. Use {storage['recommended']}"
             )
     return driver
-
-
-def _major(version):
-    try:
-        return int(str(version).split(".", 1)[0])
-    except (TypeError, ValueError):
-        return None
 
 
 def _wanted(storage_driver, data_root, options, daemon_json, current):

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 __virtualname__ = "docker_host"
 __outputter__ = {"check": "docker_host_check"}
 
-DEFAULT_URL = "unix:///run/docker.sock"
 STATUSES = ("ok", "warn", "fail")
 
 
@@ -93,10 +92,6 @@ def _facts(root, data_root=None, kernel_options=False):
         __context__["docker_host.grain_funcs"] = salt.loader.grain_funcs(__opts__)
     grain = __context__["docker_host.grain_funcs"]["docker_host.docker_host"]
     return grain(root=root, data_root=data_root, kernel_options=kernel_options)["docker_host"]
-
-
-def _url(url=None):
-    return url or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url") or DEFAULT_URL
 
 
 class _Report:
@@ -236,13 +231,6 @@ def _check_kernel(report, facts):
     _unknowns(report, "security", security)
 
 
-def _engine_major(version):
-    try:
-        return int(str(version).split(".", 1)[0])
-    except ValueError:
-        return None
-
-
 def _check_storage(report, facts, engine_version):
     storage = facts.get("storage", {})
     if not storage.get("drivers"):
@@ -251,7 +239,7 @@ def _check_storage(report, facts, engine_version):
     drivers = storage["drivers"]
     recommended = storage["recommended"]
     configured = storage.get("configured_driver")
-    major = _engine_major(engine_version) if engine_version else None
+    major = __salt__["docker_daemon.engine_major"](engine_version) if engine_version else None
     where = f"data-root {storage['data_root']} ({storage['data_root_source']})"
 
     for directive in storage.get("conflicts", []):
@@ -340,7 +328,7 @@ def _check_daemon_files(report, root, engine_version):
             f"DOCKER_OPTS holds {argument!r}, which dockerd does not take: it would not start",
             "remove it from DOCKER_OPTS in /etc/sysconfig/docker",
         )
-    major = _engine_major(engine_version) if engine_version else None
+    major = __salt__["docker_daemon.engine_major"](engine_version) if engine_version else None
     for removed in options["removed"]:
         gone = major is not None and major >= removed["removed_in"]
         report.add(
@@ -556,7 +544,9 @@ def check(root=None, daemon=True, url=None):
     if daemon and (root is None or url):
         # Asked first, for the engine version the storage verdict needs;
         # reported last.
-        engine_version = _check_daemon(daemon_report, facts, _url(url))
+        engine_version = _check_daemon(
+            daemon_report, facts, __salt__["docker_daemon.daemon_url"](url)
+        )
     _check_kernel(report, facts)
     _check_storage(report, facts, engine_version)
     _check_daemon_files(report, root, engine_version)

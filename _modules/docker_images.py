@@ -26,8 +26,6 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_images"
 
-DEFAULT_URL = "unix:///run/docker.sock"
-
 
 def __virtual__():
     try:
@@ -37,14 +35,10 @@ def __virtual__():
     return __virtualname__
 
 
-def _url(url=None):
-    return url or os.environ.get("DOCKER_HOST") or __opts__.get("docker.url") or DEFAULT_URL
-
-
 def _client(url=None, timeout=60):
     import docker  # noqa: PLC0415
 
-    address = _url(url)
+    address = __salt__["docker_daemon.daemon_url"](url)
     try:
         return docker.DockerClient(base_url=address, timeout=timeout)
     except docker.errors.DockerException as err:

@@ -64,3 +64,22 @@ def test_a_driver_that_is_no_driver_is_named_with_the_choices(daemon, driver, me
     with pytest.raises(CommandExecutionError) as raised:
         daemon._check_driver(driver, None, None)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    "version, major",
+    [("25.0.5", 25), ("20.10.24+dfsg1", 20), ("dev", None), (None, None), ("", None), (24, 24)],
+)
+def test_engine_major(daemon, version, major):
+    assert daemon.engine_major(version) == major
+
+
+def test_the_daemon_url_is_given_then_docker_host_then_the_minion_option(daemon, monkeypatch):
+    monkeypatch.setattr(daemon, "__opts__", {"docker.url": "tcp://minion:2375"}, raising=False)
+    monkeypatch.setenv("DOCKER_HOST", "tcp://env:2375")
+    assert daemon.daemon_url("unix:///given.sock") == "unix:///given.sock"
+    assert daemon.daemon_url() == "tcp://env:2375"
+    monkeypatch.delenv("DOCKER_HOST")
+    assert daemon.daemon_url() == "tcp://minion:2375"
+    monkeypatch.setattr(daemon, "__opts__", {}, raising=False)
+    assert daemon.daemon_url() == "unix:///run/docker.sock"
