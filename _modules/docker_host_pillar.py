@@ -41,10 +41,6 @@ class _Key:
 # Checks of values: each returns what is wrong, or None. Values end up in state
 # IDs, file paths and daemon arguments, so they are held to their real syntax.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# shadow-utils' default NAME_REGEX, as docker_group checks names.
-_ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,30}\$?\Z")
-# Existing users may be directory users (john.doe, JDoe, user@domain).
-_MEMBER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,255}\$?\Z")
 # An image reference as the Docker CLI accepts it: registry/repository[:tag].
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -79,7 +75,8 @@ def _root(value):
 
 
 def _account(value):
-    if not _ACCOUNT.match(value):
+    # docker_group owns what a name may be: shadow-utils' default NAME_REGEX.
+    if __salt__["docker_group.invalid_names"]([value]):
         return f"{value!r} is not a valid user or group name (lowercase, digits, _ and -)"
     return None
 
@@ -105,7 +102,8 @@ def _image(value):
 
 
 def _member(value):
-    if not _MEMBER.match(value):
+    # Existing users may be directory users (john.doe, JDoe, user@domain).
+    if __salt__["docker_group.invalid_names"]([value], members=True):
         return f"{value!r} is not a user name /etc/group can hold"
     return None
 
@@ -509,6 +507,28 @@ def problems(data=None):
 
 # dockerd's spellings of its socket-group flag, as DOCKER_OPTS names may give it.
 _GROUP_FLAGS = ("group", "-G", "G", "--group")
+
+
+def socket_group(data):
+    """
+    Return the group of the Docker socket that the merged ``docker_host``
+    data declares: ``users:group`` when the users are managed (the daemon
+    state writes it into the daemon's options), else the group the daemon's
+    own options or daemon_json name, else ``docker``. The formula gives the
+    socket this group in its permissions.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.socket_group "$(salt-call --out=json pillar.get docker_host)"
+    """
+    users, daemon = data.get("users") or {}, data.get("daemon") or {}
+    if users.get("manage", True):
+        return users.get("group", "docker")
+    options = daemon.get("options") or {}
+    named = [options[flag] for flag in _GROUP_FLAGS if isinstance(options.get(flag), str)]
+    return named[0] if named else (daemon.get("daemon_json") or {}).get("group", "docker")
 
 
 def _check_together(data, problems):

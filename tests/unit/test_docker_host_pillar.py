@@ -12,7 +12,12 @@ from tests.unit.conftest import _load
 
 @pytest.fixture(scope="module")
 def schema():
-    return _load("_modules/docker_host_pillar.py")
+    module = _load("_modules/docker_host_pillar.py")
+    # What a user or group name may be is docker_group's rule.
+    module.__salt__ = {
+        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names
+    }
+    return module
 
 
 def test_the_example_profiles_and_the_defaults_are_valid(schema):

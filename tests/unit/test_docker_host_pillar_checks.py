@@ -10,7 +10,12 @@ from tests.unit.conftest import _load
 def schema():
     """Loaded anew for every test: the schema is built when the module loads, and
     make mutate must see every test that depends on how it is built."""
-    return _load("_modules/docker_host_pillar.py")
+    module = _load("_modules/docker_host_pillar.py")
+    # What a user or group name may be is docker_group's rule.
+    module.__salt__ = {
+        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names
+    }
+    return module
 
 
 @pytest.mark.parametrize(
