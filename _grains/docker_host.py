@@ -32,7 +32,6 @@ to the other modules.
 import collections
 import gzip
 import importlib.util
-import json
 import logging
 import os
 import re
@@ -499,22 +498,18 @@ def _docker_opts_flags(host, unknown):
 
 
 def _daemon_json(host, unknown):
+    """daemon.json's settings as dockerd reads them (docker_daemon.parse_daemon_json)."""
     text = host.read("/etc/docker/daemon.json")
     if text is None:
         return None
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        unknown["daemon_json"] = f"/etc/docker/daemon.json is not valid JSON: {err}"
+    daemon = _sibling("docker_daemon")
+    if daemon is None:
+        unknown["daemon_json"] = "this extension's modules are not beside this grain"
         return None
-    if not isinstance(data, dict):
-        unknown["daemon_json"] = "/etc/docker/daemon.json does not hold a JSON object"
-        return None
-    if "graph" in data and "data-root" in data:
-        unknown["daemon_json"] = (
-            "/etc/docker/daemon.json sets both graph and data-root, and dockerd refuses that"
-        )
-    return {"data-root" if key == "graph" else key: value for key, value in data.items()}
+    settings, problem = daemon.parse_daemon_json(text)
+    if problem:
+        unknown["daemon_json"] = f"/etc/docker/daemon.json {problem}"
+    return settings
 
 
 def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):

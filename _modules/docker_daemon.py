@@ -328,6 +328,35 @@ def _path(path, root):
     return __salt__["sysconfig.resolve"](path, root=root)
 
 
+def parse_daemon_json(text):
+    """
+    Read the text of a daemon.json as dockerd reads it. Return ``(settings,
+    problem)``: ``settings`` by their current names (``graph`` is
+    ``data-root``), or ``None`` when dockerd could not read the file at all;
+    ``problem`` says what dockerd would refuse, or is ``None``. An empty file
+    holds no settings.
+
+    The docker_host grain reads daemon.json through this too (it loads this
+    file by path, without ``__salt__``, so this function must not use it).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.parse_daemon_json '{"graph": "/srv/docker"}'
+    """
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError as err:
+        return None, f"is not valid JSON ({err}); dockerd would not start"
+    if not isinstance(data, dict):
+        return None, f"must hold a JSON object, not {type(data).__name__}"
+    settings = {JSON_ALIASES.get(key, key): value for key, value in data.items()}
+    if "graph" in data and "data-root" in data:
+        return settings, "sets both graph and data-root, and dockerd refuses that: keep data-root"
+    return settings, None
+
+
 def _read_daemon_json(root):
     """Return the parsed daemon.json (``None`` when there is none)."""
     path = _path(DAEMON_JSON, root)
@@ -338,20 +367,13 @@ def _read_daemon_json(root):
         return None
     except OSError as err:
         raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except ValueError as err:
-        raise CommandExecutionError(
-            f"{path} is not valid JSON ({err}); dockerd would not start. Fix it by hand: "
-            "it was left untouched"
-        ) from err
-    if not isinstance(data, dict):
-        raise CommandExecutionError(f"{path} must hold a JSON object, not {type(data).__name__}")
-    if "graph" in data and "data-root" in data:
-        raise CommandExecutionError(
-            f"{path} sets both graph and data-root, and dockerd refuses that: keep data-root"
-        )
-    return {JSON_ALIASES.get(key, key): value for key, value in data.items()}
+    settings, problem = parse_daemon_json(text)
+    if problem:
+        # Text that is no JSON at all is the one an administrator may think
+        # a write would repair: say that nothing will touch it.
+        left = ". Fix it by hand: it was left untouched" if "valid JSON" in problem else ""
+        raise CommandExecutionError(f"{path} {problem}{left}")
+    return settings
 
 
 def _docker_opts(root):
@@ -1074,7 +1096,7 @@ def _wanted(storage_driver, data_root, options, daemon_json, current):
         in_opts[key] = value
     known = known_json_keys()
     for given, value in (daemon_json or {}).items():
-        key = "data-root" if given == "graph" else given
+        key = JSON_ALIASES.get(given, given)
         if key not in known:
             problems.append(
                 f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"

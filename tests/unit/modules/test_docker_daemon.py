@@ -83,3 +83,28 @@ def test_the_daemon_url_is_given_then_docker_host_then_the_minion_option(daemon,
     assert daemon.daemon_url() == "tcp://minion:2375"
     monkeypatch.setattr(daemon, "__opts__", {}, raising=False)
     assert daemon.daemon_url() == "unix:///run/docker.sock"
+
+
+@pytest.mark.parametrize(
+    "text, settings, problem",
+    [
+        ('{"graph": "/srv/docker"}', {"data-root": "/srv/docker"}, None),
+        ("  \n", {}, None),  # an empty file holds no settings
+        ('{"debug": true, "log-level": "warn"}', {"debug": True, "log-level": "warn"}, None),
+        ("[]", None, "must hold a JSON object, not list"),
+        (
+            '{"graph": "/a", "data-root": "/b"}',
+            {"data-root": "/b"},
+            "sets both graph and data-root, and dockerd refuses that: keep data-root",
+        ),
+    ],
+)
+def test_daemon_json_is_read_as_dockerd_reads_it(daemon, text, settings, problem):
+    assert daemon.parse_daemon_json(text) == (settings, problem)
+
+
+def test_daemon_json_that_is_no_json_has_no_settings(daemon):
+    settings, problem = daemon.parse_daemon_json('{"debug": true,}')
+    assert settings is None
+    assert problem.startswith("is not valid JSON (")
+    assert problem.endswith("); dockerd would not start")
