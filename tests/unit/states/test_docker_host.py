@@ -1,0 +1,119 @@
+"""The docker_host states are thin: plan, test=True returns the plan, apply. Checked
+here with the execution modules stood in by recorders (the modules themselves are
+tested in tests/unit/modules and, through Salt's loader, in tests/functional)."""
+
+import pytest
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+from tests.unit.conftest import _load
+
+PLAN = {"changes": {"DOCKER_OPTS": {"old": "", "new": "--debug"}}, "comment": "would change."}
+
+
+@pytest.fixture
+def state():
+    return _load("_states/docker_host.py")
+
+
+def _wire(state, plan, apply=None, test=False):
+    calls = []
+
+    def planner(*args, **kwargs):
+        calls.append(("plan", args, kwargs))
+        if isinstance(plan, Exception):
+            raise plan
+        return plan
+
+    def applier(planned):
+        calls.append(("apply", planned))
+        if isinstance(apply, Exception):
+            raise apply
+        return apply
+
+    state.__salt__ = {
+        f"{module}.{verb}": function
+        for module in ("docker_daemon", "docker_forwarding", "docker_group")
+        for verb, function in (("plan", planner), ("apply", applier))
+    }
+    state.__opts__ = {"test": test}
+    return calls
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.daemon_configured("d", options={"debug": True}),
+        lambda s: s.forwarding("f", ipv6=True),
+        lambda s: s.users("docker", users=["alice"]),
+    ],
+)
+def test_test_mode_returns_the_plan_and_applies_nothing(state, call):
+    calls = _wire(state, PLAN, test=True)
+    ret = call(state)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None,
+        PLAN["changes"],
+        PLAN["comment"],
+    )
+    assert [c[0] for c in calls] == ["plan"]
+
+
+def test_a_real_run_applies_the_plan_it_made_and_returns_what_apply_says(state):
+    done = {"result": True, "changes": PLAN["changes"], "comment": "DOCKER_OPTS changed."}
+    calls = _wire(state, PLAN, apply=done)
+    ret = state.daemon_configured("d", storage_driver="btrfs", root="/srv/image")
+    assert ret == {"name": "d", **done}
+    assert calls[0] == (
+        "plan",
+        (),
+        {
+            "storage_driver": "btrfs",
+            "data_root": None,
+            "options": None,
+            "daemon_json": None,
+            "exclusive": False,
+            "root": "/srv/image",
+            "socket_group": None,
+        },
+    )
+    assert calls[1] == ("apply", PLAN)
+
+
+def test_nothing_to_change_is_applied_never(state):
+    calls = _wire(state, {"changes": {}, "comment": "Forwarding is already as specified."})
+    ret = state.forwarding("f")
+    assert ret == {
+        "name": "f",
+        "result": True,
+        "changes": {},
+        "comment": "Forwarding is already as specified.",
+    }
+    assert [c[0] for c in calls] == ["plan"]
+
+
+@pytest.mark.parametrize(
+    "error", [SaltInvocationError("ipv4 must be true or false, not 'x'"), OSError("disk")]
+)
+def test_a_refused_plan_fails_and_says_nothing_changed(state, error):
+    calls = _wire(state, error)
+    ret = state.forwarding("f", ipv4="x")
+    assert (ret["result"], ret["changes"]) == (False, {})
+    assert ret["comment"] == f"{error}. Nothing was changed."
+    assert [c[0] for c in calls] == ["plan"]
+
+
+def test_an_apply_that_refuses_fails_without_changes(state):
+    _wire(state, PLAN, apply=CommandExecutionError("daemon.json could not be written (full)"))
+    ret = state.daemon_configured("d")
+    assert (ret["result"], ret["changes"]) == (False, {})
+    assert ret["comment"] == "daemon.json could not be written (full). Nothing was changed."
+
+
+def test_a_partly_applied_plan_keeps_what_apply_reports(state):
+    partial = {
+        "result": False,
+        "changes": {"legacy": {"IP_FORWARD": {"old": "no", "new": "yes"}}},
+        "comment": "firewall could not be changed (x); already changed: legacy",
+    }
+    _wire(state, PLAN, apply=partial)
+    assert state.forwarding("f") == {"name": "f", **partial}
