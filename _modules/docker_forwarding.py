@@ -133,13 +133,12 @@ def _write_persistent(text, root=None):
     return __salt__["docker_host_files.write_atomic"](path, text, mode=0o644)
 
 
-def _inside(path, root):
-    """The file ``path`` (already under ``root``) really is, links resolved inside
-    the root (an absolute link in an image root points into the image)."""
+def _real(name, root):
+    """The file the boot reads for ``name``: every link followed, inside the root
+    for an image root (an absolute link there points into the image)."""
     if _live(root):
-        return os.path.realpath(path)
-    base = os.path.abspath(root)
-    return __salt__["sysconfig.resolve"]("/" + os.path.relpath(path, base), root=root)
+        return os.path.realpath(name)
+    return __salt__["sysconfig.resolve"](name, root=root)
 
 
 def later_settings(root=None):
@@ -157,13 +156,14 @@ def later_settings(root=None):
     by_name = {}
     for directory in SYSCTL_DIRS:
         for path in glob.glob(os.path.join(_path(directory, root), "*.conf")):
-            by_name.setdefault(os.path.basename(path), (directory, path))
+            name = os.path.basename(path)
+            by_name.setdefault(name, os.path.join(directory, name))
     later = [by_name[name] for name in sorted(by_name) if name > ours]
-    later.append(("/etc", _path("/etc/sysctl.conf", root)))
+    later.append("/etc/sysctl.conf")
     watched = {key for keys in ALIASES.values() for key in keys}
     found, seen = [], set()
-    for directory, path in later:
-        real = _inside(path, root)
+    for shown in later:
+        real = _real(shown, root)
         if real in seen:
             continue  # 99-sysctl.conf is often a link to /etc/sysctl.conf
         seen.add(real)
@@ -172,7 +172,6 @@ def later_settings(root=None):
                 lines = handle.read().splitlines()
         except OSError:
             continue
-        shown = os.path.join(directory, os.path.basename(path))
         for number, line in enumerate(lines, 1):
             # A comment (# or ;) never matches: neither is a key's character.
             match = _ASSIGNMENT.match(line)

@@ -92,15 +92,6 @@ def _live(root):
     return __salt__["sysconfig.image_root"](root) is None
 
 
-def _in_root(path, root):
-    """Where ``path`` is: its directory resolved inside ``root`` (links never lead
-    out of an image root); the last component itself is not followed."""
-    if _live(root):
-        return path
-    directory = __salt__["sysconfig.resolve"](os.path.dirname(path), root=root)
-    return os.path.join(directory, os.path.basename(path))
-
-
 def _uid(name, root):
     """The uid of ``name`` in ``root``'s own /etc/passwd, or None."""
     return (__salt__["user.info"](name, root=None if _live(root) else root) or {}).get("uid")
@@ -115,7 +106,11 @@ def _name(path, number, root):
     """The name of uid or gid ``number`` in ``root``'s own /etc/passwd or /etc/group
     (``path``), else the number."""
     try:
-        with open(_in_root(path, root), encoding="utf-8", errors="replace") as handle:
+        with open(
+            __salt__["sysconfig.resolve"](path, root=root, follow_last=False),
+            encoding="utf-8",
+            errors="replace",
+        ) as handle:
             for line in handle:
                 fields = line.rstrip("\n").split(":")
                 if len(fields) > 2 and fields[2] == str(number):
@@ -160,7 +155,7 @@ def plan_permissions(name, user="root", group="root", mode="0644", root=None):
     _check_permission_arguments(name, mode)
     planned = {"name": name, "root": root, "changes": {}, "missing": []}
     try:
-        path = _in_root(name, root)
+        path = __salt__["sysconfig.resolve"](name, root=root, follow_last=False)
         st = os.lstat(path)
     except FileNotFoundError:
         return {**planned, "comment": f"{name} does not exist; nothing to do."}

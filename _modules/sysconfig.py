@@ -150,12 +150,14 @@ def _follow_link(path, root):
     return os.path.join(base, *resolved)
 
 
-def resolve(path, root=None):
+def resolve(path, root=None, follow_last=True):
     """
     Return where the absolute ``path`` really is under the image root
     ``root``: every symbolic link resolved inside the root, as a process
     chrooted there would see it, so that an absolute link (``/var/run ->
     /run``) never leads to the host. Without a root, ``path`` itself.
+    With ``follow_last=False`` the last component stays as it is (a link is
+    the link, as ``lstat`` sees it); only the directories are resolved.
 
     Every module of this extension that writes under a root finds its files
     through this.
@@ -165,11 +167,15 @@ def resolve(path, root=None):
     .. code-block:: bash
 
         salt '*' sysconfig.resolve /var/run/docker.sock root=/srv/image-root
+        salt '*' sysconfig.resolve /etc/docker/key.json root=/srv/image-root follow_last=False
     """
     if not os.path.isabs(str(path)):
         raise SaltInvocationError(f"{path!r} is not an absolute path")
     if image_root(root) is None:
         return path
+    if not follow_last:
+        parent, last = os.path.split(path)
+        return os.path.join(resolve(parent, root), last)
     return _follow_link(os.path.join(os.path.abspath(root), path.lstrip("/")), root)
 
 

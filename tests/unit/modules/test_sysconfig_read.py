@@ -295,3 +295,19 @@ def test_a_root_that_is_no_path_is_refused_by_name(sysconfig_mod, root):
     with pytest.raises(sysconfig_mod.SaltInvocationError) as refused:
         sysconfig_mod.image_root(root)
     assert str(refused.value) == f"root must be a path, not {root!r}"
+
+
+def test_resolve_can_leave_the_last_component_as_it_is(sysconfig_mod, tmp_path):
+    """As lstat sees a path: the directories are resolved inside the root, a link at
+    the end stays the link."""
+    root = tmp_path / "image"
+    (root / "run").mkdir(parents=True)
+    (root / "var").mkdir()
+    (root / "var" / "run").symlink_to("/run")  # absolute: into the image
+    (root / "run" / "docker.sock").symlink_to("/elsewhere")
+    name = "/var/run/docker.sock"
+    assert sysconfig_mod.resolve(name, root=str(root), follow_last=False) == str(
+        root / "run" / "docker.sock"
+    )
+    assert sysconfig_mod.resolve(name, root=str(root)) == str(root / "elsewhere")
+    assert sysconfig_mod.resolve(name, root=None, follow_last=False) == name
