@@ -108,22 +108,6 @@ def _member(value):
     return None
 
 
-def _image_key(name):
-    """``name`` as the daemon spells its tags, to find one image listed twice."""
-    repository, _, tag = name.rpartition(":")
-    if not repository or "/" in tag:
-        repository, tag = name, "latest"
-    # Docker Hub's library/ goes only before a one-part name: docker.io/library/a/b
-    # is tagged library/a/b, not a/b.
-    for prefix in ("docker.io/", "index.docker.io/"):
-        if repository.startswith(prefix):
-            repository = repository[len(prefix) :]
-            break
-    if repository.startswith("library/") and repository.count("/") == 1:
-        repository = repository[len("library/") :]
-    return f"{repository}:{tag}"
-
-
 def _between(low, high):
     def check(value):
         if value is not None and not low <= value <= high:
@@ -548,7 +532,7 @@ def _check_together(data, problems):
     for kind in ("load", "pull"):
         seen = set()
         for index, item in enumerate((data.get("images") or {}).get(kind) or []):
-            name = _image_key(item["name"])
+            name = __salt__["docker_images.normalize"](item["name"])
             if name in seen:
                 problems.append(
                     f"docker_host:images:{kind}:{index}:name {item.get('name')} is listed twice "

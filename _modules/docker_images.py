@@ -6,7 +6,7 @@ plain or compressed with gzip or xz. This module reads such an archive's
 image ID without loading it (so that a state loads only what is missing),
 loads and tags it through docker-py, and pulls images from registries.
 
-:depends: ``docker`` (docker-py).
+:depends: ``docker`` (docker-py) for the functions that talk to the daemon.
 :configuration: the daemon's address is ``DOCKER_HOST`` as the docker CLI
     reads it, else the minion option ``docker.url`` (the name Salt's former
     docker module used), else ``unix:///run/docker.sock``.
@@ -27,16 +27,29 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 __virtualname__ = "docker_images"
 
 
+NO_DOCKER_PY = (
+    "docker-py is not installed in the Python Salt runs from on this minion: "
+    "install it (pip install docker, or the python3-docker package)"
+)
+
+
 def __virtual__():
-    try:
-        import docker  # noqa: F401, PLC0415
-    except ImportError:
-        return (False, "docker-py is not installed (pip install docker)")
+    # Loaded without docker-py too: normalize and archive_image_id need none,
+    # and the functions that talk to the daemon say what is missing.
     return __virtualname__
 
 
+def _docker_py():
+    """docker-py, or an error that says how to install it."""
+    try:
+        import docker  # noqa: PLC0415  (only the daemon's functions need it)
+    except ImportError as err:
+        raise CommandExecutionError(NO_DOCKER_PY) from err
+    return docker
+
+
 def _client(url=None, timeout=60):
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     address = __salt__["docker_daemon.daemon_url"](url)
     try:
@@ -102,7 +115,7 @@ def image_id(name, url=None):
 
         salt '*' docker_images.image_id registry.suse.com/bci/bci-base:15.6
     """
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     client = _client(url)
     try:
@@ -179,7 +192,7 @@ def load_image(path, name, url=None):
 
         salt '*' docker_images.load_image /srv/kiwi/sles15-base.docker.tar.xz sles15/base:latest
     """
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     wanted = archive_image_id(path)
     repository, tag = _split(name)
@@ -212,7 +225,7 @@ def load_image(path, name, url=None):
 
 def _undo(client, images_before, tags_before):
     """Remove what a failed load added, and put moved tags back."""
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     for image in client.images.list(all=True):
         if image.id in images_before:
@@ -227,7 +240,7 @@ def _undo(client, images_before, tags_before):
 
 
 def _get_id(client, name):
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     try:
         return client.images.get(name).id
@@ -314,7 +327,7 @@ def local_digest(name, url=None):
 
         salt '*' docker_images.local_digest registry.suse.com/bci/bci-base:15.6
     """
-    import docker  # noqa: PLC0415
+    docker = _docker_py()
 
     full = normalize(name)
     repository = _split(full)[0]

@@ -243,12 +243,6 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None, socke
 # --------------------------------------------------------------------------
 
 
-_NO_DOCKER_PY = (
-    "docker-py is not installed in the Python Salt runs from on this minion: "
-    "install it (pip install docker, or the python3-docker package). Nothing was changed."
-)
-
-
 def image_loaded(name, source, url=None):
     """
     The image in a docker-archive tarball (as KIWI builds them: plain, .gz or
@@ -266,9 +260,6 @@ def image_loaded(name, source, url=None):
     and ``changes`` shows the old and new IDs.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    if "docker_images.normalize" not in __salt__:
-        ret.update(result=False, comment=_NO_DOCKER_PY)
-        return ret
     try:
         path = source
         if str(source).startswith("salt://"):
@@ -314,9 +305,6 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
     registry for the digest (nothing is pulled), so it predicts exactly that.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    if "docker_images.normalize" not in __salt__:
-        ret.update(result=False, comment=_NO_DOCKER_PY)
-        return ret
     try:
         current = __salt__["docker_images.image_id"](
             __salt__["docker_images.normalize"](name), url=url

@@ -13,9 +13,10 @@ from tests.unit.conftest import _load
 @pytest.fixture(scope="module")
 def schema():
     module = _load("_modules/docker_host_pillar.py")
-    # What a user or group name may be is docker_group's rule.
+    # What a name may be, and how the daemon spells a tag, are other modules' rules.
     module.__salt__ = {
-        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names
+        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
+        "docker_images.normalize": _load("_modules/docker_images.py").normalize,
     }
     return module
 

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import lzma
+import sys
 import tarfile
 
 import pytest
@@ -61,3 +62,18 @@ def test_several_images_are_refused(images, tmp_path):
 )
 def test_names_normalize_as_the_daemon_spells_tags(images, name, expected):
     assert images.normalize(name) == expected
+
+
+def test_without_docker_py_the_daemons_functions_say_how_to_install_it(monkeypatch):
+    """docker_images loads without docker-py (normalize needs none); a function that
+    talks to the daemon then fails with the way to install it, never an ImportError."""
+    monkeypatch.setitem(sys.modules, "docker", None)  # import docker raises ImportError
+    images = _load("_modules/docker_images.py")
+    assert images.__virtual__() == "docker_images"
+    assert images.normalize("docker.io/library/busybox") == "busybox:latest"
+    with pytest.raises(images.CommandExecutionError) as refused:
+        images.image_id("busybox")
+    assert str(refused.value) == (
+        "docker-py is not installed in the Python Salt runs from on this minion: install it "
+        "(pip install docker, or the python3-docker package)"
+    )
