@@ -1237,16 +1237,8 @@ def plan(
         salt '*' docker_daemon.plan daemon_json='{"live-restore": true}' root=/srv/image-root
     """
     _check_arguments(storage_driver, data_root, options, daemon_json, exclusive)
-    if socket_group is not None:
-        if not isinstance(socket_group, str) or __salt__["docker_group.invalid_names"](
-            [socket_group]
-        ):
-            raise SaltInvocationError(
-                f"socket_group must be a valid group name, not {socket_group!r}"
-            )
-        if socket_group != "docker" or _socket_group_of(_configuration(root)) != "docker":
-            options = {**(options or {}), "group": socket_group}
     current = _configuration(root)
+    options = _with_socket_group(options, socket_group, current)
     if storage_driver is not None:
         wanted_root = (
             data_root
@@ -1256,7 +1248,50 @@ def plan(
         )
         storage_driver = _check_driver(storage_driver, wanted_root, root)
     in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)
+    new_opts, new_json = _new_files(current, in_opts, in_json, exclusive)
+    flags = _flags_dockerd_would_start_with(new_opts, new_json)
+    new_effective = {**(new_json or {}), **flags}
+    _check_effective(current["effective"], new_effective, in_opts, in_json, root)
 
+    changes = {}
+    if (new_opts or "") != (current["docker_opts"] or ""):
+        changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
+    if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
+        changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
+    warning = _images_warning(current, new_effective, root) if changes else ""
+    # A key moving from one file to the other leaves its old file first, so
+    # that dockerd never finds it in both, even between the two writes.
+    moves_to_opts = set(flags) & set(current["daemon_json"] or {})
+    order = ["daemon.json", "DOCKER_OPTS"] if moves_to_opts else ["DOCKER_OPTS", "daemon.json"]
+    if changes:
+        comment = f"{' and '.join(changes)} would change." + warning
+    else:
+        comment = "The Docker daemon's configuration is already as specified."
+    return {
+        "root": root,
+        "changes": changes,
+        "order": [label for label in order if label in changes],
+        "effective": new_effective,
+        "warning": warning,
+        "comment": comment,
+    }
+
+
+def _with_socket_group(options, group, current):
+    """``options`` with the socket's ``group`` when it must be written: always for a
+    group other than docker (so that ``exclusive`` keeps it), and for docker when
+    the files name another one."""
+    if group is None:
+        return options
+    if not isinstance(group, str) or __salt__["docker_group.invalid_names"]([group]):
+        raise SaltInvocationError(f"socket_group must be a valid group name, not {group!r}")
+    if group == "docker" and _socket_group_of(current) == "docker":
+        return options
+    return {**(options or {}), "group": group}
+
+
+def _new_files(current, in_opts, in_json, exclusive):
+    """The new DOCKER_OPTS and daemon.json for what goes to each."""
     new_opts = current["docker_opts"]
     if in_opts or (exclusive and current["docker_opts"]):
         if current["docker_opts"] is None:
@@ -1268,8 +1303,12 @@ def plan(
     new_json = current["daemon_json"]
     if in_json or (exclusive and current["daemon_json"]):
         new_json = _plan_daemon_json(current["daemon_json"], in_json, exclusive=exclusive)
+    return new_opts, new_json
 
-    # What dockerd would then read: refuse anything it would not start with.
+
+def _flags_dockerd_would_start_with(new_opts, new_json):
+    """What dockerd would read from the new files: refuse anything it would not
+    start with (an argument it does not take, a directive in both files)."""
     parsed = parse_args(split_like_systemd(new_opts))
     if parsed["unknown"]:
         raise CommandExecutionError(
@@ -1285,31 +1324,7 @@ def plan(
             "and dockerd refuses to start then: manage them with this state (it keeps each "
             "in one place) or remove one by hand"
         )
-    new_effective = {**(new_json or {}), **parsed["flags"]}
-    _check_effective(current["effective"], new_effective, in_opts, in_json, root)
-
-    changes = {}
-    if (new_opts or "") != (current["docker_opts"] or ""):
-        changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
-    if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
-        changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
-    warning = _images_warning(current, new_effective, root) if changes else ""
-    # A key moving from one file to the other leaves its old file first, so
-    # that dockerd never finds it in both, even between the two writes.
-    moves_to_opts = set(parsed["flags"]) & set(current["daemon_json"] or {})
-    order = ["daemon.json", "DOCKER_OPTS"] if moves_to_opts else ["DOCKER_OPTS", "daemon.json"]
-    if changes:
-        comment = f"{' and '.join(changes)} would change." + warning
-    else:
-        comment = "The Docker daemon's configuration is already as specified."
-    return {
-        "root": root,
-        "changes": changes,
-        "order": [label for label in order if label in changes],
-        "effective": new_effective,
-        "warning": warning,
-        "comment": comment,
-    }
+    return parsed["flags"]
 
 
 def _write(label, docker_opts, daemon_json, root):

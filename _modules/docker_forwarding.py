@@ -436,25 +436,55 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None, rele
         "susefirewall2": {},
         "firewalld": {},
     }
-    changes, notes = result["changes"], result["notes"]
+    _plan_kernel(result)
+    _plan_persistent(result)
+    _plan_legacy(result)
+    chosen = _chosen_firewall(firewall, root, release_firewall)
+    if chosen == "SuSEfirewall2":
+        _plan_susefirewall2(result, ipv6, masquerade)
+    elif chosen == "firewalld":
+        _plan_firewalld(result)
+    if not ipv4:  # on this host, or when the image boots
+        result["notes"].append(
+            "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
+            "option is false (docker_host.daemon_configured)."
+        )
+    changes = result["changes"]
+    said = (
+        f"{', '.join(changes)} would change." if changes else "Forwarding is already as specified."
+    )
+    result["comment"] = " ".join([said, *result["notes"]])
+    return result
 
-    if root is None:
-        if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
-            raise CommandExecutionError(
-                "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)"
-            )
-        result["runtime"] = _runtime_plan(runtime(), wanted)
-        if result["runtime"]:
-            changes["runtime"] = {KEYS[f]: change for f, change in result["runtime"].items()}
-    else:
-        notes.append(
+
+# Each _plan_* reads one layer and adds what must change to the plan.
+
+
+def _plan_kernel(result):
+    root, wanted = result["root"], result["wanted"]
+    if root is not None:
+        result["notes"].append(
             f"{root} is an image root, not a running system: the running kernel was left alone."
         )
+        return
+    if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
+        raise CommandExecutionError(
+            "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)"
+        )
+    result["runtime"] = _runtime_plan(runtime(), wanted)
+    if result["runtime"]:
+        result["changes"]["runtime"] = {
+            KEYS[family]: change for family, change in result["runtime"].items()
+        }
 
+
+def _plan_persistent(result):
+    """The persistent file, refused when a file the boot applies later disagrees."""
+    root, wanted = result["root"], result["wanted"]
     text, old_text = _persistent_text(wanted), read_persistent(root)
     if old_text != text:
         result["persistent"] = text
-        changes["persistent"] = {"file": PERSISTENT_FILE, "old": old_text, "new": text}
+        result["changes"]["persistent"] = {"file": PERSISTENT_FILE, "old": old_text, "new": text}
     overriding = overriding_settings(wanted, root)
     if overriding:
         raise CommandExecutionError(
@@ -466,51 +496,50 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None, rele
             + ": remove that line, or make it agree"
         )
 
-    if __salt__["docker_host.exists"](LEGACY_FILE, root=root):
-        legacy = _legacy_plan(__salt__["sysconfig.items"](LEGACY_FILE, root=root), wanted)
-        if legacy:
-            predicted = __salt__["sysconfig.update"](LEGACY_FILE, legacy, root=root, test=True)
-            result["legacy"] = legacy
-            changes["legacy"] = predicted["changes"]
-            notes.append(
-                f"{LEGACY_FILE} set {', '.join(legacy)} against it, and old SLES applies "
-                "that at boot after the sysctl files."
-            )
 
-    chosen = _chosen_firewall(firewall, root, release_firewall)
-    if chosen == "SuSEfirewall2":
-        route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", default="", root=root)
-        values = _susefirewall2_plan(route, ipv4, ipv6, masquerade)
-        if values:
-            predicted = __salt__["sysconfig.update"](
-                SUSEFIREWALL2_FILE, values, root=root, test=True, types={"FW_ROUTE": "string"}
-            )
-            if predicted["changes"]:
-                changes["firewall"] = predicted["changes"]
-                notes.append("SuSEfirewall2 reads it when it starts: restart SuSEfirewall2.")
-            result["susefirewall2"] = {k: v for k, v in values.items() if k in predicted["changes"]}
-    elif chosen == "firewalld" and root is not None:
-        notes.append(
-            f"firewalld is not running under the image root {root}: its masquerading is set "
-            "when this state runs on the booted system."
+def _plan_legacy(result):
+    """Old SLES: /etc/sysconfig/sysctl's IP_FORWARD is applied at boot too."""
+    root = result["root"]
+    if not __salt__["docker_host.exists"](LEGACY_FILE, root=root):
+        return
+    legacy = _legacy_plan(__salt__["sysconfig.items"](LEGACY_FILE, root=root), result["wanted"])
+    if legacy:
+        predicted = __salt__["sysconfig.update"](LEGACY_FILE, legacy, root=root, test=True)
+        result["legacy"] = legacy
+        result["changes"]["legacy"] = predicted["changes"]
+        result["notes"].append(
+            f"{LEGACY_FILE} set {', '.join(legacy)} against it, and old SLES applies "
+            "that at boot after the sysctl files."
         )
-    elif chosen == "firewalld":
-        result["firewalld"] = _firewalld_masquerading(ipv4)
-        if result["firewalld"]:
-            changes["firewall"] = {
-                label: {"old": c["old"], "new": c["new"]}
-                for label, c in result["firewalld"].items()
-            }
-    if not ipv4:  # on this host, or when the image boots
-        notes.append(
-            "dockerd switches IPv4 forwarding on when it starts, unless its ip-forward "
-            "option is false (docker_host.daemon_configured)."
-        )
-    said = (
-        f"{', '.join(changes)} would change." if changes else "Forwarding is already as specified."
+
+
+def _plan_susefirewall2(result, ipv6, masquerade):
+    root = result["root"]
+    route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", default="", root=root)
+    values = _susefirewall2_plan(route, result["wanted"]["ipv4"], ipv6, masquerade)
+    if not values:
+        return
+    predicted = __salt__["sysconfig.update"](
+        SUSEFIREWALL2_FILE, values, root=root, test=True, types={"FW_ROUTE": "string"}
     )
-    result["comment"] = " ".join([said, *notes])
-    return result
+    if predicted["changes"]:
+        result["changes"]["firewall"] = predicted["changes"]
+        result["notes"].append("SuSEfirewall2 reads it when it starts: restart SuSEfirewall2.")
+    result["susefirewall2"] = {k: v for k, v in values.items() if k in predicted["changes"]}
+
+
+def _plan_firewalld(result):
+    if result["root"] is not None:
+        result["notes"].append(
+            f"firewalld is not running under the image root {result['root']}: its "
+            "masquerading is set when this state runs on the booted system."
+        )
+        return
+    result["firewalld"] = _firewalld_masquerading(result["wanted"]["ipv4"])
+    if result["firewalld"]:
+        result["changes"]["firewall"] = {
+            label: {"old": c["old"], "new": c["new"]} for label, c in result["firewalld"].items()
+        }
 
 
 def _set_masquerading(changes):
