@@ -390,3 +390,106 @@ def pull_image(name, auth=None, url=None, timeout=60):
         client.close()
     result["digest"] = local_digest(name, url=url)
     return result
+
+
+# --------------------------------------------------------------------------
+# Plan and apply, for the docker_host.image_loaded and image_present states
+# --------------------------------------------------------------------------
+
+
+def plan_load(name, source, url=None, saltenv="base"):
+    """
+    Return what loading the docker-archive ``source`` as ``name`` would change
+    (the arguments of the ``docker_host.image_loaded`` state); load nothing.
+    ``source`` is a local path or a ``salt://`` URL (fetched with
+    ``cp.cache_file``). Idempotent by image ID: when ``name`` already points
+    at the archive's image, ``changes`` is empty; when it points at another
+    one, ``changes`` shows the old and new IDs. ``apply_load`` loads it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_images.plan_load sles15/base:latest /srv/images/sles15-base.docker.tar.xz
+    """
+    path = source
+    if str(source).startswith("salt://"):
+        path = __salt__["cp.cache_file"](source, saltenv=saltenv)
+        if not path:
+            raise CommandExecutionError(f"{source} could not be fetched from the master")
+    wanted = archive_image_id(path)
+    current = image_id(normalize(name), url=url)
+    planned = {"name": name, "source": source, "path": path, "url": url, "changes": {}}
+    if current == wanted:
+        return {**planned, "comment": f"{name} is already {wanted}."}
+    planned["changes"] = {"image": {"old": current, "new": wanted}}
+    return {**planned, "comment": f"{source} would be loaded as {name}."}
+
+
+def apply_load(planned):
+    """
+    Load the archive of a plan from ``plan_load`` and tag it. Return
+    ``{"result", "changes", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_images.plan_load base:15 /srv/base.tar | jq -c .local)
+        salt-call docker_images.apply_load "$plan"
+    """
+    load_image(planned["path"], planned["name"], url=planned["url"])
+    return {
+        "result": True,
+        "changes": planned["changes"],
+        "comment": f"{planned['source']} was loaded as {planned['name']}.",
+    }
+
+
+def plan_pull(name, force=False, auth=None, url=None, timeout=60):
+    """
+    Return what pulling ``name`` would change (the arguments of the
+    ``docker_host.image_present`` state); pull nothing. A missing image is
+    pulled; with ``force``, also one whose registry serves another manifest
+    than the one the local image came from. ``changes`` names the manifest
+    digests, old and new: the registry is asked for its digest. ``auth``
+    reaches the registry and never the plan, a log or an error.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_images.plan_pull registry.example.com/bci/bci-base:15.6 force=True
+    """
+    planned = {"name": name, "url": url, "timeout": timeout, "changes": {}}
+    current = image_id(normalize(name), url=url)
+    if current and not force:
+        return {**planned, "comment": f"{name} is present ({current})."}
+    remote = registry_digest(name, auth=auth, url=url, timeout=timeout)
+    local = local_digest(name, url=url) if current else None
+    if current and local == remote:
+        return {**planned, "comment": f"{name} is what the registry serves ({remote})."}
+    planned["changes"] = {"digest": {"old": local, "new": remote}}
+    return {**planned, "comment": f"{name} would be pulled."}
+
+
+def apply_pull(planned, auth=None):
+    """
+    Pull the image of a plan from ``plan_pull``, with the registry
+    credentials ``auth`` (never part of the plan). Return ``{"result",
+    "changes", "comment"}``; ``changes`` names the digest really pulled.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_images.plan_pull busybox:1.36 | jq -c .local)
+        salt-call docker_images.apply_pull "$plan"
+    """
+    pulled = pull_image(planned["name"], auth=auth, url=planned["url"], timeout=planned["timeout"])
+    old = planned["changes"]["digest"]["old"]
+    return {
+        "result": True,
+        "changes": {"digest": {"old": old, "new": pulled["digest"]}},
+        "comment": f"{planned['name']} was pulled ({pulled['id']}).",
+    }

@@ -259,33 +259,11 @@ def image_loaded(name, source, url=None):
     image, nothing is loaded; when it points at another one, the tag moves,
     and ``changes`` shows the old and new IDs.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        path = source
-        if str(source).startswith("salt://"):
-            path = __salt__["cp.cache_file"](source, saltenv=__env__)
-            if not path:
-                raise CommandExecutionError(f"{source} could not be fetched from the master")
-        full = __salt__["docker_images.normalize"](name)
-        wanted = __salt__["docker_images.archive_image_id"](path)
-        current = __salt__["docker_images.image_id"](full, url=url)
-        if current == wanted:
-            ret["comment"] = f"{name} is already {wanted}."
-            return ret
-        change = {"old": current, "new": wanted}
-        if __opts__["test"]:
-            ret.update(
-                result=None,
-                changes={"image": change},
-                comment=f"{source} would be loaded as {name}.",
-            )
-            return ret
-        __salt__["docker_images.load_image"](path, name, url=url)
-        ret["changes"] = {"image": change}
-        ret["comment"] = f"{source} was loaded as {name}."
-    except _FAILURES as err:
-        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
-    return ret
+    return _plan_and_apply(
+        name,
+        lambda: __salt__["docker_images.plan_load"](name, source, url=url, saltenv=__env__),
+        __salt__["docker_images.apply_load"],
+    )
 
 
 def image_present(name, force=False, auth=None, url=None, timeout=60):
@@ -304,28 +282,10 @@ def image_present(name, force=False, auth=None, url=None, timeout=60):
     ``changes`` names the manifest digests, old and new; ``test=True`` asks the
     registry for the digest (nothing is pulled), so it predicts exactly that.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        current = __salt__["docker_images.image_id"](
-            __salt__["docker_images.normalize"](name), url=url
-        )
-        if current and not force:
-            ret["comment"] = f"{name} is present ({current})."
-            return ret
-        remote = __salt__["docker_images.registry_digest"](
-            name, auth=auth, url=url, timeout=timeout
-        )
-        local = __salt__["docker_images.local_digest"](name, url=url) if current else None
-        if current and local == remote:
-            ret["comment"] = f"{name} is what the registry serves ({remote})."
-            return ret
-        change = {"digest": {"old": local, "new": remote}}
-        if __opts__["test"]:
-            ret.update(result=None, comment=f"{name} would be pulled.", changes=change)
-            return ret
-        pulled = __salt__["docker_images.pull_image"](name, auth=auth, url=url, timeout=timeout)
-        ret["changes"] = {"digest": {"old": local, "new": pulled["digest"]}}
-        ret["comment"] = f"{name} was pulled ({pulled['id']})."
-    except _FAILURES as err:
-        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
-    return ret
+    return _plan_and_apply(
+        name,
+        lambda: __salt__["docker_images.plan_pull"](
+            name, force=force, auth=auth, url=url, timeout=timeout
+        ),
+        lambda planned: __salt__["docker_images.apply_pull"](planned, auth=auth),
+    )

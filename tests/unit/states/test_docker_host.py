@@ -35,6 +35,15 @@ def _wire(state, plan, apply=None, test=False):
         for module in ("docker_daemon", "docker_forwarding", "docker_group")
         for verb, function in (("plan", planner), ("apply", applier))
     }
+    state.__salt__.update(
+        {
+            "docker_images.plan_load": planner,
+            "docker_images.apply_load": applier,
+            "docker_images.plan_pull": planner,
+            "docker_images.apply_pull": lambda planned, auth=None: applier((planned, auth)),
+        }
+    )
+    state.__env__ = "prod"
     state.__opts__ = {"test": test}
     return calls
 
@@ -117,3 +126,27 @@ def test_a_partly_applied_plan_keeps_what_apply_reports(state):
     }
     _wire(state, PLAN, apply=partial)
     assert state.forwarding("f") == {"name": "f", **partial}
+
+
+def test_image_loaded_fetches_from_the_states_saltenv(state):
+    calls = _wire(state, PLAN, test=True)
+    state.image_loaded("base:15", "salt://images/base.tar.xz")
+    assert calls == [
+        ("plan", ("base:15", "salt://images/base.tar.xz"), {"url": None, "saltenv": "prod"})
+    ]
+
+
+def test_image_present_gives_the_credentials_to_plan_and_apply_only(state):
+    auth = {"username": "builder", "password": "secret"}
+    done = {"result": True, "changes": PLAN["changes"], "comment": "pulled."}
+    calls = _wire(state, PLAN, apply=done)
+    ret = state.image_present("registry.example.com/base:15", auth=auth)
+    assert ret == {"name": "registry.example.com/base:15", **done}
+    assert calls == [
+        (
+            "plan",
+            ("registry.example.com/base:15",),
+            {"force": False, "auth": auth, "url": None, "timeout": 60},
+        ),
+        ("apply", (PLAN, auth)),
+    ]
