@@ -31,7 +31,6 @@ Why it is written by hand: no library knows dockerd's flags, their
 import json
 import os
 import re
-import stat
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -698,12 +697,8 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
     result = {"file": path, "old": current, "new": new, "changed": changed}
     if not changed or test:
         return result
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o644
-    except FileNotFoundError:
-        mode = 0o644
     # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
-    __salt__["docker_host_files.write_atomic"](path, _json_text(new), mode=mode)
+    __salt__["docker_host_files.write_atomic"](path, _json_text(new), mode=0o644)
     return result
 
 

@@ -1,14 +1,16 @@
 """
-The Docker host's files: whole files written atomically, for the files this
-extension owns outright (``/etc/docker/daemon.json``, its sysctl.d file),
-and the owner and mode of every file the CIS Docker Benchmark names
-(``plan_permissions``, ``apply_permissions``).
+The Docker host's files: the one writer of every file this extension
+writes (``replace``: sysconfig edits, ``/etc/docker/daemon.json``, its
+sysctl.d file; ``write_atomic`` for the files it owns whole), and the owner
+and mode of every file the CIS Docker Benchmark names (``plan_permissions``,
+``apply_permissions``).
 
-A temporary file beside the target, with the final mode and owner before any
-content, fsync, rename, fsync of the directory: a crash leaves the old file
-or the new one, never a mix, and no reader ever sees a looser mode. Written
-here because ``salt.utils.atomicfile`` leaves its temporary file behind when
-the rename fails and keeps the old file's mode.
+A temporary file beside the target, with the final owner, mode and extended
+attributes before any content, fsync, rename, fsync of the directory: a
+crash leaves the old file or the new one, never a mix, and no reader ever
+sees a looser mode. Written here because ``salt.utils.atomicfile`` leaves
+its temporary file behind when the rename fails, and neither it nor
+``file.managed`` keeps extended attributes or treats a mode as a maximum.
 
 Permissions are changed here and not with Salt's ``file`` states: those set
 an exact mode, which would loosen a file an administrator made stricter, and
@@ -45,9 +47,108 @@ def _make_directories(directory):
         os.chmod(made, 0o755)
 
 
+_ACCESS_ACL = "system.posix_acl_access"
+
+
+def _copy_xattrs(source, fd):
+    """Keep SELinux labels and ACLs on the replacement file, and give it no ACL the
+    file did not have: made in a directory with a default ACL, it took that one."""
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    if _ACCESS_ACL not in names:
+        with contextlib.suppress(OSError):
+            os.removexattr(fd, _ACCESS_ACL)
+    for attr in names:
+        with contextlib.suppress(OSError):
+            os.setxattr(fd, attr, os.getxattr(source, attr))
+
+
+def replace(path, text, mode=None, uid=None, gid=None):
+    """
+    Replace the file ``path`` with ``text`` atomically: a temporary file in
+    the same directory, with its final owner, mode and extended attributes
+    before any content, fsync, rename over ``path``, fsync of the directory.
+    A crash leaves the old file or the new one, never a mix. This is the one
+    writer of every file this extension writes whole or edits.
+
+    An existing file keeps its owner, group, mode and extended attributes
+    (ACLs, the SELinux label); ``uid`` and ``gid`` replace the owner when
+    given, and ``mode`` is a maximum: bits beyond it are removed, none are
+    added. A new file gets ``mode`` (0644 when not given) and ``uid``:``gid``
+    (the writer's when not given). ``text`` is written as UTF-8; bytes a
+    file held that are not UTF-8 (read with ``surrogateescape``) are written
+    back as they were.
+
+    The error is the system's OSError, its ``filename`` the directory when
+    the temporary file could not be made: each caller says what it means for
+    its file (``write_atomic`` says it for files this extension owns whole).
+    No temporary file is left behind, except where the directory refuses its
+    removal too (append-only).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.replace /etc/docker/daemon.json '{}' mode=0o644 uid=0 gid=0
+    """
+    directory, base = os.path.split(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        st = None  # not a file to take after: the rename will say what it is
+    if st is None:
+        final_mode = 0o644 if mode is None else mode
+    else:
+        final_mode = stat.S_IMODE(st.st_mode) & (0o7777 if mode is None else mode)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".salt-tmp", dir=directory)
+    except OSError as err:
+        err.filename = directory
+        raise
+    try:
+        try:
+            made = os.fstat(fd)
+            owner = (
+                made.st_uid if uid is None and st is None else st.st_uid if uid is None else uid,
+                made.st_gid if gid is None and st is None else st.st_gid if gid is None else gid,
+            )
+            # Compared with the new file itself, not the writer's ids: in a
+            # setgid directory it takes the directory's group.
+            if (made.st_uid, made.st_gid) != owner:
+                os.fchown(fd, *owner)
+            # After the chown, which clears setuid and setgid.
+            os.fchmod(fd, final_mode)
+            if st is not None:
+                _copy_xattrs(path, fd)
+            data = memoryview(text.encode("utf-8", "surrogateescape"))
+            while data:
+                data = data[os.write(fd, data) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return path
+
+
 def write_atomic(path, text, mode=0o644, uid=0, gid=0):
     """
-    Replace ``path`` with ``text``, owned ``uid:gid`` with ``mode``.
+    Replace ``path``, a file this extension owns whole (daemon.json, its
+    sysctl.d file), with ``text``, owned ``uid:gid`` and never looser than
+    ``mode``; the missing directories are made 0755. ``replace`` does the
+    write; an error says the file was left as it was.
 
     CLI Example:
 
@@ -55,37 +156,13 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0):
 
         salt '*' docker_host_files.write_atomic /etc/docker/daemon.json '{}'
     """
-    directory = os.path.dirname(path)
     try:
-        _make_directories(directory)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".salt-tmp", dir=directory
-        )
-        try:
-            try:
-                os.fchmod(fd, mode)
-                os.fchown(fd, uid, gid)
-                data = memoryview(text.encode())
-                while data:
-                    data = data[os.write(fd, data) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _make_directories(os.path.dirname(path))
+        return replace(path, text, mode=mode, uid=uid, gid=gid)
     except OSError as err:
         raise CommandExecutionError(
             f"cannot write {path}: {err.strerror}; it was left as it was"
         ) from err
-    return path
 
 
 def _live(root):

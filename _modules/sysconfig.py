@@ -7,7 +7,8 @@ systemd reads it through ``EnvironmentFile=``, and YaST edits it using the
 file the way bash does, reports that metadata, and changes one variable's
 assignment at a time, leaving every other byte of the file as it was.
 
-:depends: nothing beyond Salt and the Python standard library.
+:depends: this extension's ``docker_host_files.replace`` for writes (the one writer
+    of the extension's files); reading needs nothing beyond the standard library.
 :configuration: none. Every function takes ``root`` to work on an alternative
     root directory (an image root being built, or a test sandbox).
 
@@ -42,7 +43,6 @@ import ipaddress
 import os
 import re
 import stat
-import tempfile
 import warnings
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -842,72 +842,25 @@ def _locked(path):
 
 
 def _read_fd(path, fd):
-    st = os.fstat(fd)
-    _check_regular(path, st)
+    _check_regular(path, os.fstat(fd))
     chunks = []
     try:
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
     except OSError as err:
         raise _os_error(path, err, "read") from err
-    return b"".join(chunks).decode("utf-8", "surrogateescape"), st
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
-_ACCESS_ACL = "system.posix_acl_access"
-
-
-def _copy_xattrs(source, fd):
-    """Keep SELinux labels and ACLs on the replacement file, and give it no ACL the
-    file did not have: made in a directory with a default ACL, it took that one."""
+def _write_atomic(path, text):
+    """Replace ``path`` with ``text`` through the extension's one writer, which
+    keeps the file's owner, mode and extended attributes."""
     try:
-        names = os.listxattr(source)
-    except OSError:
-        return
-    if _ACCESS_ACL not in names:
-        with contextlib.suppress(OSError):
-            os.removexattr(fd, _ACCESS_ACL)
-    for attr in names:
-        with contextlib.suppress(OSError):
-            os.setxattr(fd, attr, os.getxattr(source, attr))
-
-
-def _write_atomic(path, text, st):
-    """Replace ``path`` with ``text``: temporary file, fsync, rename."""
-    directory, base = os.path.split(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".salt-tmp", dir=directory)
+        __salt__["docker_host_files.replace"](path, text)
     except OSError as err:
-        raise _os_error(directory, err, "write in") from err
-    try:
-        try:
-            os.fchmod(fd, stat.S_IMODE(st.st_mode))
-            # Compared with the new file itself, not the writer's ids: in a
-            # setgid directory it takes the directory's group.
-            made = os.fstat(fd)
-            if (made.st_uid, made.st_gid) != (st.st_uid, st.st_gid):
-                os.fchown(fd, st.st_uid, st.st_gid)
-            _copy_xattrs(path, fd)
-            data = text.encode("utf-8", "surrogateescape")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if err.filename == os.path.dirname(path):
+            raise _os_error(err.filename, err, "write in") from err
         raise _os_error(path, err, "write") from err
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 # --------------------------------------------------------------------------
@@ -1238,10 +1191,10 @@ def update(name, values, root=None, test=False, types=None):
         plan = _plan(path, text, values, types)
         return _result(path, text, plan, written=False)
     with _locked(path) as fd:
-        text, st = _read_fd(path, fd)
+        text = _read_fd(path, fd)
         plan = _plan(path, text, values, types)
         if plan[0] != text:
-            _write_atomic(path, plan[0], st)
+            _write_atomic(path, plan[0])
     return _result(path, text, plan, written=plan[0] != text)
 
 

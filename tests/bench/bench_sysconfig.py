@@ -29,10 +29,17 @@ FIXTURES = pathlib.Path(
 SOURCE = FIXTURES / "susefirewall2" / "SuSEfirewall2.sysconfig"
 
 
-def load_module():
-    spec = importlib.util.spec_from_file_location("sysconfig", REPO_ROOT / "_modules/sysconfig.py")
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / f"_modules/{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_module():
+    module = _load("sysconfig")
+    # Its writes go through the extension's one writer, as under Salt's loader.
+    module.__salt__ = {"docker_host_files.replace": _load("docker_host_files").replace}
     return module
 
 

@@ -329,3 +329,29 @@ def test_an_attribute_the_writer_may_not_copy_does_not_stop_the_write(modules, t
     assert path.read_bytes() == b'## Type: string\nDOCKER_OPTS="--debug"\n'
     assert {name: os.getxattr(path, name) for name in kept} == kept
     assert _temporary_files(tmp_path) == []
+
+
+@pytest.mark.skip_if_not_root  # chown
+def test_the_one_writer_never_loosens_and_keeps_owner_setuid_and_attributes(modules, tmp_path):
+    """daemon.json's and the sysctl file's writer (write_atomic) and the sysconfig
+    engine's write through one function, replace: a 0640 file stays 0640 under a
+    0644 maximum, a user.* attribute stays, and a setuid file of another owner keeps
+    both (the chown comes before the chmod, which it would otherwise clear)."""
+    owned = tmp_path / "90-docker-host-forwarding.conf"
+    owned.write_text("net.ipv4.ip_forward = 0\n")
+    os.chmod(owned, 0o640)
+    os.setxattr(owned, "user.origin", b"admin")
+    modules.docker_host_files.write_atomic(str(owned), "net.ipv4.ip_forward = 1\n", mode=0o644)
+    assert stat.S_IMODE(owned.stat().st_mode) == 0o640
+    assert os.getxattr(owned, "user.origin") == b"admin"
+    assert owned.read_text() == "net.ipv4.ip_forward = 1\n"
+
+    edited = tmp_path / "tool"
+    edited.write_text("A=1\n")
+    os.chown(edited, 65534, 65534)
+    os.chmod(edited, 0o4750)
+    assert modules.docker_host_files.replace(str(edited), "A=2\n") == str(edited)
+    st = edited.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o4750)
+    assert edited.read_text() == "A=2\n"
+    assert _temporary_files(tmp_path) == []

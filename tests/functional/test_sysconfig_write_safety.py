@@ -20,10 +20,16 @@ from tests.conftest import REPO_ROOT
 # every run of the worker makes the same system calls, which the kills rely on.
 WORKER = textwrap.dedent(
     """
-    import sys, types
-    module = types.ModuleType("sysconfig")
-    with open(sys.argv[1], encoding="utf-8") as handle:
-        exec(compile(handle.read(), sys.argv[1], "exec"), module.__dict__)
+    import os, sys, types
+    def load(path):
+        module = types.ModuleType(os.path.basename(path)[:-3])
+        with open(path, encoding="utf-8") as handle:
+            exec(compile(handle.read(), path, "exec"), module.__dict__)
+        return module
+    module = load(sys.argv[1])
+    # Its writes go through the extension's one writer, as under Salt's loader.
+    files = load(os.path.join(os.path.dirname(sys.argv[1]), "docker_host_files.py"))
+    module.__salt__ = {"docker_host_files.replace": files.replace}
     path, key, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
     for number in range(count):
         module.set_(path, key, f"{key}-{number}")

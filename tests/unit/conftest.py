@@ -17,4 +17,7 @@ def _load(relative):
 
 @pytest.fixture(scope="session")
 def sysconfig_mod():
-    return _load("_modules/sysconfig.py")
+    module = _load("_modules/sysconfig.py")
+    # Its writes go through the extension's one writer.
+    module.__salt__ = {"docker_host_files.replace": _load("_modules/docker_host_files.py").replace}
+    return module
