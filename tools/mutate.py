@@ -154,8 +154,28 @@ def sandboxed(command, scratch):
     ]
 
 
+def refresh_copies(directory, kept=("_modules",)):
+    """Before a run that keeps verdicts: remove everything mutmut copied into
+    ``directory`` except the mutated sources (``kept``, where its verdicts
+    are), so that it copies the tests anew. It only ever adds copies: a test
+    file moved or deleted since would still run from its old place. Its test
+    statistics go too, or tests written since would never run against a
+    function that did not change."""
+    if not directory.is_dir():
+        return
+    for entry in directory.iterdir():
+        if entry.name in kept:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 def run_mutmut(mutants, keep):
-    if not keep:
+    if keep:
+        refresh_copies(REPO / "mutants")
+    else:
         shutil.rmtree(REPO / "mutants", ignore_errors=True)
     env = dict(os.environ)
     # Every mutant is a function of its own: a mutated module is tens of

@@ -223,3 +223,20 @@ def test_what_runs_in_the_sandbox_never_reaches_this_machine(mutate, tmp_path):
     assert not os.path.exists(probe)
     assert not os.path.exists("/sys/class/net/sdhprobe")
     assert subprocess.run(["pgrep", "-f", "^sleep 600$"], check=False).returncode == 1
+
+
+def test_a_kept_run_copies_the_tests_anew_and_keeps_the_verdicts(mutate, tmp_path):
+    """A test file deleted or moved since the last run must not run from its old copy,
+    and tests written since must be mapped to the functions they reach."""
+    mutants = tmp_path / "mutants"
+    (mutants / "_modules").mkdir(parents=True)
+    (mutants / "_modules" / "sysconfig.py.meta").write_text("{}")
+    (mutants / "tests" / "unit").mkdir(parents=True)
+    (mutants / "tests" / "unit" / "test_moved_away.py").write_text("")
+    (mutants / "mutmut-stats.json").write_text("{}")
+    mutate.refresh_copies(mutants)
+    assert sorted(p.relative_to(mutants).as_posix() for p in mutants.rglob("*")) == [
+        "_modules",
+        "_modules/sysconfig.py.meta",
+    ]
+    mutate.refresh_copies(tmp_path / "never-made")  # nothing to refresh: no error
