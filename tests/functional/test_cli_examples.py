@@ -25,7 +25,11 @@ def _virtual_names():
 def test_every_public_function_has_a_cli_example(modules):
     documented = modules.sys.doc()
     ours = set(_virtual_names().values())
-    functions = sorted(name for name in documented if name.split(".", 1)[0] in ours)
+    # make mutate runs this test on modules mutmut rewrote, which hold its own
+    # helpers (x_<function>__mutmut_<n>) beside every function: not ours.
+    functions = sorted(
+        name for name in documented if name.split(".", 1)[0] in ours and "__mutmut_" not in name
+    )
     assert {name.split(".", 1)[0] for name in functions} == ours  # every module loaded
     missing = [name for name in functions if "CLI Example:" not in (documented[name] or "")]
     assert missing == []
