@@ -1030,7 +1030,7 @@ def merged_keys():
 def _check_driver(driver, data_root, root):
     """Return the driver to configure (``auto`` resolved); refuse one that cannot run
     under ``data_root`` (the wanted one, else the configured one)."""
-    facts = __salt__["docker_host.facts"](root=root, data_root=data_root)
+    facts = __salt__["docker_host_facts.collect"](root=root, data_root=data_root)
     storage = facts.get("storage", {})
     drivers = storage.get("drivers") or {}
     if driver == "auto":

@@ -354,7 +354,9 @@ def _chosen_firewall(firewall, root, release_firewall=None):
     if firewall == "none":
         return None
     if firewall == "auto":
-        enabled = __salt__["docker_host.facts"](root=root).get("network", {}).get("firewall")
+        enabled = (
+            __salt__["docker_host_facts.collect"](root=root).get("network", {}).get("firewall")
+        )
         if enabled or root is None or release_firewall is None:
             return enabled
         installed = __salt__["docker_host.exists"](INSTALLED[release_firewall], root=root)

@@ -60,40 +60,6 @@ def exists(path, root=None):
     return os.path.lexists(__salt__["sysconfig.resolve"](path, root=root))
 
 
-def facts(root=None, data_root=None, kernel_options=False):
-    """
-    Return the ``docker_host`` grain's facts, read now (the grain itself is
-    read at the minion's start).
-
-    data_root
-        Judge the storage drivers for this data-root instead of the
-        configured one (before configuring it).
-
-    kernel_options
-        Add every kernel option moby's check-config.sh checks
-        (``kernel:required`` and ``kernel:optional``).
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_host.facts
-        salt '*' docker_host.facts data_root=/srv/docker
-    """
-    return _facts(root, data_root, kernel_options)
-
-
-def _facts(root, data_root=None, kernel_options=False):
-    """The grain's facts, read now (the cached grain may be older)."""
-    import salt.loader  # noqa: PLC0415  (loaded lazily: only check needs it)
-
-    # One grain loader per process: building one costs more than the facts.
-    if "docker_host.grain_funcs" not in __context__:
-        __context__["docker_host.grain_funcs"] = salt.loader.grain_funcs(__opts__)
-    grain = __context__["docker_host.grain_funcs"]["docker_host.docker_host"]
-    return grain(root=root, data_root=data_root, kernel_options=kernel_options)["docker_host"]
-
-
 class _Report:
     def __init__(self):
         self.items = []
@@ -535,7 +501,7 @@ def check(root=None, daemon=True, url=None):
         salt '*' docker_host.check daemon=False --out=json
         salt-call docker_host.check root=/srv/kiwi/image-root
     """
-    facts = _facts(root, kernel_options=True)
+    facts = __salt__["docker_host_facts.collect"](root=root, kernel_options=True)
     # The minion option docker_host.root points the grain, and so the check,
     # at another root: read that root's files everywhere.
     root = __salt__["sysconfig.image_root"](facts.get("root"))

@@ -23,7 +23,7 @@ FACTS = {
 def daemon(monkeypatch):
     module = _load("_modules/docker_daemon.py")
     module.__salt__ = {
-        "docker_host.facts": lambda **_: FACTS,
+        "docker_host_facts.collect": lambda **_: FACTS,
         "sysconfig.image_root": _load("_modules/sysconfig.py").image_root,
     }
     return module

@@ -166,7 +166,7 @@ def test_auto_is_the_enabled_firewall_or_in_an_image_the_releases_installed_one(
     forwarding, root, enabled, installed, release, chosen
 ):
     forwarding.__salt__ = {
-        "docker_host.facts": lambda root=None: {"network": {"firewall": enabled}},
+        "docker_host_facts.collect": lambda root=None: {"network": {"firewall": enabled}},
         "docker_host.exists": lambda path, root=None: path in installed,
     }
     assert forwarding._chosen_firewall("auto", root, release) == chosen
