@@ -8,9 +8,6 @@ have and the value it has. Salt has no schema check for pillar, and the
 formula's keys are this project's own, so the schema is written here; it is
 also what ``pillar-example/README.md`` documents, key by key.
 
-``remember`` and ``remembered`` keep the formula's merged map data for the
-length of one state run, so that its SLS files merge the layers once.
-
 :depends: nothing beyond Python.
 :configuration: reads pillar ``docker_host`` when no data is given.
 """
@@ -505,7 +502,7 @@ def socket_group(data):
 
     .. code-block:: bash
 
-        salt '*' docker_host_pillar.socket_group "$(salt-call --out=json pillar.get docker_host)"
+        salt '*' docker_host_pillar.socket_group '{"users": {"group": "dockerusers"}}'
     """
     users, daemon = data.get("users") or {}, data.get("daemon") or {}
     if users.get("manage", True):
@@ -567,7 +564,8 @@ def keys(schema=None, prefix="docker_host"):
 
 def defaults(schema=None):
     """
-    Return the defaults of every key, as the formula's ``defaults.yaml`` holds them.
+    Return the defaults of every key: the first layer of the formula's map
+    (``docker_host_map.data``).
 
     CLI Example:
 
@@ -580,33 +578,3 @@ def defaults(schema=None):
         name: defaults(item) if isinstance(item, dict) else item.default
         for name, item in schema.items()
     }
-
-
-def remembered(key):
-    """
-    Return what ``remember`` kept under ``key`` during this run, or None. The
-    formula's ``map.jinja`` keeps its merged data so that the SLS files of one
-    run read and merge the YAML layers once.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_host_pillar.remembered docker_host:base
-    """
-    return __context__.get("docker_host_pillar.remembered", {}).get(key)
-
-
-def remember(key, value):
-    """
-    Keep ``value`` under ``key`` for the rest of this run (``__context__`` is
-    made anew for every state run, so nothing outlives it).
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_host_pillar.remember docker_host:base '{}'
-    """
-    __context__.setdefault("docker_host_pillar.remembered", {})[key] = value
-    return ""

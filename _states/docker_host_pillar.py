@@ -1,14 +1,15 @@
 """
 Check the ``docker_host:`` pillar before the docker_host formula applies anything.
 
-The formula's first state; with ``failhard`` it stops the run on this minion
-when the pillar is wrong, so nothing is half-applied.
+The formula's first state: when the pillar is wrong it fails, and the
+formula's other SLS files render nothing (``docker_host_map.data``), so
+nothing of the Docker host is applied while other formulas still run.
 
 .. code-block:: yaml
 
     docker-host-pillar-valid:
       docker_host_pillar.valid:
-        - failhard: true
+        - name: docker_host
 """
 
 __virtualname__ = "docker_host_pillar"

@@ -1,26 +1,26 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires
-    with context %}
+#!py
+"""DOCKER_OPTS, daemon.json and the socket's group. After the group exists:
+the daemon's socket belongs to users:group."""
 
-include:
-  - {{ tplroot }}.pillar
-  - {{ tplroot }}.package
-  - {{ tplroot }}.users
 
-{%- if requisite.daemon %}
-
-{#- After the group exists: the daemon's socket belongs to users:group. #}
-docker-host-daemon-configured:
-  docker_host.daemon_configured:
-    - name: docker
-    - storage_driver: {{ d.daemon.storage_driver | json }}
-    - data_root: {{ d.daemon.data_root | json }}
-    - options: {{ d.daemon.options | json }}
-    - daemon_json: {{ d.daemon.daemon_json | json }}
-    - exclusive: {{ d.daemon.exclusive | json }}
-    - root: {{ root | json }}
-    - socket_group: {{ (d.users.group if d.users.manage else none) | json }}
-    - require: {{ requires.daemon | json }}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    states = {"include": [f"{tplroot}.pillar", f"{tplroot}.package", f"{tplroot}.users"]}
+    if formula["requisite"]["daemon"]:
+        docker_host = formula["docker_host"]
+        daemon, users = docker_host["daemon"], docker_host["users"]
+        states["docker-host-daemon-configured"] = {
+            "docker_host.daemon_configured": [
+                {"name": "docker"},
+                {"storage_driver": daemon["storage_driver"]},
+                {"data_root": daemon["data_root"]},
+                {"options": daemon["options"]},
+                {"daemon_json": daemon["daemon_json"]},
+                {"exclusive": daemon["exclusive"]},
+                {"root": formula["root"]},
+                {"socket_group": users["group"] if users["manage"] else None},
+                {"require": formula["requires"]["daemon"]},
+            ]
+        }
+    return states

@@ -1,23 +1,24 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires
-    with context %}
+#!py
+"""IP forwarding, persistent, and the firewall's routing. firewall auto: the
+enabled one; in an image root, the release's when installed."""
 
-include:
-  - {{ tplroot }}.pillar
 
-{%- if requisite.forwarding %}
-
-{#- firewall auto: the enabled one; in an image root, the release's when installed. #}
-docker-host-forwarding-enabled:
-  docker_host.forwarding:
-    - name: docker
-    - ipv4: {{ d.forwarding.ipv4 | json }}
-    - ipv6: {{ d.forwarding.ipv6 | json }}
-    - firewall: {{ d.forwarding.firewall | json }}
-    - release_firewall: {{ d.forwarding.release_firewall | json }}
-    - masquerade: {{ d.forwarding.masquerade | json }}
-    - root: {{ root | json }}
-    - require: {{ requires.forwarding | json }}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    states = {"include": [f"{tplroot}.pillar"]}
+    if formula["requisite"]["forwarding"]:
+        forwarding = formula["docker_host"]["forwarding"]
+        states["docker-host-forwarding-enabled"] = {
+            "docker_host.forwarding": [
+                {"name": "docker"},
+                {"ipv4": forwarding["ipv4"]},
+                {"ipv6": forwarding["ipv6"]},
+                {"firewall": forwarding["firewall"]},
+                {"release_firewall": forwarding["release_firewall"]},
+                {"masquerade": forwarding["masquerade"]},
+                {"root": formula["root"]},
+                {"require": formula["requires"]["forwarding"]},
+            ]
+        }
+    return states

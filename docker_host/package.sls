@@ -1,22 +1,19 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires with context %}
+#!py
+"""The docker package. On SUSE, zypper installs into an image root too
+(pkg.installed's root)."""
 
-{#- On SUSE, zypper installs into an image root too (pkg.installed's root). #}
-include:
-  - {{ tplroot }}.pillar
 
-{%- if requisite.package %}
-
-docker-host-package-installed:
-  pkg.installed:
-    - name: {{ d.package.name | json }}
-{%-   if d.package.version %}
-    - version: {{ d.package.version | json }}
-{%-   endif %}
-{%-   if root %}
-    - root: {{ root | json }}
-{%-   endif %}
-    - require: {{ requires.package | json }}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    states = {"include": [f"{tplroot}.pillar"]}
+    if formula["requisite"]["package"]:
+        package = formula["docker_host"]["package"]
+        args = [{"name": package["name"]}]
+        if package["version"]:
+            args.append({"version": package["version"]})
+        if formula["root"]:
+            args.append({"root": formula["root"]})
+        args.append({"require": formula["requires"]["package"]})
+        states["docker-host-package-installed"] = {"pkg.installed": args}
+    return states

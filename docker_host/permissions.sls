@@ -1,26 +1,29 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{#- CIS Docker Benchmark, section 3: owner and the loosest mode of Docker's files. #}
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import root, requisite, requires, permissions with context %}
+#!py
+"""CIS Docker Benchmark, section 3: owner and the loosest mode of Docker's
+files, one state per file."""
 
-include:
-  - {{ tplroot }}.pillar
-  - {{ tplroot }}.package
-  - {{ tplroot }}.users
-  - {{ tplroot }}.daemon
 
-{%- if requisite.permissions %}
-{%-   for file in permissions %}
-
-{#- The ID is quoted: a path can hold anything YAML would read as structure. #}
-{{ ('docker-host-permissions-' ~ file.path) | json }}:
-  docker_host_files.permissions:
-    - name: {{ file.path | json }}
-    - user: {{ file.user | json }}
-    - group: {{ file.group | json }}
-    - mode: {{ file.mode | json }}
-    - root: {{ root | json }}
-    - require: {{ requires.permissions | json }}
-{%-   endfor %}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    states = {
+        "include": [
+            f"{tplroot}.pillar",
+            f"{tplroot}.package",
+            f"{tplroot}.users",
+            f"{tplroot}.daemon",
+        ]
+    }
+    if formula["requisite"]["permissions"]:
+        for file in formula["permissions"]:
+            states[f"docker-host-permissions-{file['path']}"] = {
+                "docker_host_files.permissions": [
+                    {"name": file["path"]},
+                    {"user": file["user"]},
+                    {"group": file["group"]},
+                    {"mode": file["mode"]},
+                    {"root": formula["root"]},
+                    {"require": formula["requires"]["permissions"]},
+                ]
+            }
+    return states

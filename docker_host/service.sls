@@ -1,34 +1,29 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires with context %}
+#!py
+"""The docker service. On the running system its configuration is in place
+before docker first starts (require), and a change to it restarts the daemon
+(watch); nothing else does. In an image root the service cannot run: it is
+enabled, and starts when the image boots."""
 
-include:
-  - {{ tplroot }}.pillar
-  - {{ tplroot }}.package
-  - {{ tplroot }}.users
-  - {{ tplroot }}.daemon
-  - {{ tplroot }}.forwarding
-  - {{ tplroot }}.permissions
 
-{%- if requisite.service and root %}
-
-{#- In an image root the service cannot run: it is enabled, and starts when the image boots. #}
-docker-host-service-enabled:
-  docker_host_service.enabled_in_root:
-    - name: {{ d.service.name | json }}
-    - root: {{ root | json }}
-    - require: {{ requires.service | json }}
-{%- elif requisite.service %}
-
-{#- Configuration is in place before docker first starts (require), and a
-    change to it restarts the daemon (watch); nothing else does. #}
-docker-host-service-running:
-  service.running:
-    - name: {{ d.service.name | json }}
-    - enable: true
-    - require: {{ requires.service | json }}
-{%-   if requires.service_watch %}
-    - watch: {{ requires.service_watch | json }}
-{%-   endif %}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    concerns = ("pillar", "package", "users", "daemon", "forwarding", "permissions")
+    states = {"include": [f"{tplroot}.{concern}" for concern in concerns]}
+    if not formula["requisite"]["service"]:
+        return states
+    name, requires = formula["docker_host"]["service"]["name"], formula["requires"]
+    if formula["root"]:
+        states["docker-host-service-enabled"] = {
+            "docker_host_service.enabled_in_root": [
+                {"name": name},
+                {"root": formula["root"]},
+                {"require": requires["service"]},
+            ]
+        }
+    else:
+        args = [{"name": name}, {"enable": True}, {"require": requires["service"]}]
+        if requires["service_watch"]:
+            args.append({"watch": requires["service_watch"]})
+        states["docker-host-service-running"] = {"service.running": args}
+    return states

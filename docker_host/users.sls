@@ -1,23 +1,25 @@
-# -*- coding: utf-8 -*-
-# vim: ft=sls
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import docker_host as d, root, requisite, requires with context %}
+#!py
+"""The docker group and its members. After the package, which creates the
+group. With the daemon managed, daemon.sls names the socket's group
+(socket: false)."""
 
-include:
-  - {{ tplroot }}.pillar
-  - {{ tplroot }}.package
 
-{%- if requisite.users %}
-
-{#- After the package, which creates the group. With the daemon managed,
-    daemon.sls names the socket's group (socket: false). #}
-docker-host-users:
-  docker_host.users:
-    - name: {{ d.users.group | json }}
-    - users: {{ d.users.members | json }}
-    - exclusive: {{ d.users.exclusive | json }}
-    - gid: {{ d.users.gid | json }}
-    - root: {{ root | json }}
-    - socket: {{ (not d.daemon.manage) | json }}
-    - require: {{ requires.users | json }}
-{%- endif %}
+def run():
+    tplroot = sls.rsplit(".", 1)[0]
+    formula = __salt__["docker_host_map.data"](tplroot, saltenv)
+    states = {"include": [f"{tplroot}.pillar", f"{tplroot}.package"]}
+    if formula["requisite"]["users"]:
+        docker_host = formula["docker_host"]
+        users = docker_host["users"]
+        states["docker-host-users"] = {
+            "docker_host.users": [
+                {"name": users["group"]},
+                {"users": users["members"]},
+                {"exclusive": users["exclusive"]},
+                {"gid": users["gid"]},
+                {"root": formula["root"]},
+                {"socket": not docker_host["daemon"]["manage"]},
+                {"require": formula["requires"]["users"]},
+            ]
+        }
+    return states

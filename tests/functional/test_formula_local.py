@@ -4,6 +4,7 @@ Salt detects this machine as Debian; the SUSE releases are given as static
 grains (os_family, osfullname, osfinger), which is how the OS maps see them.
 """
 
+import importlib.util
 import itertools
 import json
 import os
@@ -299,8 +300,13 @@ def test_without_files_to_tighten_the_service_requires_no_permissions(tmp_path):
 
 
 def _cis_paths():
-    with open(os.path.join(REPO_ROOT, "docker_host", "defaults.yaml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["permissions"]["paths"]
+    """The files the formula's defaults (the pillar schema's) tighten."""
+    spec = importlib.util.spec_from_file_location(
+        "schema", os.path.join(REPO_ROOT, "_modules", "docker_host_pillar.py")
+    )
+    schema = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(schema)
+    return schema.defaults()["permissions"]["paths"]
 
 
 def _run_order(low):

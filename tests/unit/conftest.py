@@ -21,3 +21,16 @@ def sysconfig_mod():
     # Its writes go through the extension's one writer.
     module.__salt__ = {"docker_host_files.replace": _load("_modules/docker_host_files.py").replace}
     return module
+
+
+def load_schema():
+    """docker_host_pillar, loaded anew (the schema is built when the module loads,
+    and make mutate must see every test that depends on how it is built), with
+    the other modules' rules it calls: what a name may be, and how the daemon
+    spells a tag."""
+    module = _load("_modules/docker_host_pillar.py")
+    module.__salt__ = {
+        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
+        "docker_images.normalize": _load("_modules/docker_images.py").normalize,
+    }
+    return module

@@ -7,18 +7,12 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.unit.conftest import _load
+from tests.unit.conftest import load_schema
 
 
 @pytest.fixture(scope="module")
 def schema():
-    module = _load("_modules/docker_host_pillar.py")
-    # What a name may be, and how the daemon spells a tag, are other modules' rules.
-    module.__salt__ = {
-        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
-        "docker_images.normalize": _load("_modules/docker_images.py").normalize,
-    }
-    return module
+    return load_schema()
 
 
 def test_the_example_profiles_and_the_defaults_are_valid(schema):
@@ -37,11 +31,6 @@ def test_the_prod_profile_is_valid_with_and_without_user_namespaces(schema):
         data = yaml.safe_load(jinja2.Template(text).render(grains=grains))
         assert schema.problems(data["docker_host"]) == []
         assert ("userns-remap" in data["docker_host"]["daemon"]["daemon_json"]) is userns
-
-
-def test_defaults_yaml_is_the_schemas_defaults(schema):
-    defaults = yaml.safe_load((REPO_ROOT / "docker_host/defaults.yaml").read_text())
-    assert defaults == schema.defaults()
 
 
 # The default column of a key that an item of a list must give.

@@ -3,20 +3,12 @@ and values at the edges of what is allowed are taken or refused as documented.""
 
 import pytest
 
-from tests.unit.conftest import _load
+from tests.unit.conftest import load_schema
 
 
 @pytest.fixture
 def schema():
-    """Loaded anew for every test: the schema is built when the module loads, and
-    make mutate must see every test that depends on how it is built."""
-    module = _load("_modules/docker_host_pillar.py")
-    # What a name may be, and how the daemon spells a tag, are other modules' rules.
-    module.__salt__ = {
-        "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
-        "docker_images.normalize": _load("_modules/docker_images.py").normalize,
-    }
-    return module
+    return load_schema()
 
 
 @pytest.mark.parametrize(
