@@ -183,8 +183,10 @@ def _name(path, number, root):
     """The name of uid or gid ``number`` in ``root``'s own /etc/passwd or /etc/group
     (``path``), else the number."""
     try:
+        # Links resolved inside the root, the last one too: open() would follow
+        # an absolute link out of an image root.
         with open(
-            __salt__["sysconfig.resolve"](path, root=root, follow_last=False),
+            __salt__["sysconfig.resolve"](path, root=root),
             encoding="utf-8",
             errors="replace",
         ) as handle:

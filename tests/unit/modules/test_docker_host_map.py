@@ -29,9 +29,11 @@ def map_mod(tmp_path):
     module.__context__ = {}
     module.read = []
 
+    module.maps = REPO_ROOT  # where the formula's directory is read from
+
     def get_file_str(source, saltenv):
         module.read.append((source, saltenv))
-        path = REPO_ROOT / source.removeprefix("salt://").replace("formulas/", "")
+        path = module.maps / source.removeprefix("salt://").replace("formulas/", "")
         return path.read_text() if path.is_file() else False
 
     module.__salt__ = {
@@ -71,9 +73,43 @@ def test_each_layer_lies_over_the_last(map_mod):
     assert data["package"] == {"install": True, "name": "docker", "version": None}
 
 
+def test_every_os_map_is_a_layer_of_its_own(map_mod, tmp_path):
+    """Maps of a formula kept elsewhere, each setting what the next leaves."""
+    (tmp_path / "docker_host").mkdir()
+    maps = {
+        "osfamilymap.yaml": "Suse:\n  package: {name: family}\n  service: {name: family}\n"
+        "  users: {group: family}\n",
+        "osmap.yaml": "SLES:\n  package: {name: distribution}\n  service: {name: distribution}\n",
+        "osfingermap.yaml": "SLES-15:\n  package: {name: release}\n",
+    }
+    for name, text in maps.items():
+        (tmp_path / "docker_host" / name).write_text(text)
+    map_mod.maps = tmp_path
+    data = _data(map_mod, {})["docker_host"]
+    assert data["package"]["name"] == "release"
+    assert data["service"]["name"] == "distribution"
+    assert data["users"]["group"] == "family"
+    assert data["forwarding"]["release_firewall"] == "firewalld"  # the defaults
+
+
+def test_a_minion_without_a_docker_host_pillar_gets_the_defaults(map_mod):
+    map_mod.__pillar__ = {"other": {"x": 1}}
+    data = map_mod.data()
+    assert data["pillar_problems"] == []
+    assert data["docker_host"]["users"] == {
+        "exclusive": False,
+        "gid": None,
+        "group": "docker",
+        "manage": True,
+        "members": [],
+    }
+    assert data["requisite"]["daemon"] == {"docker_host": "docker-host-daemon-configured"}
+
+
 def test_the_maps_are_read_from_the_formulas_directory_once_per_run(map_mod):
     map_mod.__pillar__ = {"docker_host": {"users": {"members": ["alice"]}}}
-    first = map_mod.data("docker_host", "base")
+    first = map_mod.data()  # the formula's directory in base
+    assert first["docker_host"]["users"]["members"] == ["alice"]
     assert map_mod.data("docker_host", "base") is first
     assert map_mod.read == [
         ("salt://docker_host/osfamilymap.yaml", "base"),
@@ -99,8 +135,9 @@ def test_a_missing_os_map_names_the_file_and_how_to_serve_it(map_mod):
     map_mod.__salt__["cp.get_file_str"] = lambda source, saltenv: False
     with pytest.raises(CommandExecutionError) as err:
         map_mod.data("docker_host", "base")
-    assert "salt://docker_host/osfamilymap.yaml is not on the fileserver in saltenv base" in str(
-        err.value
+    assert str(err.value) == (
+        "salt://docker_host/osfamilymap.yaml is not on the fileserver in saltenv base: serve "
+        "the whole docker_host directory of suse-docker-host from file_roots"
     )
 
 
@@ -242,6 +279,7 @@ def test_the_files_to_tighten_are_sorted_and_the_socket_gets_the_socket_group(ma
         "/run/docker.sock": {"user": "root", "group": "docker", "mode": "0660"},
         "/etc/docker": None,
         "/srv/Other.sock": {"group": "docker"},
+        "/srv/remote": {"user": "dockremote", "mode": "0600"},
         "/etc/docker/daemon.json": {"mode": "0600"},
     }
     defaults = _data(map_mod, {})["docker_host"]["permissions"]["paths"]
@@ -251,6 +289,7 @@ def test_the_files_to_tighten_are_sorted_and_the_socket_gets_the_socket_group(ma
         {"path": "/etc/docker/daemon.json", "user": "root", "group": "root", "mode": "0600"},
         {"path": "/run/docker.sock", "user": "root", "group": "dockerusers", "mode": "0660"},
         {"path": "/srv/Other.sock", "user": "root", "group": "docker", "mode": "0644"},
+        {"path": "/srv/remote", "user": "dockremote", "group": "root", "mode": "0600"},
         {"path": "/var/run/docker.sock", "user": "root", "group": "dockerusers", "mode": "0660"},
     ]
 
@@ -275,3 +314,19 @@ def test_the_states_get_plain_data_in_one_order_whatever_the_pillars_order(map_m
         "daemon": {"daemon_json": {"a": 2, "b": 1}, "options": dict(reversed(options.items()))}
     }
     assert _data(map_mod, reordered) == first
+
+
+def test_pillar_lists_reach_the_states_item_by_item(map_mod):
+    pull = [{"name": "registry.example.com/base:15.6", "timeout": 30}]
+    data = _data(map_mod, _Masking({"images": {"pull": pull}, "users": {"members": ["alice"]}}))
+    assert data["docker_host"]["images"]["pull"] == pull
+    assert type(data["docker_host"]["images"]["pull"][0]) is dict
+    assert data["docker_host"]["users"]["members"] == ["alice"]
+
+
+def test_keys_of_other_types_are_a_pillar_problem_not_a_crash(map_mod):
+    """YAML gives an unquoted 2375 as a number: mixed keys cannot be compared,
+    yet the pillar check must get to name them."""
+    data = _data(map_mod, {"daemon": {"options": {2375: "tcp", "log-level": "warn"}}})
+    assert data["pillar_problems"]
+    assert data["requisite"]["daemon"] is None
