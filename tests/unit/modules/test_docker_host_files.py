@@ -48,7 +48,10 @@ def image(tmp_path):
         b"caf\xe9:x:4100:4100:Caf\xe9 owner:/home/cafe:/bin/bash\n"
         b"olduser:x:4242:4243:Old Owner:/home/old:/bin/bash\n"
     )
-    (root / "etc/group").write_text("root:x:0:\nshort:x\noldgroup:x:4343\n")
+    # A gid with anything after it is no gid (glibc skips such a line too).
+    (root / "etc/group").write_text(
+        "root:x:0:\nshort:x\nblank:x:4343 \nletter:x:4343X\noldgroup:x:4343\n"
+    )
     daemon_json = root / "etc/docker/daemon.json"
     daemon_json.write_text("{}")
     os.chown(daemon_json, 4242, 4343)
@@ -187,6 +190,24 @@ def test_an_unreadable_path_is_an_error_that_names_it(files_mod, image):
 @pytest.mark.parametrize("mode", ["644", "0644", "4755"])
 def test_modes_of_three_and_four_octal_digits_are_taken(files_mod, tmp_path, mode):
     assert files_mod.plan_permissions(str(tmp_path / "absent"), mode=mode)["changes"] == {}
+
+
+def test_a_missing_path_and_a_link_have_nothing_to_change(files_mod, tmp_path):
+    (tmp_path / "link").symlink_to("elsewhere")
+    assert files_mod.plan_permissions(str(tmp_path / "absent")) == {
+        "name": str(tmp_path / "absent"),
+        "root": None,
+        "changes": {},
+        "missing": [],
+        "comment": f"{tmp_path / 'absent'} does not exist; nothing to do.",
+    }
+    assert files_mod.plan_permissions(str(tmp_path / "link")) == {
+        "name": str(tmp_path / "link"),
+        "root": None,
+        "changes": {},
+        "missing": [],
+        "comment": f"{tmp_path / 'link'} is a symbolic link; its target is managed on its own.",
+    }
 
 
 @pytest.mark.parametrize("mode", ["64", "01644", "0X44", "0648", 644])
