@@ -30,8 +30,15 @@ def __virtual__():
     return __virtualname__
 
 
+# docker_host_facts, loaded once per copy of this module: Salt makes a new
+# copy at every grains refresh, which so reads the facts module anew.
+_FACTS = []
+
+
 def _facts_module():
     """``docker_host_facts``, loaded from its file, or None when it is not there."""
+    if _FACTS:
+        return _FACTS[0]
     here = os.path.dirname(os.path.abspath(__file__))
     for directory in ("modules", "_modules"):
         path = os.path.join(here, "..", directory, "docker_host_facts.py")
@@ -39,6 +46,7 @@ def _facts_module():
             spec = importlib.util.spec_from_file_location("_docker_host_grain_facts", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
+            _FACTS.append(module)
             return module
     return None
 
