@@ -31,11 +31,27 @@ def private_args(base, exec_root, network=False):
 def network_namespace(name):
     """A network namespace of the test's own, deleted afterwards: a dockerd in it
     makes its bridge and iptables rules there, never on the machine."""
+    netns = pathlib.Path("/run/netns")
+    existed, mounts = netns.is_dir(), _mounts_at(netns)
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         yield ["nsenter", f"--net=/run/netns/{name}"]
     finally:
         subprocess.run(["ip", "netns", "delete", name], check=False)
+        # The first "ip netns add" on a machine mounts /run/netns on itself (to
+        # share it) and nothing undoes that: undone here, once no namespace is left.
+        if not any(netns.iterdir()):
+            for _ in range(_mounts_at(netns) - mounts):
+                subprocess.run(["umount", str(netns)], check=False)
+            if not existed:
+                netns.rmdir()
+
+
+def _mounts_at(path):
+    """How many mounts are stacked on ``path`` (a directory bound onto itself is
+    one, which os.path.ismount cannot see)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+        return sum(line.split()[4] == str(path) for line in handle)
 
 
 @contextlib.contextmanager
