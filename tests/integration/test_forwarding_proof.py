@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.dockerd import network_namespace
 from tests.saltcall import state_single
 
 pytestmark = [pytest.mark.destructive_test, pytest.mark.skip_if_not_root]
@@ -16,13 +17,11 @@ PERSISTENT = "90-docker-host-forwarding.conf"
 
 @pytest.fixture
 def netns():
-    """A network namespace of the test's own; deleted afterwards."""
+    """A network namespace of the test's own; deleted afterwards, and the machine's
+    /run/netns left as it was."""
     name = f"sdh-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
+    with network_namespace(name):
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
 def in_netns(netns, *command, check=True):
