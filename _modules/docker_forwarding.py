@@ -87,15 +87,6 @@ def runtime(root=None):
     return {family: str(__salt__["sysctl.get"](key)).strip() for family, key in KEYS.items()}
 
 
-def _set_runtime(family, enabled):
-    """Switch forwarding for ``ipv4`` or ``ipv6`` in the running kernel (Salt's
-    ``sysctl.assign``); return the old value."""
-    key = KEYS[family]
-    old = str(__salt__["sysctl.get"](key)).strip()
-    __salt__["sysctl.assign"](key, "1" if enabled else "0")
-    return old
-
-
 def _persistent_text(wanted):
     """The content of the persistent file for ``{"ipv4": bool, "ipv6": bool}``."""
     lines = [
@@ -125,12 +116,6 @@ def read_persistent(root=None):
         return None
     except OSError as err:
         raise CommandExecutionError(f"cannot read {PERSISTENT_FILE}: {err.strerror}") from err
-
-
-def _write_persistent(text, root=None):
-    """Write the persistent file atomically (temporary file, fsync, rename), 0644."""
-    path = _path(PERSISTENT_FILE, root)
-    return __salt__["docker_host_files.write_atomic"](path, text, mode=0o644)
 
 
 def _real(name, root):
@@ -279,12 +264,10 @@ def _legacy_plan(items, wanted):
     """The ``/etc/sysconfig/sysctl`` values to change: only a variable that says the
     opposite of ``wanted`` (empty means "leave it alone" to the boot scripts)."""
     plan = {}
-    for family, variable in LEGACY.items():
-        if family not in wanted:
-            continue
-        want, against = ("yes", "no") if wanted[family] else ("no", "yes")
-        if items.get(variable) == against:
-            plan[variable] = want
+    for family, want in wanted.items():
+        against = "no" if want else "yes"
+        if items.get(LEGACY[family]) == against:
+            plan[LEGACY[family]] = "yes" if want else "no"
     return plan
 
 
@@ -378,21 +361,6 @@ def _chosen_firewall(firewall, root, release_firewall=None):
             "firewalld is installed, but firewall-cmd is not: install firewalld fully"
         )
     return firewall
-
-
-def _firewalld_masquerading(ipv4):
-    """Read firewalld's default zone and its masquerading; plan the change."""
-    try:
-        zone = __salt__["firewalld.default_zone"]()
-        masquerading = {
-            permanent: bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
-            for permanent in (False, True)
-        }
-    except CommandExecutionError as err:
-        raise CommandExecutionError(
-            f"firewalld does not answer ({err}): start it, or give firewall: none"
-        ) from err
-    return _firewalld_plan(zone, masquerading, ipv4)
 
 
 def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None, release_firewall=None):
@@ -517,7 +485,7 @@ def _plan_legacy(result):
 
 def _plan_susefirewall2(result, ipv6, masquerade):
     root = result["root"]
-    route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", default="", root=root)
+    route = __salt__["sysconfig.get"](SUSEFIREWALL2_FILE, "FW_ROUTE", root=root)
     values = _susefirewall2_plan(route, result["wanted"]["ipv4"], ipv6, masquerade)
     if not values:
         return
@@ -537,55 +505,73 @@ def _plan_firewalld(result):
             "masquerading is set when this state runs on the booted system."
         )
         return
-    result["firewalld"] = _firewalld_masquerading(result["wanted"]["ipv4"])
+    _plan_running_firewalld(result)
+
+
+def _plan_running_firewalld(result):
+    """Read the running firewalld's default zone and its masquerading."""
+    try:
+        zone = __salt__["firewalld.default_zone"]()
+        masquerading = {
+            permanent: bool(__salt__["firewalld.get_masquerade"](zone, permanent=permanent))
+            for permanent in (False, True)
+        }
+    except CommandExecutionError as err:
+        raise CommandExecutionError(
+            f"firewalld does not answer ({err}): start it, or give firewall: none"
+        ) from err
+    result["firewalld"] = _firewalld_plan(zone, masquerading, result["wanted"]["ipv4"])
     if result["firewalld"]:
         result["changes"]["firewall"] = {
             label: {"old": c["old"], "new": c["new"]} for label, c in result["firewalld"].items()
         }
 
 
-def _set_masquerading(changes):
-    for change in changes.values():
+# The writers, one per layer of a plan; apply calls each with the whole plan.
+
+
+def _write_legacy(planned):
+    __salt__["sysconfig.update"](LEGACY_FILE, planned["legacy"], root=planned["root"])
+
+
+def _write_susefirewall2(planned):
+    __salt__["sysconfig.update"](
+        SUSEFIREWALL2_FILE,
+        planned["susefirewall2"],
+        root=planned["root"],
+        types={"FW_ROUTE": "string"},
+    )
+
+
+def _set_masquerading(planned):
+    """The running firewalld's masquerading, runtime and permanent."""
+    for change in planned["firewalld"].values():
         action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
         __salt__[action](change["zone"], permanent=change["permanent"])
 
 
-def _set_kernel(changes):
-    for family, change in changes.items():
-        _set_runtime(family, change["new"] == "1")
+def _write_persistent(planned):
+    """The persistent file, atomically (temporary file, fsync, rename), 0644."""
+    path = _path(PERSISTENT_FILE, planned["root"])
+    __salt__["docker_host_files.write_atomic"](path, planned["persistent"], mode=0o644)
 
 
-def _steps(planned):
-    """The writes of a plan, one per layer, in order: what the boot reads last goes
-    first, and the running kernel last, once nothing would switch it back."""
-    root = planned["root"]
-    steps = []
-    if planned["legacy"]:
-        steps.append(
-            (
-                "legacy",
-                lambda: __salt__["sysconfig.update"](LEGACY_FILE, planned["legacy"], root=root),
-            )
-        )
-    if planned["susefirewall2"]:
-        steps.append(
-            (
-                "firewall",
-                lambda: __salt__["sysconfig.update"](
-                    SUSEFIREWALL2_FILE,
-                    planned["susefirewall2"],
-                    root=root,
-                    types={"FW_ROUTE": "string"},
-                ),
-            )
-        )
-    if planned["firewalld"]:
-        steps.append(("firewall", lambda: _set_masquerading(planned["firewalld"])))
-    if planned["persistent"] is not None:
-        steps.append(("persistent", lambda: _write_persistent(planned["persistent"], root=root)))
-    if planned["runtime"]:
-        steps.append(("runtime", lambda: _set_kernel(planned["runtime"])))
-    return steps
+def _set_kernel(planned):
+    """The running kernel's switches (Salt's ``sysctl.assign``)."""
+    for family, change in planned["runtime"].items():
+        __salt__["sysctl.assign"](KEYS[family], change["new"])
+
+
+# The layers in the order apply writes them: what the boot reads last goes
+# first, and the running kernel last, once nothing would switch it back. Each
+# is (the plan's key, the key of changes it reports, its writer).
+LAYERS = (
+    ("legacy", "legacy", _write_legacy),
+    ("susefirewall2", "firewall", _write_susefirewall2),
+    ("firewalld", "firewall", _set_masquerading),
+    ("persistent", "persistent", _write_persistent),
+    ("runtime", "runtime", _set_kernel),
+)
 
 
 def apply(planned):
@@ -604,9 +590,11 @@ def apply(planned):
         salt-call docker_forwarding.apply "$plan"
     """
     changes, done = planned["changes"], {}
-    for layer, step in _steps(planned):
+    for key, layer, write in LAYERS:
+        if not planned[key]:
+            continue
         try:
-            step()
+            write(planned)
         except (CommandExecutionError, SaltInvocationError, OSError) as err:
             return {
                 "result": False,

@@ -602,3 +602,28 @@ def test_the_running_kernel_changes_only_after_the_persistent_file(states, tmp_p
     assert set(applied.changes) == {"runtime", "persistent"}
     assert after == "1"
     assert _ip_forward() == machine
+
+
+def test_the_comment_names_every_layer_and_every_note_in_order(states, sles12):
+    """Old SLES' IP_FORWARD and IPV6_FORWARD both against what is wanted, FW_ROUTE routing
+    nothing: the comment says which layers change, then what the administrator must know."""
+    root = str(sles12.root)
+    (sles12.root / "etc/sysconfig/sysctl").write_text(
+        OLD_SYSCONFIG_SYSCTL.format(ipv6="no").replace('IP_FORWARD="yes"', 'IP_FORWARD="no"')
+    )
+    notes = (
+        f"{root} is an image root, not a running system: the running kernel was left alone. "
+        "/etc/sysconfig/sysctl set IP_FORWARD, IPV6_FORWARD against it, and old SLES applies "
+        "that at boot after the sysctl files. "
+        "SuSEfirewall2 reads it when it starts: restart SuSEfirewall2."
+    )
+    predicted = states.docker_host.forwarding(name="f", ipv6=True, root=root, test=True)
+    assert predicted.comment == f"persistent, legacy, firewall would change. {notes}"
+    ret = states.docker_host.forwarding(name="f", ipv6=True, root=root)
+    assert ret.result is True
+    assert ret.comment == f"persistent, legacy, firewall changed. {notes}"
+    assert ret.changes["legacy"] == {
+        "IP_FORWARD": {"old": "no", "new": "yes"},
+        "IPV6_FORWARD": {"old": "no", "new": "yes"},
+    }
+    assert ret.changes["firewall"] == {"FW_ROUTE": {"old": "", "new": "IPv4,IPv6"}}

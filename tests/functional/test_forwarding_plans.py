@@ -150,3 +150,17 @@ def test_runtime_reads_the_running_kernel_for_every_spelling_of_no_root(modules,
         {"ipv4": "1", "ipv6": "0"},
         None,
     ]
+
+
+def test_a_firewalld_that_does_not_answer_fails_the_plan_and_says_what_to_do(
+    modules, monkeypatch, tmp_path
+):
+    """firewalld installed on this host but not running (no system bus to ask it):
+    the plan fails with firewall-cmd's own words and the two ways out. Only read."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    with pytest.raises(CommandExecutionError) as raised:
+        modules.docker_forwarding.plan(firewall="firewalld")
+    message = str(raised.value)
+    assert message.startswith("firewalld does not answer (")
+    assert "no-bus" in message
+    assert message.endswith("): start it, or give firewall: none")

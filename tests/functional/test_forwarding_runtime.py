@@ -36,7 +36,7 @@ def _kernel_plan(wanted, current):
     return {
         "root": None,
         "wanted": wanted,
-        "changes": {"runtime": {keys[f]: c for f, c in runtime.items()}},
+        "changes": {"runtime": {keys[f]: c for f, c in runtime.items()}} if runtime else {},
         "notes": [],
         "runtime": runtime,
         "persistent": None,
@@ -84,3 +84,49 @@ def test_runtime_reads_and_apply_switches_each_family(modules):
 def test_an_image_root_has_no_running_kernel(modules, tmp_path):
     assert modules.docker_forwarding.runtime(root=str(tmp_path)) is None
     assert modules.docker_forwarding.runtime(root="/") is not None
+
+
+@pytest.mark.skip_if_not_root
+def test_plan_on_this_host_reads_the_running_kernel_and_changes_nothing(modules):
+    """In a new network namespace both switches are off: a plan for both on says so
+    per family and sysctl key, and the kernel is left as it was."""
+    forwarding = modules.docker_forwarding
+
+    def work():
+        planned = forwarding.plan(ipv4=True, ipv6=True, firewall="none")
+        return planned, _switches()
+
+    planned, after = netns.in_namespaces_of_its_own(work)
+    assert planned["root"] is None
+    assert planned["runtime"] == {
+        "ipv4": {"old": "0", "new": "1"},
+        "ipv6": {"old": "0", "new": "1"},
+    }
+    assert planned["changes"]["runtime"] == {
+        "net.ipv4.ip_forward": {"old": "0", "new": "1"},
+        "net.ipv6.conf.all.forwarding": {"old": "0", "new": "1"},
+    }
+    assert after == {"ipv4": "0", "ipv6": "0"}
+
+
+@pytest.mark.skip_if_not_root
+def test_a_kernel_switched_back_after_the_plan_fails_the_read_back(modules):
+    """The plan saw IPv4 forwarding on; something switched it off before apply ran:
+    apply reads the kernel back and says which family is wrong."""
+    forwarding = modules.docker_forwarding
+
+    def work():
+        with open("/proc/sys/net/ipv4/ip_forward", "w", encoding="utf-8") as handle:
+            handle.write("1\n")
+        planned = _kernel_plan({"ipv4": True, "ipv6": False}, forwarding.runtime())
+        with open("/proc/sys/net/ipv4/ip_forward", "w", encoding="utf-8") as handle:
+            handle.write("0\n")
+        return planned, forwarding.apply(planned)
+
+    planned, applied = netns.in_namespaces_of_its_own(work)
+    assert planned["runtime"] == {}
+    assert applied == {
+        "result": False,
+        "changes": {},
+        "comment": "the kernel still reports other values for ipv4 forwarding after the change",
+    }

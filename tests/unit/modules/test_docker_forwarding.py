@@ -2,7 +2,7 @@
 combination of what is there and what is wanted. No loader, no files, no kernel."""
 
 import pytest
-from salt.exceptions import SaltInvocationError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.unit.conftest import _load
 
@@ -178,3 +178,111 @@ def test_a_release_firewall_that_is_none_of_the_two_is_refused(forwarding):
     assert str(refused.value) == (
         "release_firewall must be one of SuSEfirewall2, firewalld or null, not 'ufw'"
     )
+
+
+def _choosing(forwarding, installed, enabled=None, firewall_cmd=True):
+    """docker_forwarding with what _chosen_firewall asks its neighbours: the enabled
+    firewall, and the files installed as ``(root, path)`` pairs (None: this host)."""
+    image_root = _load("_modules/sysconfig.py").image_root
+    forwarding.__salt__ = {
+        "sysconfig.image_root": image_root,
+        "docker_host_facts.collect": lambda root=None: {"network": {"firewall": enabled}},
+        "docker_host.exists": lambda path, root=None: (image_root(root), path) in installed,
+    }
+    if firewall_cmd:
+        forwarding.__salt__["firewalld.default_zone"] = None  # present, never called
+    return forwarding
+
+
+@pytest.mark.parametrize(
+    "firewall, root, installed",
+    [
+        ("SuSEfirewall2", None, {(None, "/etc/sysconfig/SuSEfirewall2")}),
+        ("SuSEfirewall2", "/image", {("/image", "/etc/sysconfig/SuSEfirewall2")}),
+        ("firewalld", None, {(None, "/usr/sbin/firewalld")}),
+        ("firewalld", "/image", {("/image", "/usr/sbin/firewalld")}),
+    ],
+)
+def test_a_named_firewall_is_chosen_when_installed_in_the_target(
+    forwarding, firewall, root, installed
+):
+    assert _choosing(forwarding, installed)._chosen_firewall(firewall, root) == firewall
+
+
+@pytest.mark.parametrize(
+    "firewall, root, installed, message",
+    [
+        (
+            "SuSEfirewall2",
+            "/image",
+            {(None, "/etc/sysconfig/SuSEfirewall2")},  # on this host, not in the image
+            "firewall SuSEfirewall2 is not installed here (no /etc/sysconfig/SuSEfirewall2): "
+            "install it, or give firewall: auto or none",
+        ),
+        (
+            "firewalld",
+            "/image",
+            {(None, "/usr/sbin/firewalld")},
+            "firewall firewalld is not installed here (no /usr/sbin/firewalld): install it, "
+            "or give firewall: auto or none",
+        ),
+        (
+            "firewalld",
+            None,
+            {("/image", "/usr/sbin/firewalld")},  # in an image, not on this host
+            "firewall firewalld is not installed here (no /usr/sbin/firewalld): install it, "
+            "or give firewall: auto or none",
+        ),
+    ],
+)
+def test_a_named_firewall_missing_from_the_target_is_refused(
+    forwarding, firewall, root, installed, message
+):
+    with pytest.raises(CommandExecutionError) as refused:
+        _choosing(forwarding, installed)._chosen_firewall(firewall, root)
+    assert str(refused.value) == message
+
+
+def test_firewalld_without_firewall_cmd_is_refused_on_this_host_only(forwarding):
+    """Salt's firewalld module loads only where firewall-cmd is; an image root's
+    firewalld is configured when the image boots."""
+    installed = {(None, "/usr/sbin/firewalld"), ("/image", "/usr/sbin/firewalld")}
+    chooser = _choosing(forwarding, installed, firewall_cmd=False)
+    with pytest.raises(CommandExecutionError) as refused:
+        chooser._chosen_firewall("firewalld", None)
+    assert str(refused.value) == (
+        "firewalld is installed, but firewall-cmd is not: install firewalld fully"
+    )
+    assert chooser._chosen_firewall("firewalld", "/image") == "firewalld"
+    assert _choosing(forwarding, installed)._chosen_firewall("firewalld", None) == "firewalld"
+
+
+@pytest.mark.parametrize("facts", [{}, {"network": {}}])
+def test_auto_without_a_firewall_in_the_facts_is_none(forwarding, facts):
+    forwarding = _choosing(forwarding, set())
+    forwarding.__salt__["docker_host_facts.collect"] = lambda root=None: facts
+    assert forwarding._chosen_firewall("auto", None, "firewalld") is None
+
+
+def test_auto_looks_for_the_release_firewall_in_the_image_not_on_this_host(forwarding):
+    on_this_host = {(None, "/usr/sbin/firewalld")}
+    in_the_image = {("/image", "/usr/sbin/firewalld")}
+    assert (
+        _choosing(forwarding, on_this_host)._chosen_firewall("auto", "/image", "firewalld") is None
+    )
+    assert (
+        _choosing(forwarding, in_the_image)._chosen_firewall("auto", "/image", "firewalld")
+        == "firewalld"
+    )
+
+
+def test_the_writers_go_from_what_the_boot_reads_last_to_the_running_kernel(forwarding):
+    """Each layer of a plan has one writer; apply writes them in this order and reports
+    SuSEfirewall2's and firewalld's changes both as the firewall."""
+    assert [(key, layer, write.__name__) for key, layer, write in forwarding.LAYERS] == [
+        ("legacy", "legacy", "_write_legacy"),
+        ("susefirewall2", "firewall", "_write_susefirewall2"),
+        ("firewalld", "firewall", "_set_masquerading"),
+        ("persistent", "persistent", "_write_persistent"),
+        ("runtime", "runtime", "_set_kernel"),
+    ]
