@@ -1322,11 +1322,12 @@ def _flags_dockerd_would_start_with(new_opts, new_json):
     return parsed["flags"]
 
 
-def _write(label, docker_opts, daemon_json, root):
+def _write(label, value, root):
+    """Write one file of a plan: ``daemon.json`` (a mapping) or ``DOCKER_OPTS`` (text)."""
     if label == "daemon.json":
-        set_daemon_json(daemon_json or {}, exclusive=True, root=root)
+        set_daemon_json(value or {}, exclusive=True, root=root)
     else:
-        __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", docker_opts or "", root=root)
+        __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", value or "", root=root)
 
 
 def apply(planned):
@@ -1352,12 +1353,11 @@ def apply(planned):
     for label in planned["order"]:
         new = changes[label]["new"]
         try:
-            _write(label, new, new, root)
+            _write(label, new, root)
         except (CommandExecutionError, SaltInvocationError, OSError) as err:
             # Put back what was written, so that the two files still agree.
             for done in written:
-                old = changes[done]["old"]
-                _write(done, old, old, root)
+                _write(done, changes[done]["old"], root)
             raise CommandExecutionError(
                 f"{label} could not be written ({err})"
                 + (f"; {', '.join(written)} was put back as it was" if written else "")
