@@ -74,7 +74,8 @@ def _live(root):
 def runtime(root=None):
     """
     Return the running kernel's forwarding switches (``{"ipv4": "1", "ipv6": "0"}``),
-    or ``None`` under an alternative root, which no kernel runs.
+    or ``None`` under an alternative root, which no kernel runs. A kernel
+    without IPv6 (``ipv6.disable=1``) has no ``ipv6`` switch.
 
     CLI Example:
 
@@ -84,7 +85,11 @@ def runtime(root=None):
     """
     if not _live(root):
         return None
-    return {family: str(__salt__["sysctl.get"](key)).strip() for family, key in KEYS.items()}
+    return {
+        family: str(__salt__["sysctl.get"](key)).strip()
+        for family, key in KEYS.items()
+        if os.path.exists("/proc/sys/" + key.replace(".", "/"))
+    }
 
 
 def _persistent_text(wanted):
@@ -246,7 +251,7 @@ def fw_routes(value):
 
         salt '*' docker_forwarding.fw_routes IPv4,IPv6
     """
-    items = (value or "").split(",")
+    items = value.split(",") if value else ()
     return value == "yes" or "IPv4" in items, "IPv6" in items
 
 
@@ -300,7 +305,7 @@ def _firewalld_plan(zone, masquerading, ipv4):
     return plan
 
 
-def _check_arguments(ipv4, ipv6, firewall, masquerade, root, release_firewall=None):
+def _check_arguments(ipv4, ipv6, firewall, masquerade, release_firewall):
     problems = []
     if not isinstance(ipv4, bool):
         problems.append(f"ipv4 must be true or false, not {ipv4!r}")
@@ -312,8 +317,6 @@ def _check_arguments(ipv4, ipv6, firewall, masquerade, root, release_firewall=No
         problems.append(f"masquerade must be true, false or null, not {masquerade!r}")
     if masquerade and ipv4 is False:
         problems.append("masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)")
-    if root not in (None, "") and not isinstance(root, str):
-        problems.append(f"root must be a path, not {root!r}")
     if release_firewall is not None and release_firewall not in INSTALLED:
         problems.append(
             f"release_firewall must be one of {', '.join(INSTALLED)} or null, "
@@ -390,8 +393,8 @@ def plan(ipv4=True, ipv6=None, firewall="auto", masquerade=None, root=None, rele
         salt '*' docker_forwarding.plan ipv6=True
         salt '*' docker_forwarding.plan firewall=none root=/srv/image-root
     """
-    _check_arguments(ipv4, ipv6, firewall, masquerade, root, release_firewall)
-    root = __salt__["sysconfig.image_root"](root)
+    _check_arguments(ipv4, ipv6, firewall, masquerade, release_firewall)
+    root = __salt__["sysconfig.image_root"](root)  # refuses a root that is no path
     if root is not None and not os.path.isdir(root):
         raise CommandExecutionError(f"root {root} does not exist")
     wanted = {"ipv4": ipv4} if ipv6 is None else {"ipv4": ipv4, "ipv6": ipv6}
@@ -437,11 +440,13 @@ def _plan_kernel(result):
             f"{root} is an image root, not a running system: the running kernel was left alone."
         )
         return
-    if "ipv6" in wanted and not os.path.exists("/proc/sys/net/ipv6/conf/all/forwarding"):
+    current = runtime()
+    if "ipv6" in wanted and "ipv6" not in current:
         raise CommandExecutionError(
-            "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6)"
+            "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6): "
+            "give ipv6: null, or boot it without ipv6.disable=1"
         )
-    result["runtime"] = _runtime_plan(runtime(), wanted)
+    result["runtime"] = _runtime_plan(current, wanted)
     if result["runtime"]:
         result["changes"]["runtime"] = {
             KEYS[family]: change for family, change in result["runtime"].items()
@@ -510,6 +515,7 @@ def _plan_firewalld(result):
 
 def _plan_running_firewalld(result):
     """Read the running firewalld's default zone and its masquerading."""
+    ipv4 = result["wanted"]["ipv4"]
     try:
         zone = __salt__["firewalld.default_zone"]()
         masquerading = {
@@ -520,7 +526,7 @@ def _plan_running_firewalld(result):
         raise CommandExecutionError(
             f"firewalld does not answer ({err}): start it, or give firewall: none"
         ) from err
-    result["firewalld"] = _firewalld_plan(zone, masquerading, result["wanted"]["ipv4"])
+    result["firewalld"] = _firewalld_plan(zone, masquerading, ipv4)
     if result["firewalld"]:
         result["changes"]["firewall"] = {
             label: {"old": c["old"], "new": c["new"]} for label, c in result["firewalld"].items()

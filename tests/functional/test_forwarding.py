@@ -1,9 +1,11 @@
 """docker_host.forwarding on sandbox roots built from SUSE's own files."""
 
 import os
+import shutil
 import subprocess
 
 import pytest
+from salt.exceptions import SaltInvocationError
 
 from tests import hosttrees, inotify, netns
 
@@ -627,3 +629,108 @@ def test_the_comment_names_every_layer_and_every_note_in_order(states, sles12):
         "IPV6_FORWARD": {"old": "no", "new": "yes"},
     }
     assert ret.changes["firewall"] == {"FW_ROUTE": {"old": "", "new": "IPv4,IPv6"}}
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"ipv6": "yes"}, "ipv6 must be true, false or null, not 'yes'"),
+        (
+            {"release_firewall": "ufw"},
+            "release_firewall must be one of SuSEfirewall2, firewalld or null, not 'ufw'",
+        ),
+        ({"root": 5}, "root must be a path, not 5"),
+    ],
+)
+def test_plan_refuses_each_argument_it_is_given_wrong(modules, arguments, message):
+    with pytest.raises(SaltInvocationError) as refused:
+        modules.docker_forwarding.plan(**arguments)
+    assert str(refused.value) == message
+
+
+def test_plan_without_a_firewall_configures_the_enabled_one(modules, sles12):
+    planned = modules.docker_forwarding.plan(root=str(sles12.root))
+    assert planned["susefirewall2"] == {"FW_ROUTE": "yes"}
+    assert planned["changes"]["persistent"] == {
+        "file": "/etc/sysctl.d/90-docker-host-forwarding.conf",
+        "old": None,
+        "new": "# Managed by Salt (docker_host.forwarding): containers reach other networks\n"
+        "# only while the host forwards packets.\nnet.ipv4.ip_forward = 1\n",
+    }
+
+
+def test_auto_in_an_image_root_configures_the_release_firewall_installed_there(modules, tmp_path):
+    """firewalld installed in the image but not enabled yet: auto configures it when it
+    is the release's firewall (its masquerading waits for the booted system), and no
+    firewall otherwise."""
+    tree = hosttrees.Tree(tmp_path / "root")
+    tree.write("/usr/sbin/firewalld", "")
+    root = str(tree.root)
+    waits = (
+        f"firewalld is not running under the image root {root}: its masquerading is set "
+        "when this state runs on the booted system."
+    )
+    release = modules.docker_forwarding.plan(root=root, release_firewall="firewalld")
+    assert waits in release["notes"]
+    other = modules.docker_forwarding.plan(root=root)
+    assert waits not in other["notes"]
+
+
+def test_a_layer_that_drifted_alone_is_the_only_one_changed(states, modules, sles12, bash):
+    """After a converged run, FW_ROUTE set back by hand: the next run changes it, and
+    neither the persistent file nor the other layers."""
+    root = str(sles12.root)
+    assert states.docker_host.forwarding(name="f", root=root).result is True
+    persistent = (sles12.root / PERSISTENT).read_bytes()
+    modules.sysconfig.update("SuSEfirewall2", {"FW_ROUTE": "no"}, root=root)
+    ret = states.docker_host.forwarding(name="f", root=root)
+    assert ret.result is True, ret.comment
+    assert ret.changes == {"firewall": {"FW_ROUTE": {"old": "no", "new": "yes"}}}
+    assert bash(sles12.root / "etc/sysconfig/SuSEfirewall2")["FW_ROUTE"] == "yes"
+    assert (sles12.root / PERSISTENT).read_bytes() == persistent
+
+
+def test_a_layer_that_cannot_be_written_says_what_was_changed_before_it(modules, sles12):
+    """The plan is made, then /etc/sysctl.d becomes a file: the persistent layer fails
+    after the legacy and firewall layers were changed, and the result says so."""
+    forwarding, root = modules.docker_forwarding, str(sles12.root)
+    planned = forwarding.plan(root=root)
+    shutil.rmtree(sles12.root / "etc/sysctl.d", ignore_errors=True)
+    (sles12.root / "etc/sysctl.d").write_text("")
+    applied = forwarding.apply(planned)
+    assert applied["result"] is False
+    assert applied["changes"] == {
+        "legacy": {"IP_FORWARD": {"old": "no", "new": "yes"}},
+        "firewall": {"FW_ROUTE": {"old": "", "new": "yes"}},
+    }
+    assert applied["comment"].startswith("persistent could not be changed (")
+    assert applied["comment"].endswith("); already changed: legacy, firewall")
+
+
+def test_a_first_layer_that_cannot_be_written_says_nothing_was_changed(modules, sles12):
+    forwarding, root = modules.docker_forwarding, str(sles12.root)
+    planned = forwarding.plan(root=root)
+    legacy = sles12.root / "etc/sysconfig/sysctl"
+    legacy.unlink()
+    legacy.mkdir()
+    applied = forwarding.apply(planned)
+    assert applied["result"] is False
+    assert applied["changes"] == {}
+    assert applied["comment"].startswith("legacy could not be changed (")
+    assert applied["comment"].endswith("); already changed: nothing")
+    assert not (sles12.root / PERSISTENT).exists()
+
+
+def test_every_later_setting_against_it_is_named_at_once(states, sles12):
+    sles12.write(
+        "/etc/sysctl.d/99-local.conf",
+        "net.ipv4.ip_forward = 0\nnet.ipv6.conf.all.forwarding = 0\n",
+    )
+    ret = states.docker_host.forwarding(name="f", ipv6=True, root=str(sles12.root))
+    assert ret.result is False
+    assert ret.comment.endswith(
+        "/etc/sysctl.d/99-local.conf line 1 sets net.ipv4.ip_forward = 0, and the boot "
+        "applies it after this state's file; /etc/sysctl.d/99-local.conf line 2 sets "
+        "net.ipv6.conf.all.forwarding = 0, and the boot applies it after this state's "
+        "file: remove that line, or make it agree. Nothing was changed."
+    )

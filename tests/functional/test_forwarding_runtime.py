@@ -2,7 +2,10 @@
 own (one thread's): the switches they read and set are that namespace's, never this
 machine's. A new network namespace starts with forwarding off."""
 
+import subprocess
+
 import pytest
+from salt.exceptions import CommandExecutionError
 
 from tests import netns
 
@@ -130,3 +133,54 @@ def test_a_kernel_switched_back_after_the_plan_fails_the_read_back(modules):
         "changes": {},
         "comment": "the kernel still reports other values for ipv4 forwarding after the change",
     }
+
+
+@pytest.mark.skip_if_not_root
+def test_a_kernel_without_ipv6_has_no_ipv6_switch_and_refuses_ipv6(modules, tmp_path):
+    """A kernel booted with ipv6.disable=1 has no /proc/sys/net/ipv6: here an empty
+    directory mounted over it, in namespaces of the test's own. IPv4 alone is planned
+    as usual; asking for IPv6 is refused with the way out."""
+    forwarding = modules.docker_forwarding
+    empty = tmp_path / "no-ipv6"
+    empty.mkdir()
+
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        subprocess.run(["mount", "--bind", str(empty), "/proc/sys/net/ipv6"], check=True)
+
+    def work():
+        seen = [forwarding.runtime(), forwarding.plan(firewall="none")["runtime"]]
+        try:
+            forwarding.plan(ipv6=True, firewall="none")
+        except CommandExecutionError as err:
+            seen.append(str(err))
+        return seen
+
+    seen = netns.in_namespaces_of_its_own(
+        work, netns.CLONE_NEWNET | netns.CLONE_NEWNS, prepare=prepare
+    )
+    assert seen == [
+        {"ipv4": "0"},
+        {"ipv4": {"old": "0", "new": "1"}},
+        "ipv6 was asked for, but this kernel has no IPv6 (/proc/sys/net/ipv6): give ipv6: "
+        "null, or boot it without ipv6.disable=1",
+    ]
+
+
+@pytest.mark.skip_if_not_root
+def test_every_family_switched_back_after_the_plan_is_named(modules):
+    forwarding = modules.docker_forwarding
+
+    def work():
+        for path in ("/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write("1\n")
+        planned = _kernel_plan({"ipv4": True, "ipv6": True}, forwarding.runtime())
+        for path in ("/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write("0\n")
+        return forwarding.apply(planned)
+
+    assert netns.in_namespaces_of_its_own(work)["comment"] == (
+        "the kernel still reports other values for ipv4, ipv6 forwarding after the change"
+    )

@@ -135,7 +135,6 @@ def test_firewalld_masquerades_runtime_and_permanent_as_ipv4_wants(forwarding):
             {"ipv4": False, "masquerade": True},
             "masquerade: true needs ipv4: true (SuSEfirewall2 masquerades routed IPv4)",
         ),
-        ({"root": 5}, "root must be a path, not 5"),
         (
             {"ipv4": None, "firewall": None},
             "ipv4 must be true or false, not None; firewall must be one of auto, "
@@ -144,7 +143,13 @@ def test_firewalld_masquerades_runtime_and_permanent_as_ipv4_wants(forwarding):
     ],
 )
 def test_every_wrong_argument_is_named_at_once(forwarding, arguments, message):
-    given = {"ipv4": True, "ipv6": None, "firewall": "auto", "masquerade": None, "root": None}
+    given = {
+        "ipv4": True,
+        "ipv6": None,
+        "firewall": "auto",
+        "masquerade": None,
+        "release_firewall": None,
+    }
     with pytest.raises(SaltInvocationError) as refused:
         forwarding._check_arguments(**{**given, **arguments})
     assert str(refused.value) == message
@@ -174,7 +179,7 @@ def test_auto_is_the_enabled_firewall_or_in_an_image_the_releases_installed_one(
 
 def test_a_release_firewall_that_is_none_of_the_two_is_refused(forwarding):
     with pytest.raises(SaltInvocationError) as refused:
-        forwarding._check_arguments(True, None, "auto", None, None, "ufw")
+        forwarding._check_arguments(True, None, "auto", None, "ufw")
     assert str(refused.value) == (
         "release_firewall must be one of SuSEfirewall2, firewalld or null, not 'ufw'"
     )
