@@ -6,6 +6,7 @@ import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.unit.conftest import _load
+from tests.unit.states import recorders
 
 PLAN = {"changes": {"DOCKER_OPTS": {"old": "", "new": "--debug"}}, "comment": "would change."}
 
@@ -16,20 +17,7 @@ def state():
 
 
 def _wire(state, plan, apply=None, test=False):
-    calls = []
-
-    def planner(*args, **kwargs):
-        calls.append(("plan", args, kwargs))
-        if isinstance(plan, Exception):
-            raise plan
-        return plan
-
-    def applier(planned):
-        calls.append(("apply", planned))
-        if isinstance(apply, Exception):
-            raise apply
-        return apply
-
+    calls, planner, applier = recorders.plan_and_apply(plan, apply)
     state.__salt__ = {
         f"{module}.{verb}": function
         for module in ("docker_daemon", "docker_forwarding", "docker_group")

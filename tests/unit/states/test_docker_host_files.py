@@ -6,6 +6,7 @@ import pytest
 from salt.exceptions import SaltInvocationError
 
 from tests.unit.conftest import _load
+from tests.unit.states import recorders
 
 PLAN = {"changes": {"mode": {"old": "0666", "new": "0644"}}, "comment": "x would be tightened."}
 
@@ -16,18 +17,7 @@ def state():
 
 
 def _wire(state, plan, applied=None, test=False):
-    calls = []
-
-    def planner(*args, **kwargs):
-        calls.append(("plan", args, kwargs))
-        if isinstance(plan, Exception):
-            raise plan
-        return plan
-
-    def applier(planned):
-        calls.append(("apply", planned))
-        return applied
-
+    calls, planner, applier = recorders.plan_and_apply(plan, applied)
     state.__salt__ = {
         "docker_host_files.plan_permissions": planner,
         "docker_host_files.apply_permissions": applier,
