@@ -266,7 +266,14 @@ def plan_permissions(name, user="root", group="root", mode="0644", root=None):
         note = f" ({' and '.join(missing)} must exist by then{where})" if missing else ""
         comment = f"{name} would be tightened{note}."
     planned.update(
-        path=path, uid=uid, gid=gid, mode=new_mode, missing=missing, where=where, comment=comment
+        path=path,
+        inode=[st.st_dev, st.st_ino],
+        uid=uid,
+        gid=gid,
+        mode=new_mode,
+        missing=missing,
+        where=where,
+        comment=comment,
     )
     return planned
 
@@ -274,7 +281,9 @@ def plan_permissions(name, user="root", group="root", mode="0644", root=None):
 def apply_permissions(planned):
     """
     Carry out a plan from ``plan_permissions``: chown, then chmod (chown
-    clears the setuid and setgid bits). Return ``{"result", "changes",
+    clears the setuid and setgid bits), on the file that was planned: a path
+    that is no longer that file (a symbolic link or another file put in its
+    place) is refused, and nothing changes. Return ``{"result", "changes",
     "comment"}``.
 
     CLI Example:
@@ -295,13 +304,29 @@ def apply_permissions(planned):
             "Nothing was changed.",
         }
     try:
-        if "owner" in changes:
-            os.chown(planned["path"], planned["uid"], planned["gid"], follow_symlinks=False)
-        os.chmod(planned["path"], planned["mode"])
+        fd = os.open(planned["path"], os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as err:
-        return {
-            "result": False,
-            "changes": {},
-            "comment": f"cannot change {name}: {err.strerror}. Changed so far: nothing",
-        }
+        return _not_changed(name, err.strerror)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISLNK(st.st_mode) or [st.st_dev, st.st_ino] != planned["inode"]:
+            return _not_changed(name, "it was replaced after it was planned; plan it again")
+        # The file the descriptor holds, whatever is at the path by now (a
+        # descriptor opened with O_PATH cannot be given to fchown or fchmod).
+        held = f"/proc/self/fd/{fd}"
+        if "owner" in changes:
+            os.chown(held, planned["uid"], planned["gid"])
+        os.chmod(held, planned["mode"])
+    except OSError as err:
+        return _not_changed(name, err.strerror)
+    finally:
+        os.close(fd)
     return {"result": True, "changes": changes, "comment": f"{name} was tightened."}
+
+
+def _not_changed(name, why):
+    return {
+        "result": False,
+        "changes": {},
+        "comment": f"cannot change {name}: {why}. Changed so far: nothing",
+    }

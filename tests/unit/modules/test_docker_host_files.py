@@ -7,10 +7,12 @@ asked about (None for the running system, which looks through NSS).
 """
 
 import os
+import subprocess
 
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
+from tests import locales, netns
 from tests.unit.conftest import _load
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changes owners: needs root")
@@ -253,3 +255,61 @@ def test_a_new_file_gets_0644_and_the_writers_owner_or_what_it_is_given(files_mo
     for directory in ("made", "made/deeper"):
         assert os.stat(tmp_path / directory).st_mode & 0o7777 == 0o755
     assert (tmp_path / "made/deeper/owned").read_text() == "text"
+
+
+@pytest.mark.parametrize("swap", ["link", "file"])
+def test_a_path_replaced_after_planning_is_refused_and_nothing_changes(
+    files_mod, image, tmp_path, swap
+):
+    """Between plan and apply, daemon.json became a link to another file (or another
+    file): the change would land on a file nobody planned for, so none is made."""
+    _accounts(files_mod, image)
+    path = image / "etc/docker/daemon.json"
+    planned = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("secret\n")
+    os.chown(elsewhere, 4242, 4343)
+    os.chmod(elsewhere, 0o666)
+    os.rename(path, image / "etc/docker/daemon.json.old")
+    if swap == "link":
+        path.symlink_to(elsewhere)
+    else:
+        path.write_text("{}")
+        os.chmod(path, 0o666)
+    assert files_mod.apply_permissions(planned) == {
+        "result": False,
+        "changes": {},
+        "comment": "cannot change /etc/docker/daemon.json: it was replaced after it was "
+        "planned; plan it again. Changed so far: nothing",
+    }
+    st = os.stat(elsewhere)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (4242, 4343, 0o666)
+    assert os.lstat(path).st_mode & 0o7777 == (0o777 if swap == "link" else 0o666)
+
+
+def test_owner_names_are_read_as_utf8_whatever_the_locale(files_mod, image):
+    _accounts(files_mod, image)
+    (image / "etc/group").write_text("root:x:0:\ndockér:x:4343:\n", encoding="utf-8")
+    with locales.ascii_ctype():
+        planned = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
+    assert planned["changes"]["owner"] == {"old": "olduser:dockér", "new": "root:root"}
+
+
+def test_a_file_on_a_filesystem_without_extended_attributes_is_replaced(files_mod, tmp_path):
+    """ramfs keeps no extended attributes, so no ACL can be removed from the new file:
+    the replacement goes on without one (in a mount namespace of the test's own)."""
+    directory = tmp_path / "ramfs"
+    directory.mkdir()
+
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        subprocess.run(["mount", "-t", "ramfs", "ramfs", str(directory)], check=True)
+
+    def work():
+        (directory / "daemon.json").write_text("{}\n")
+        files_mod.replace(str(directory / "daemon.json"), '{"debug": true}\n')
+        return (directory / "daemon.json").read_text()
+
+    assert netns.in_namespaces_of_its_own(work, netns.CLONE_NEWNS, prepare=prepare) == (
+        '{"debug": true}\n'
+    )
