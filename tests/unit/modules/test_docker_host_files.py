@@ -313,3 +313,45 @@ def test_a_file_on_a_filesystem_without_extended_attributes_is_replaced(files_mo
     assert netns.in_namespaces_of_its_own(work, netns.CLONE_NEWNS, prepare=prepare) == (
         '{"debug": true}\n'
     )
+
+
+def test_a_link_to_the_planned_file_put_at_its_path_is_refused(files_mod, image):
+    """The planned file moved aside and a link to it put in its place: the path is a
+    link now, whose target is managed on its own, so nothing changes."""
+    _accounts(files_mod, image)
+    path = image / "etc/docker/daemon.json"
+    planned = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
+    os.rename(path, image / "etc/docker/daemon.json.old")
+    path.symlink_to("daemon.json.old")
+    done = files_mod.apply_permissions(planned)
+    assert (done["result"], done["changes"]) == (False, {})
+    assert "it was replaced after it was planned" in done["comment"]
+    st = os.stat(image / "etc/docker/daemon.json.old")
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (4242, 4343, 0o6666)
+
+
+def test_a_change_the_filesystem_refuses_says_why_and_nothing_changed(files_mod, image):
+    """/etc/docker mounted read-only (in a mount namespace of the test's own) after the
+    plan: the file is still the planned one, but its mode cannot change."""
+    _accounts(files_mod, image)
+    directory = image / "etc/docker"
+    planned = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
+
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        subprocess.run(["mount", "--bind", str(directory), str(directory)], check=True)
+        subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(directory), str(directory)], check=True
+        )
+
+    done = netns.in_namespaces_of_its_own(
+        lambda: files_mod.apply_permissions(planned), netns.CLONE_NEWNS, prepare=prepare
+    )
+    assert done == {
+        "result": False,
+        "changes": {},
+        "comment": "cannot change /etc/docker/daemon.json: Read-only file system. "
+        "Changed so far: nothing",
+    }
+    st = os.stat(directory / "daemon.json")
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (4242, 4343, 0o6666)
