@@ -1347,6 +1347,8 @@ def apply(planned):
         salt-call docker_daemon.apply "$plan"
     """
     root, changes = planned["root"], planned["changes"]
+    if not changes:
+        return {"result": True, "changes": {}, "comment": planned["comment"]}
     where = " and ".join(changes)
 
     written = []
@@ -1369,7 +1371,8 @@ def apply(planned):
         return {
             "result": False,
             "changes": changes,
-            "comment": f"{where} were written, but reading them back shows another "
-            "configuration; another program may have changed them.",
+            "comment": f"{where} {'were' if len(changes) > 1 else 'was'} written, but "
+            "reading back shows another configuration; another program may have changed "
+            "the files.",
         }
     return {"result": True, "changes": changes, "comment": f"{where} changed." + planned["warning"]}

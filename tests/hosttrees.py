@@ -148,6 +148,10 @@ class Tree:
     def daemon_json(self, data):
         self.write("/etc/docker/daemon.json", data if isinstance(data, str) else json.dumps(data))
 
+    def image(self, data_root, driver, number):
+        """An image in ``data_root``'s store for ``driver``, as dockerd counts them."""
+        self.write(f"{data_root}/image/{driver}/imagedb/content/sha256/{number:064x}", "{}")
+
     def enable(self, unit, target="multi-user.target"):
         self.link(f"/etc/systemd/system/{target}.wants/{unit}", f"/usr/lib/systemd/system/{unit}")
 
@@ -218,6 +222,22 @@ def btrfs_snapper(root):
     tree.loaded_modules("btrfs")
     tree.write("/sys/fs/selinux/enforce", "1\n")
     tree.write("/var/lib/.keep", "")
+    return tree
+
+
+def kernel_root(root, mounts, filesystems, modules=(), without=()):
+    """A root whose kernel, mounts and filesystems are the test's, with SUSE's
+    /etc/sysconfig/docker: SUSE's kernel config less ``without``, the ``modules``
+    loaded."""
+    tree = Tree(root)
+    tree.kernel(
+        "6.4.0-150600.21-default", {k: v for k, v in SUSE_KERNEL_CONFIG.items() if k not in without}
+    )
+    tree.mounts(mounts)
+    tree.write("/proc/filesystems", "".join(f"\t{name}\n" for name in filesystems))
+    tree.loaded_modules(*modules)
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.write("/var/lib/.keep", "")  # the data-root's parent, on the mount that holds /var
     return tree
 
 

@@ -136,20 +136,6 @@ def test_refusals_change_nothing_and_say_why(states, modules, host_root, argumen
     assert _files(host_root) == before
 
 
-def _kernel_root(tmp_path, mounts, filesystems, modules=(), without=()):
-    """A root whose kernel, mounts and filesystems are the test's: SUSE's kernel
-    config less ``without``, the ``modules`` loaded."""
-    tree = hosttrees.Tree(tmp_path / "root")
-    config = {k: v for k, v in hosttrees.SUSE_KERNEL_CONFIG.items() if k not in without}
-    tree.kernel("6.4.0-150600.21-default", config)
-    tree.mounts(mounts)
-    tree.write("/proc/filesystems", "".join(f"\t{name}\n" for name in filesystems))
-    tree.loaded_modules(*modules)
-    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
-    tree.write("/var/lib/.keep", "")  # the data-root's parent, on the mount that holds /var
-    return tree
-
-
 # The data-root's filesystem and the kernel decide (DOMAIN.md, "Storage drivers").
 BTRFS_ROOT = "22 1 0:30 /@ / rw,relatime shared:1 - btrfs /dev/vda2 rw,subvol=/@\n"
 NFS_VAR = "60 22 0:40 / /var rw,relatime shared:30 - nfs4 srv:/var rw\n"
@@ -169,7 +155,7 @@ NFS_VAR = "60 22 0:40 / /var rw,relatime shared:30 - nfs4 srv:/var rw\n"
 def test_auto_picks_the_driver_the_filesystem_and_kernel_allow(
     states, modules, tmp_path, mounts, filesystems, loaded, without, chosen
 ):
-    tree = _kernel_root(tmp_path, mounts, filesystems, loaded, without)
+    tree = hosttrees.kernel_root(tmp_path / "root", mounts, filesystems, loaded, without)
     root = str(tree.root)
     ret = states.docker_host.daemon_configured(name="docker", storage_driver="auto", root=root)
     assert ret.result is True, ret.comment
@@ -197,7 +183,7 @@ def test_auto_picks_the_driver_the_filesystem_and_kernel_allow(
 def test_a_driver_the_root_cannot_run_is_refused(
     states, tmp_path, driver, mounts, filesystems, loaded, without, why
 ):
-    tree = _kernel_root(tmp_path, mounts, filesystems, loaded, without)
+    tree = hosttrees.kernel_root(tmp_path / "root", mounts, filesystems, loaded, without)
     before = (tree.root / "etc/sysconfig/docker").read_bytes()
     for given in ({"storage_driver": driver}, {"options": {"-s": driver}}):
         ret = states.docker_host.daemon_configured(name="docker", root=str(tree.root), **given)
@@ -215,7 +201,7 @@ def test_devicemapper_is_taken_where_the_kernel_has_thin_provisioning(
     states, modules, tmp_path, loaded, without
 ):
     """Loaded as a module, or built into the kernel's config: both count."""
-    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), loaded, without)
+    tree = hosttrees.kernel_root(tmp_path / "root", hosttrees.EXT4_ROOT, ("ext4",), loaded, without)
     root = str(tree.root)
     ret = states.docker_host.daemon_configured(
         name="docker", storage_driver="devicemapper", root=root
@@ -371,7 +357,7 @@ def test_runtimes_are_merged_not_refused(states, modules, host_root):
 def test_driver_and_data_root_stay_in_daemon_json_when_it_holds_them(
     states, modules, bash, tmp_path, held, new_json, docker_opts
 ):
-    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    tree = hosttrees.kernel_root(tmp_path / "root", hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
     tree.daemon_json({"log-level": "warn", **held})
     root = str(tree.root)
     arguments = {
@@ -429,7 +415,9 @@ SRV_EXT4 = "61 22 8:17 / /srv rw,relatime shared:31 - ext4 /dev/vdb1 rw\n"
 def test_a_driver_refused_for_what_daemon_json_sets_by_hand(states, bash, tmp_path, by_hand, given):
     """README: refused, "a storage driver that cannot run under the data-root it will
     have, whichever file sets either of them"."""
-    tree = _kernel_root(tmp_path, BTRFS_ROOT + SRV_EXT4, ("btrfs", "ext4"), ("btrfs", "overlay"))
+    tree = hosttrees.kernel_root(
+        tmp_path / "root", BTRFS_ROOT + SRV_EXT4, ("btrfs", "ext4"), ("btrfs", "overlay")
+    )
     tree.write("/srv/.keep", "")
     tree.daemon_json({"log-level": "warn", **by_hand})
     root = str(tree.root)
@@ -475,10 +463,6 @@ def test_docker_opts_values_that_readers_take_differently_are_refused(
     assert bash(host_root.root / "etc/sysconfig/docker")["DOCKER_OPTS"] == ""
 
 
-def _image(tree, data_root, driver, number):
-    tree.write(f"{data_root}/image/{driver}/imagedb/content/sha256/{number:064x}", "{}")
-
-
 @pytest.mark.parametrize(
     "hand_set, by_hand_json, old_root",
     [
@@ -492,14 +476,14 @@ def test_changing_the_data_root_warns_about_the_images_left_behind(
 ):
     """The driver stays vfs; only the data-root moves. dockerd sees only its driver's
     images, so the overlay2 one beside them is not counted."""
-    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    tree = hosttrees.kernel_root(tmp_path / "root", hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
     root = str(tree.root)
     modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)
     if by_hand_json is not None:
         tree.daemon_json(by_hand_json)
     for number in (1, 2):
-        _image(tree, old_root, "vfs", number)
-    _image(tree, old_root, "overlay2", 3)
+        tree.image(old_root, "vfs", number)
+    tree.image(old_root, "overlay2", 3)
     warning = (
         f" Warning: {old_root} holds 2 image(s) of the vfs storage driver; with the new "
         "data-root dockerd no longer sees them: pull or load them again (or docker save "
@@ -520,12 +504,12 @@ def test_changing_the_data_root_warns_about_the_images_left_behind(
 
 @pytest.mark.parametrize("images_in", [None, "/srv/new"])
 def test_no_warning_when_the_old_data_root_holds_no_images(states, modules, tmp_path, images_in):
-    tree = _kernel_root(tmp_path, hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+    tree = hosttrees.kernel_root(tmp_path / "root", hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
     root = str(tree.root)
     modules.sysconfig.set("docker", "DOCKER_OPTS", "--storage-driver=vfs", root=root)
     (tree.root / "var/lib/docker/image/vfs/imagedb/content/sha256").mkdir(parents=True)
     if images_in:
-        _image(tree, images_in, "vfs", 1)
+        tree.image(images_in, "vfs", 1)
     ret = states.docker_host.daemon_configured(name="docker", data_root="/srv/new", root=root)
     assert ret.result is True
     assert ret.comment == "DOCKER_OPTS changed."

@@ -1,0 +1,395 @@
+"""``docker_daemon.plan`` and ``docker_daemon.apply`` through Salt's loader, on roots
+whose kernel, mounts and files are the test's: the whole refusal an administrator
+reads, the plan that is carried out, and what ``apply`` does when a write fails or the
+files change under it (a read-only mount in a mount namespace of the test's own)."""
+
+import re
+import subprocess
+
+import pytest
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+from tests import hosttrees, netns
+
+SUSE_JSON = {
+    "log-level": "warn",
+    "log-driver": "json-file",
+    "log-opts": {"max-size": "10m", "max-file": "5"},
+    "selinux-enabled": True,
+}
+IMAGES_GONE = (
+    " Warning: {root} holds {count} image(s) of the {driver} storage driver; with the "
+    "new {what} dockerd no longer sees them: pull or load them again (or docker save "
+    "them first)."
+)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """An ext4 host with the overlay module loaded and SUSE's /etc/sysconfig/docker."""
+    return hosttrees.kernel_root(tmp_path / "root", hosttrees.EXT4_ROOT, ("ext4",), ("overlay",))
+
+
+@pytest.fixture
+def engine():
+    """This machine's Docker Engine version, as ``dockerd --version`` prints it."""
+    printed = subprocess.run(
+        ["dockerd", "--version"], check=True, capture_output=True, text=True
+    ).stdout
+    return re.search(r"version ([0-9][^\s,]*)", printed).group(1)
+
+
+def _plan(modules, tree, hand_set=None, daemon_json_file=None, **arguments):
+    if hand_set is not None:
+        modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=str(tree.root))
+    if daemon_json_file is not None:
+        tree.daemon_json(daemon_json_file)
+    return modules.docker_daemon.plan(root=str(tree.root), **arguments)
+
+
+def _refusal(modules, tree, **arguments):
+    with pytest.raises((CommandExecutionError, SaltInvocationError)) as raised:
+        _plan(modules, tree, **arguments)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (
+            {
+                "options": {"bogus-a": 1, "bogus-b": 2},
+                "daemon_json": {"nope-1": 1, "nope-2": 2},
+            },
+            "options: 'bogus-a' is not a dockerd option; see 'dockerd --help' for the names; "
+            "options: 'bogus-b' is not a dockerd option; see 'dockerd --help' for the names; "
+            "daemon_json: 'nope-1' is not a daemon.json key; dockerd refuses unknown keys; "
+            "daemon_json: 'nope-2' is not a daemon.json key; dockerd refuses unknown keys",
+        ),
+        (
+            {
+                "options": {"debug": True, "log-level": "warn"},
+                "daemon_json": {"debug": True, "log-level": "warn"},
+            },
+            "debug, log-level given in both options and daemon_json: dockerd refuses a "
+            "directive set twice; give each in one place",
+        ),
+        (
+            {
+                "storage_driver": "vfs",
+                "options": {"storage-driver": "vfs"},
+                "data_root": "/srv/d",
+                "daemon_json": {"data-root": "/srv/d"},
+            },
+            "storage-driver given twice: as its own argument and in options/daemon_json; "
+            "data-root given twice: as its own argument and in options/daemon_json",
+        ),
+        (
+            {"storage_driver": "vfs", "daemon_json": {"storage-driver": "vfs"}},
+            "storage-driver given twice: as its own argument and in options/daemon_json",
+        ),
+        (
+            {"daemon_json": {"log-driver": "journald"}, "daemon_json_file": SUSE_JSON},
+            "log-driver changes to journald, but the log-opts already set (max-file, "
+            "max-size) belong to json-file, and dockerd refuses options its driver does "
+            "not know: set log-opts for the new driver too (or null to remove them)",
+        ),
+        (
+            {"daemon_json": {"log-driver": None}, "daemon_json_file": SUSE_JSON},
+            "log-driver changes to the default, but the log-opts already set (max-file, "
+            "max-size) belong to json-file, and dockerd refuses options its driver does "
+            "not know: set log-opts for the new driver too (or null to remove them)",
+        ),
+        (
+            {"daemon_json": {"log-driver": "journald"}, "daemon_json_file": {"log-opts": {"x": 1}}},
+            "log-driver changes to journald, but the log-opts already set (x) belong to "
+            "the default driver, and dockerd refuses options its driver does not know: set "
+            "log-opts for the new driver too (or null to remove them)",
+        ),
+        (
+            {"options": {"debug": True}, "hand_set": "--frobnicate --bogus"},
+            "DOCKER_OPTS would hold --frobnicate, --bogus, which dockerd does not take: "
+            "remove it, or manage DOCKER_OPTS with exclusive: true",
+        ),
+        (
+            {
+                "options": {"debug": True},
+                "hand_set": "--log-level=debug --selinux-enabled",
+                "daemon_json_file": SUSE_JSON,
+            },
+            "log-level, selinux-enabled would be set both in DOCKER_OPTS and in daemon.json, "
+            "and dockerd refuses to start then: manage them with this state (it keeps each "
+            "in one place) or remove one by hand",
+        ),
+        (
+            {"socket_group": "bad name!"},
+            "socket_group must be a valid group name, not 'bad name!'",
+        ),
+        ({"socket_group": 5}, "socket_group must be a valid group name, not 5"),
+    ],
+)
+def test_a_refusal_names_every_problem_whole(modules, tree, arguments, message):
+    assert _refusal(modules, tree, **arguments) == message
+
+
+def test_options_this_engine_does_not_know_are_refused_with_its_version(modules, tree, engine):
+    """Engine 20.10 (Debian 12's docker.io) predates both."""
+    assert _refusal(
+        modules, tree, options={"http-proxy": "http://p:3128", "log-format": "json"}
+    ) == (
+        f"this host's dockerd (Engine {engine}) does not know http-proxy, log-format: it "
+        "would refuse to start"
+    )
+    assert _refusal(modules, tree, daemon_json={"http-proxy": "http://p:3128"}) == (
+        f"this host's dockerd (Engine {engine}) does not know http-proxy: it would refuse to start"
+    )
+    # Removing what the engine would not know asks nothing of it.
+    removed = _plan(modules, tree, daemon_json={"http-proxy": None})
+    assert removed["changes"] == {}
+
+
+def test_a_missing_sysconfig_file_is_named_with_its_remedy(modules, tmp_path):
+    tree = hosttrees.Tree(tmp_path / "root")
+    assert _refusal(modules, tree, options={"debug": True}) == (
+        "/etc/sysconfig/docker does not exist: install the docker package first (it creates "
+        "the file), e.g. with a require on pkg: docker"
+    )
+
+
+def test_log_options_for_the_new_driver_go_with_it(modules, tree):
+    planned = _plan(
+        modules,
+        tree,
+        daemon_json={"log-driver": "journald", "log-opts": {"tag": "x"}},
+        daemon_json_file=SUSE_JSON,
+    )
+    new = {**SUSE_JSON, "log-driver": "journald", "log-opts": {"tag": "x"}}
+    assert planned["changes"] == {"daemon.json": {"old": SUSE_JSON, "new": new}}
+    assert planned["effective"] == new
+
+
+def test_the_old_graph_key_is_written_as_data_root(modules, tree):
+    planned = _plan(modules, tree, daemon_json={"graph": "/srv/docker"})
+    assert planned["changes"] == {"daemon.json": {"old": None, "new": {"data-root": "/srv/docker"}}}
+
+
+def test_an_empty_list_removes_a_repeatable_flag(modules, tree):
+    planned = _plan(modules, tree, hand_set="--host=unix:///x", options={"hosts": []})
+    assert planned["changes"] == {"DOCKER_OPTS": {"old": "--host=unix:///x", "new": ""}}
+
+
+def test_a_driver_set_by_hand_is_not_judged_again_when_it_stays(modules, tree):
+    """btrfs cannot run on this ext4 root, but nobody asked to change it."""
+    hand_set = "--storage-driver=btrfs --data-root=/srv/d"
+    planned = _plan(modules, tree, hand_set=hand_set, options={"debug": True})
+    assert planned["changes"] == {"DOCKER_OPTS": {"old": hand_set, "new": hand_set + " --debug"}}
+
+
+def test_docker_opts_set_by_hand_stay_as_written_when_only_daemon_json_changes(modules, tree):
+    planned = _plan(modules, tree, hand_set=" -D  --log-level warn ", daemon_json={"ipv6": True})
+    assert planned["changes"] == {"daemon.json": {"old": None, "new": {"ipv6": True}}}
+
+
+@pytest.mark.parametrize(
+    "arguments, changes",
+    [
+        (
+            {"daemon_json": {"debug": True}},
+            {
+                "DOCKER_OPTS": {"old": "--log-level=debug", "new": ""},
+                "daemon.json": {"old": {"ipv6": True}, "new": {"debug": True}},
+            },
+        ),
+        (
+            {"options": {"debug": True}},
+            {
+                "DOCKER_OPTS": {"old": "--log-level=debug", "new": "--debug"},
+                "daemon.json": {"old": {"ipv6": True}, "new": {}},
+            },
+        ),
+    ],
+)
+def test_exclusive_empties_the_file_it_was_given_nothing_for(modules, tree, arguments, changes):
+    planned = _plan(
+        modules,
+        tree,
+        hand_set="--log-level=debug",
+        daemon_json_file={"ipv6": True},
+        exclusive=True,
+        **arguments,
+    )
+    assert planned["changes"] == changes
+
+
+def test_runtimes_added_as_flags_stay_in_daemon_json_too(modules, tree):
+    """dockerd merges runtimes from both files: daemon.json keeps its own."""
+    planned = _plan(
+        modules,
+        tree,
+        daemon_json_file={"runtimes": {"kata": {"path": "/usr/bin/kata"}}},
+        options={"add-runtime": ["crun=/usr/bin/crun"]},
+    )
+    assert planned["changes"] == {
+        "DOCKER_OPTS": {"old": "", "new": "--add-runtime=crun=/usr/bin/crun"}
+    }
+
+
+@pytest.mark.parametrize(
+    "hand_set, group, changes",
+    [
+        ("", "docker", {}),
+        ("", "wheel", {"DOCKER_OPTS": {"old": "", "new": "--group=wheel"}}),
+        (
+            "--group=wheel",
+            "docker",
+            {"DOCKER_OPTS": {"old": "--group=wheel", "new": "--group=docker"}},
+        ),
+    ],
+)
+def test_the_socket_group_is_written_only_where_it_differs(modules, tree, hand_set, group, changes):
+    planned = _plan(modules, tree, hand_set=hand_set, socket_group=group)
+    assert planned["changes"] == changes
+
+
+def test_a_plan_without_changes_says_so(modules, tree):
+    planned = _plan(modules, tree, options={"debug": None})
+    assert planned == {
+        "root": str(tree.root),
+        "changes": {},
+        "order": [],
+        "effective": {},
+        "warning": "",
+        "comment": "The Docker daemon's configuration is already as specified.",
+    }
+    assert modules.docker_daemon.apply(planned) == {
+        "result": True,
+        "changes": {},
+        "comment": "The Docker daemon's configuration is already as specified.",
+    }
+
+
+@pytest.mark.parametrize(
+    "hand_set, images, warning",
+    [
+        # The old driver's images go out of sight; another driver's were already.
+        (
+            "--storage-driver=overlay2",
+            {"overlay2": 2, "btrfs": 1},
+            {"root": "/var/lib/docker", "count": 2, "driver": "overlay2", "what": "storage driver"},
+        ),
+        # No driver was named: every image but the new driver's goes out of sight.
+        (
+            "--data-root=/srv/d",
+            {"overlay2": 2, "btrfs": 1, "vfs": 1},
+            {"root": "/srv/d", "count": 3, "driver": "previous", "what": "storage driver"},
+        ),
+        ("--data-root=/srv/d", {"vfs": 1}, None),
+        ("--storage-driver=vfs", {"vfs": 1}, None),
+    ],
+)
+def test_a_new_driver_warns_of_the_images_it_hides(modules, tree, hand_set, images, warning):
+    data_root = "/srv/d" if "/srv/d" in hand_set else "/var/lib/docker"
+    number = 0
+    for driver, count in images.items():
+        for _ in range(count):
+            number += 1
+            tree.image(data_root, driver, number)
+    planned = _plan(modules, tree, hand_set=hand_set, storage_driver="vfs", options={"debug": True})
+    expected = IMAGES_GONE.format(**warning) if warning else ""
+    assert planned["warning"] == expected
+    assert planned["comment"] == "DOCKER_OPTS would change." + expected
+
+
+def test_apply_writes_the_plan_and_reads_it_back(modules, tree, bash):
+    root = str(tree.root)
+    tree.image("/var/lib/docker", "overlay2", 1)
+    planned = _plan(
+        modules,
+        tree,
+        hand_set="--storage-driver=overlay2",
+        daemon_json_file={"ipv6": True},
+        storage_driver="vfs",
+        daemon_json={"live-restore": True},
+    )
+    warning = IMAGES_GONE.format(
+        root="/var/lib/docker", count=1, driver="overlay2", what="storage driver"
+    )
+    assert modules.docker_daemon.apply(planned) == {
+        "result": True,
+        "changes": {
+            "DOCKER_OPTS": {"old": "--storage-driver=overlay2", "new": "--storage-driver=vfs"},
+            "daemon.json": {"old": {"ipv6": True}, "new": {"ipv6": True, "live-restore": True}},
+        },
+        "comment": "DOCKER_OPTS and daemon.json changed." + warning,
+    }
+    assert bash(tree.root / "etc/sysconfig/docker")["DOCKER_OPTS"] == "--storage-driver=vfs"
+    assert modules.docker_daemon.options(root=root)["effective"] == {
+        "ipv6": True,
+        "live-restore": True,
+        "storage-driver": "vfs",
+    }
+
+
+def test_apply_empties_docker_opts_it_was_given_nothing_for(modules, tree, bash):
+    planned = _plan(modules, tree, hand_set="--debug", exclusive=True, daemon_json={"ipv6": True})
+    assert modules.docker_daemon.apply(planned)["result"] is True
+    assert bash(tree.root / "etc/sysconfig/docker")["DOCKER_OPTS"] == ""
+
+
+def _read_only(*directories):
+    """Mount ``directories`` read-only, and the machine's /etc with them, so that no
+    write can reach this machine's own /etc/docker or /etc/sysconfig by mistake."""
+
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        for directory in (*map(str, directories), "/etc"):
+            subprocess.run(["mount", "--bind", directory, directory], check=True)
+            subprocess.run(["mount", "-o", "remount,bind,ro", directory, directory], check=True)
+
+    return prepare
+
+
+@pytest.mark.parametrize(
+    "arguments, unwritable, first",
+    [
+        ({"options": {"debug": True}, "daemon_json": {"ipv6": True}}, "etc/docker", "DOCKER_OPTS"),
+        # log-level moves from daemon.json to DOCKER_OPTS: daemon.json goes first.
+        ({"options": {"log-level": "info"}}, "etc/sysconfig", "daemon.json"),
+    ],
+)
+def test_a_failed_write_puts_the_file_written_before_it_back(
+    modules, tree, arguments, unwritable, first
+):
+    root = str(tree.root)
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    modules.sysconfig.set("docker", "DOCKER_OPTS", "--ipv6", root=root)
+    files = [tree.root / "etc/sysconfig/docker", tree.root / "etc/docker/daemon.json"]
+    before = [path.read_bytes() for path in files]
+    planned = modules.docker_daemon.plan(root=root, **arguments)
+    assert planned["order"][0] == first
+
+    def work():
+        with pytest.raises(CommandExecutionError) as raised:
+            modules.docker_daemon.apply(planned)
+        return str(raised.value)
+
+    message = netns.in_namespaces_of_its_own(
+        work, netns.CLONE_NEWNS, prepare=_read_only(tree.root / unwritable)
+    )
+    failed = "daemon.json" if first == "DOCKER_OPTS" else "DOCKER_OPTS"
+    assert message.startswith(f"{failed} could not be written (")
+    assert "Read-only file system" in message
+    assert message.endswith(f"); {first} was put back as it was")
+    assert [path.read_bytes() for path in files] == before
+
+
+def test_a_file_changed_under_the_plan_is_reported_not_hidden(modules, tree):
+    """Another program adds a key to daemon.json between the plan and its writes."""
+    planned = _plan(modules, tree, daemon_json_file={"ipv6": True}, options={"debug": True})
+    tree.daemon_json({"ipv6": True, "live-restore": True})
+    assert modules.docker_daemon.apply(planned) == {
+        "result": False,
+        "changes": {"DOCKER_OPTS": {"old": "", "new": "--debug"}},
+        "comment": "DOCKER_OPTS was written, but reading back shows another configuration; "
+        "another program may have changed the files.",
+    }
