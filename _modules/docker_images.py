@@ -115,11 +115,17 @@ def image_id(name, url=None):
 
         salt '*' docker_images.image_id registry.suse.com/bci/bci-base:15.6
     """
+    image = _local_image(name, name, url)
+    return image.id if image else None
+
+
+def _local_image(name, lookup, url):
+    """The daemon's image ``lookup`` (for ``name`` as the user gave it), or None."""
     docker = _docker_py()
 
     client = _client(url)
     try:
-        return client.images.get(name).id
+        return client.images.get(lookup)
     except docker.errors.ImageNotFound:
         return None
     except docker.errors.APIError as err:
@@ -327,20 +333,12 @@ def local_digest(name, url=None):
 
         salt '*' docker_images.local_digest registry.suse.com/bci/bci-base:15.6
     """
-    docker = _docker_py()
-
     full = normalize(name)
     repository = _split(full)[0]
-    client = _client(url)
-    try:
-        digests = client.images.get(full).attrs.get("RepoDigests") or []
-    except docker.errors.ImageNotFound:
+    image = _local_image(name, full, url)
+    if image is None:
         return None
-    except docker.errors.APIError as err:
-        raise CommandExecutionError(f"cannot look up image {name}: {_clean(err)}") from err
-    finally:
-        client.close()
-    for entry in digests:
+    for entry in image.attrs.get("RepoDigests") or []:
         repo, _, digest = entry.partition("@")
         if repo == repository:
             return digest
