@@ -359,13 +359,9 @@ def parse_daemon_json(text):
 def _read_daemon_json(root):
     """Return the parsed daemon.json (``None`` when there is none)."""
     path = _path(DAEMON_JSON, root)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
+    text = __salt__["docker_host_files.read_text"](path)
+    if text is None:
         return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
     settings, problem = parse_daemon_json(text)
     if problem:
         # Text that is no JSON at all is the one an administrator may think

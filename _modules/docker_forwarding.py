@@ -114,13 +114,7 @@ def read_persistent(root=None):
 
         salt '*' docker_forwarding.read_persistent
     """
-    try:
-        with open(_path(PERSISTENT_FILE, root), encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {PERSISTENT_FILE}: {err.strerror}") from err
+    return __salt__["docker_host_files.read_text"](_path(PERSISTENT_FILE, root))
 
 
 def _real(name, root):
@@ -158,10 +152,10 @@ def later_settings(root=None):
             continue  # 99-sysctl.conf is often a link to /etc/sysctl.conf
         seen.add(real)
         try:
-            with open(real, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
-            continue
+            text = __salt__["docker_host_files.read_text"](real)
+        except CommandExecutionError:
+            continue  # what the boot cannot read either sets nothing
+        lines = (text or "").splitlines()
         for number, line in enumerate(lines, 1):
             # A comment (# or ;) never matches: neither is a key's character.
             match = _ASSIGNMENT.match(line)

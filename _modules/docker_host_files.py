@@ -143,6 +143,58 @@ def replace(path, text, mode=None, uid=None, gid=None):
     return path
 
 
+def read_text(path):
+    """
+    Return the text of the regular file ``path`` (bytes that are not UTF-8
+    survive a round trip), or ``None`` when there is none. Anything else at
+    the path (a FIFO, a socket, a device, a directory) is refused before it
+    is opened for reading, and the file is opened without blocking, so that
+    nothing put in a file's place can hold the minion. This is the reader of
+    every file this extension reads whole (``sysconfig`` has its own, for the
+    grain, which loads it without ``__salt__``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.read_text /etc/docker/daemon.json
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+            raise CommandExecutionError(f"{path} was replaced while it was read: read it again")
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _kind(mode):
+    return next((name for test, name in _KINDS if test(mode)), "of another kind")
+
+
 def write_atomic(path, text, mode=0o644, uid=0, gid=0):
     """
     Replace ``path``, a file this extension owns whole (daemon.json, its
@@ -185,17 +237,15 @@ def _name(path, number, root):
     try:
         # Links resolved inside the root, the last one too: open() would follow
         # an absolute link out of an image root.
-        with open(
-            __salt__["sysconfig.resolve"](path, root=root),
-            encoding="utf-8",
-            errors="replace",
-        ) as handle:
-            for line in handle:
-                fields = line.rstrip("\n").split(":")
-                if len(fields) > 2 and fields[2] == str(number):
-                    return fields[0]
-    except OSError:
-        pass
+        text = read_text(__salt__["sysconfig.resolve"](path, root=root)) or ""
+    except CommandExecutionError:
+        text = ""
+    # A name that is not UTF-8 is shown with U+FFFD, as the tools show it.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) > 2 and fields[2] == str(number):
+            return fields[0]
     return str(number)
 
 

@@ -202,15 +202,30 @@ def _check_regular(path, st):
         raise CommandExecutionError(f"{path} is not a regular file")
 
 
+def _open_regular(path, action):
+    """A descriptor of the regular file ``path``, opened without blocking: a FIFO,
+    socket or device in its place is refused before anything waits on it (the
+    grain reads these files at every minion start)."""
+    try:
+        _check_regular(path, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise _os_error(path, err, action) from err
+    try:
+        _check_regular(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _read(path):
     """Return the text of ``path``; bytes that are not UTF-8 survive a round trip."""
+    fd = _open_regular(path, "read")
     try:
-        with open(path, "rb") as handle:
-            _check_regular(path, os.fstat(handle.fileno()))
-            data = handle.read()
-    except OSError as err:
-        raise _os_error(path, err, "read") from err
-    return data.decode("utf-8", "surrogateescape")
+        return _read_fd(path, fd)
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------
@@ -820,10 +835,7 @@ def _locked(path):
     starts over on the new one, so no change is lost.
     """
     while True:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as err:
-            raise _os_error(path, err, "open") from err
+        fd = _open_regular(path, "open")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             held, current = os.fstat(fd), os.stat(path)
@@ -842,7 +854,7 @@ def _locked(path):
 
 
 def _read_fd(path, fd):
-    _check_regular(path, os.fstat(fd))
+    """The text of the file open at ``fd`` (from ``_open_regular``)."""
     chunks = []
     try:
         while chunk := os.read(fd, 1 << 16):

@@ -5,11 +5,13 @@ is ``data-root``), where each setting comes from, and the errors a daemon.json t
 dockerd would refuse gives, which name the file and say why."""
 
 import json
+import os
+import pathlib
 
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests import locales
+from tests import hangs, hosttrees, locales
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 
@@ -128,10 +130,23 @@ def test_daemon_json_that_is_not_json_is_refused_and_left_untouched(modules, sus
     assert message.endswith("); dockerd would not start. Fix it by hand: it was left untouched")
 
 
-def test_daemon_json_that_cannot_be_read_says_which_and_why(modules, suse_root):
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (pathlib.Path.mkdir, "a directory"),
+        (os.mkfifo, "a FIFO"),
+        (hosttrees.bind_unix_socket, "a socket"),
+    ],
+)
+def test_daemon_json_that_is_no_file_is_named_and_never_waited_on(modules, suse_root, make, kind):
+    """A FIFO nobody writes to would block a reader that opened it for reading."""
     path = suse_root.root / DAEMON_JSON.lstrip("/")
     path.unlink()
-    path.mkdir()
-    with pytest.raises(CommandExecutionError) as raised:
-        modules.docker_daemon.options(root=str(suse_root.root))
-    assert str(raised.value) == f"cannot read {path}: Is a directory"
+    made = make(path)
+    try:
+        with hangs.fails_if_blocked(), pytest.raises(CommandExecutionError) as raised:
+            modules.docker_daemon.options(root=str(suse_root.root))
+    finally:
+        if hasattr(made, "close"):
+            made.close()
+    assert str(raised.value) == f"{path} is {kind}, not a regular file"

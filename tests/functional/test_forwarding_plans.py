@@ -7,11 +7,12 @@ Reading the running kernel happens in a network namespace of the test's own
 (tests/netns.py), never this machine's."""
 
 import os
+import pathlib
 
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests import hosttrees, locales, netns
+from tests import hangs, hosttrees, locales, netns
 
 PERSISTENT = "/etc/sysctl.d/90-docker-host-forwarding.conf"
 # Where systemd-sysctl reads sysctl.d files (sysctl.d(5)), then /etc/sysctl.conf.
@@ -109,11 +110,14 @@ def test_the_persistent_file_reads_back_what_was_written_whatever_the_locale(mod
     assert planned["persistent"] == written
 
 
-def test_a_persistent_file_that_cannot_be_read_says_which_and_why(modules, image):
-    (image.root / PERSISTENT.lstrip("/")).mkdir(parents=True)
-    with pytest.raises(CommandExecutionError) as raised:
+@pytest.mark.parametrize("make, kind", [(pathlib.Path.mkdir, "a directory"), (os.mkfifo, "a FIFO")])
+def test_a_persistent_file_that_is_no_file_is_named_and_never_waited_on(modules, image, make, kind):
+    path = image.root / PERSISTENT.lstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make(path)
+    with hangs.fails_if_blocked(), pytest.raises(CommandExecutionError) as raised:
         modules.docker_forwarding.read_persistent(root=str(image.root))
-    assert str(raised.value) == f"cannot read {PERSISTENT}: Is a directory"
+    assert str(raised.value) == f"{path} is {kind}, not a regular file"
 
 
 def test_later_settings_without_a_root_reads_this_machine_the_same_for_every_spelling(
