@@ -1329,10 +1329,11 @@ def _write(label, value, root):
 def apply(planned):
     """
     Carry out a plan from ``plan``: the only writer of DOCKER_OPTS and
-    daemon.json for a planned configuration. The files are written in the
-    plan's order; when one cannot be written, the one written before it is
-    put back, so that the two files always agree, and the error says so.
-    Then the configuration is read back. Return ``{"result", "changes",
+    daemon.json for a planned configuration. A file that no longer holds
+    what the plan found is not written over: plan again. The files are
+    written in the plan's order; when one cannot be written, the one written
+    before it is put back, so that the two files always agree, and the
+    error says so. Then the configuration is read back. Return ``{"result", "changes",
     "comment"}``.
 
     CLI Example:
@@ -1346,6 +1347,15 @@ def apply(planned):
     if not changes:
         return {"result": True, "changes": {}, "comment": planned["comment"]}
     where = " and ".join(changes)
+    now = _configuration(root)
+    found = {"DOCKER_OPTS": now["docker_opts"], "daemon.json": now["daemon_json"]}
+    stale = [label for label in planned["order"] if found[label] != changes[label]["old"]]
+    if stale:
+        # Written now, the plan would undo what was changed since.
+        raise CommandExecutionError(
+            f"{' and '.join(stale)} changed after the plan was made: plan again. "
+            "Nothing was written"
+        )
 
     written = []
     for label in planned["order"]:
@@ -1367,8 +1377,7 @@ def apply(planned):
         return {
             "result": False,
             "changes": changes,
-            "comment": f"{where} {'were' if len(changes) > 1 else 'was'} written, but "
-            "reading back shows another configuration; another program may have changed "
-            "the files.",
+            "comment": f"Wrote {where}, but reading back shows another configuration; "
+            "another program may have changed the files.",
         }
     return {"result": True, "changes": changes, "comment": f"{where} changed." + planned["warning"]}

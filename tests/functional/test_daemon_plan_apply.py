@@ -126,6 +126,8 @@ def _refusal(modules, tree, **arguments):
             "socket_group must be a valid group name, not 'bad name!'",
         ),
         ({"socket_group": 5}, "socket_group must be a valid group name, not 5"),
+        ({"storage_driver": 5}, "storage_driver must be a name or auto, not 5"),
+        ({"daemon_json": ["debug"]}, "daemon_json must be a mapping, not list ['debug']"),
     ],
 )
 def test_a_refusal_names_every_problem_whole(modules, tree, arguments, message):
@@ -251,6 +253,39 @@ def test_the_socket_group_is_written_only_where_it_differs(modules, tree, hand_s
     assert planned["changes"] == changes
 
 
+SRV_BTRFS = "61 22 0:31 / /srv rw,relatime shared:31 - btrfs /dev/vdb1 rw,subvol=/\n"
+
+
+@pytest.mark.parametrize(
+    "arguments, hand_set",
+    [
+        ({"data_root": "/srv/docker"}, None),
+        ({"options": {"data-root": "/srv/docker"}}, None),
+        ({"daemon_json": {"data-root": "/srv/docker"}}, None),
+        ({}, "--data-root=/srv/docker"),
+    ],
+)
+def test_the_driver_is_judged_where_the_data_root_will_be(modules, tmp_path, arguments, hand_set):
+    """/ is ext4, /srv btrfs: btrfs suits a data-root under /srv, wherever it is set."""
+    tree = hosttrees.kernel_root(
+        tmp_path / "root", hosttrees.EXT4_ROOT + SRV_BTRFS, ("ext4", "btrfs"), ("btrfs",)
+    )
+    tree.write("/srv/.keep", "")
+    planned = _plan(modules, tree, hand_set=hand_set, storage_driver="btrfs", **arguments)
+    assert planned["effective"]["storage-driver"] == "btrfs"
+    assert planned["effective"]["data-root"] == "/srv/docker"
+    # The same driver under / is refused: the judgement is the data-root's.
+    assert "storage_driver btrfs cannot run on this host" in _refusal(
+        modules, tree, storage_driver="btrfs", data_root="/var/lib/docker"
+    )
+
+
+def test_a_plan_for_both_files_names_both(modules, tree):
+    planned = _plan(modules, tree, options={"debug": True}, daemon_json={"ipv6": True})
+    assert planned["comment"] == "DOCKER_OPTS and daemon.json would change."
+    assert planned["order"] == ["DOCKER_OPTS", "daemon.json"]
+
+
 def test_a_plan_without_changes_says_so(modules, tree):
     planned = _plan(modules, tree, options={"debug": None})
     assert planned == {
@@ -349,6 +384,28 @@ def _read_only(*directories):
     return prepare
 
 
+def test_a_first_write_that_fails_has_nothing_to_put_back(modules, tree):
+    root = str(tree.root)
+    before = (tree.root / "etc/sysconfig/docker").read_bytes()
+    planned = _plan(modules, tree, options={"debug": True}, daemon_json={"ipv6": True})
+
+    def work():
+        with pytest.raises(CommandExecutionError) as raised:
+            modules.docker_daemon.apply(planned)
+        return str(raised.value)
+
+    message = netns.in_namespaces_of_its_own(
+        work, netns.CLONE_NEWNS, prepare=_read_only(tree.root / "etc/sysconfig")
+    )
+    assert message.startswith("DOCKER_OPTS could not be written (")
+    assert message.endswith("Read-only file system. Run this as root.)") or message.endswith(
+        "Read-only file system)"
+    )
+    assert (tree.root / "etc/sysconfig/docker").read_bytes() == before
+    assert not (tree.root / "etc/docker/daemon.json").exists()
+    assert modules.docker_daemon.options(root=root)["effective"] == {}
+
+
 @pytest.mark.parametrize(
     "arguments, unwritable, first",
     [
@@ -390,6 +447,27 @@ def test_a_file_changed_under_the_plan_is_reported_not_hidden(modules, tree):
     assert modules.docker_daemon.apply(planned) == {
         "result": False,
         "changes": {"DOCKER_OPTS": {"old": "", "new": "--debug"}},
-        "comment": "DOCKER_OPTS was written, but reading back shows another configuration; "
+        "comment": "Wrote DOCKER_OPTS, but reading back shows another configuration; "
         "another program may have changed the files.",
     }
+
+
+@pytest.mark.parametrize("changed", ["DOCKER_OPTS", "daemon.json", "both"])
+def test_a_planned_file_changed_since_is_not_written_over(modules, tree, changed):
+    """What was set by hand after the plan stays: the plan is stale, and nothing is
+    written."""
+    root = str(tree.root)
+    planned = _plan(modules, tree, options={"debug": True}, daemon_json={"ipv6": True})
+    if changed != "daemon.json":
+        modules.sysconfig.set("docker", "DOCKER_OPTS", "--log-level=info", root=root)
+    if changed != "DOCKER_OPTS":
+        tree.daemon_json({"live-restore": True})
+    files = [tree.root / "etc/sysconfig/docker", tree.root / "etc/docker/daemon.json"]
+    before = [path.read_bytes() if path.exists() else None for path in files]
+    with pytest.raises(CommandExecutionError) as raised:
+        modules.docker_daemon.apply(planned)
+    named = "DOCKER_OPTS and daemon.json" if changed == "both" else changed
+    assert str(raised.value) == (
+        f"{named} changed after the plan was made: plan again. Nothing was written"
+    )
+    assert [path.read_bytes() if path.exists() else None for path in files] == before
