@@ -1029,7 +1029,7 @@ def _diff(path, old, new, context=3):
     """
     if old == new:
         return ""
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    a, b = _lines(old), _lines(new)
     head = _common_start(a, b)
     tail = _common_start(a[head:][::-1], b[head:][::-1])
     matcher = difflib.SequenceMatcher(
@@ -1068,6 +1068,15 @@ def _diff(path, old, new, context=3):
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
     )
+
+
+def _lines(text):
+    """The lines of ``text``, each with its newline: only a newline ends a line, as
+    for bash, diff and patch (str.splitlines also ends one at a form feed, a
+    carriage return, U+0085 or U+2028)."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def _common_start(a, b):

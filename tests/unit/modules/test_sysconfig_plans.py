@@ -56,6 +56,10 @@ def _gnu_diff(path, old, new):
         ('A="1"', {"NEW": "x"}),
         # Appended after the last of twenty lines.
         (TWENTY, {"NEW": "x"}),
+        # Only a newline ends a line, as for diff and patch: not a form feed,
+        # U+0085, U+2028 or U+2029 inside one.
+        ('# page\x0cbreak\nA="x\u2028y"\nB="1"\n', {"B": "2"}),
+        ('A="1"\nB="1"\n', {"A": "a\u0085b\u2029c"}),
     ],
 )
 def test_the_diff_returned_is_gnu_diff_u_of_the_file_before_and_after(
