@@ -84,6 +84,43 @@ def _not_empty(value):
     return None
 
 
+# A systemd unit name (systemd.unit(5)): letters, digits and ":-_.\\@", with an
+# optional type suffix; never a leading "-", which systemctl would take as an option.
+_UNIT = re.compile(r"[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,255}\Z")
+# An RPM package name: letters, digits and "._+-", never a leading "-" (zypper's option).
+_PACKAGE = re.compile(r"[A-Za-z0-9._+][A-Za-z0-9._+-]*\Z")
+# A version pkg.installed passes to zypper: an optional comparison, then
+# [epoch:]version[-release], no whitespace.
+_VERSION = re.compile(r"(?:[<>]=?|=)?[A-Za-z0-9_.+~^*][A-Za-z0-9_.+~^*:-]*\Z")
+
+
+def _unit(value):
+    if not _UNIT.match(value):
+        return (
+            f"must be a systemd unit name (letters, digits, ':-_.\\@', not starting with "
+            f"'-'), not {value!r}"
+        )
+    return None
+
+
+def _package(value):
+    if not _PACKAGE.match(value):
+        return (
+            f"must be a package name (letters, digits, '._+-', not starting with '-'), "
+            f"not {value!r}"
+        )
+    return None
+
+
+def _version(value):
+    if not _VERSION.match(value):
+        return (
+            f"must be a package version such as 24.0.7 or >=24.0 (no spaces, not starting "
+            f"with '-'), not {value!r}"
+        )
+    return None
+
+
 def _image(value):
     if "@" in value:
         return (
@@ -203,10 +240,13 @@ SCHEMA = {
             "it is set). Off for hosts where Docker comes from elsewhere.",
         ),
         "name": _Key(
-            ("string",), "docker", "The package's name (from the OS map).", check=_not_empty
+            ("string",), "docker", "The package's name (from the OS map).", check=_package
         ),
         "version": _Key(
-            ("string", "null"), None, "A version to pin, as the package manager spells it."
+            ("string", "null"),
+            None,
+            "A version to pin, as the package manager spells it.",
+            check=_version,
         ),
     },
     "daemon": {
@@ -319,9 +359,7 @@ SCHEMA = {
             "Keep the service enabled and running, restarted when its configuration changes. "
             "Off for hosts without systemd; with ``root``, the service is enabled in the root.",
         ),
-        "name": _Key(
-            ("string",), "docker", "The service's name (from the OS map).", check=_not_empty
-        ),
+        "name": _Key(("string",), "docker", "The service's name (from the OS map).", check=_unit),
     },
     "images": {
         "url": _Key(

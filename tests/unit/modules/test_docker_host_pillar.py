@@ -192,7 +192,7 @@ def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, 
         ),
         ({"users": {"gid": 4294967296}}, "docker_host:users:gid must be between 0 and 4294967294"),
         ({"users": {"gid": -1}}, "docker_host:users:gid must be between 0 and 4294967294"),
-        ({"service": {"name": ""}}, "docker_host:service:name must be a non-empty name"),
+        ({"service": {"name": ""}}, "docker_host:service:name must be a systemd unit name"),
         (
             {"images": {"pull": [{"name": "a", "timeout": 0}]}},
             "docker_host:images:pull:0:timeout must be between 1 and 86400",
@@ -270,3 +270,18 @@ def test_the_readmes_pillar_examples_are_the_formulas_own_keys(schema):
     looked_up = re.findall(r"pillar\.get'\]\('(docker_host:[^']+)'", readme)
     assert len(looked_up) >= 10
     assert sorted(set(looked_up) - set(schema.keys())) == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"service": {"name": "docker.service"}},
+        {"service": {"name": "docker@blue.service"}},
+        {"service": {"name": "docker-ce"}},
+        {"package": {"name": "docker-stable", "version": "24.0.7_ce-150000.198.2"}},
+        {"package": {"name": "docker", "version": ">=24.0"}},
+        {"package": {"name": "docker", "version": "1:24.0.7-1.2"}},
+    ],
+)
+def test_real_unit_package_and_version_names_pass(schema, given):
+    assert schema.problems(given) == []

@@ -54,7 +54,41 @@ def schema():
         ),
         (
             {"package": {"name": " "}},
-            ["docker_host:package:name must be a non-empty name without control characters"],
+            [
+                "docker_host:package:name must be a package name (letters, digits, '._+-', "
+                "not starting with '-'), not ' '"
+            ],
+        ),
+        # What reaches zypper or systemctl as an argument can never be an option.
+        (
+            {"package": {"name": "--force", "version": "--oldpackage"}},
+            [
+                "docker_host:package:name must be a package name (letters, digits, '._+-', "
+                "not starting with '-'), not '--force'",
+                "docker_host:package:version must be a package version such as 24.0.7 or "
+                ">=24.0 (no spaces, not starting with '-'), not '--oldpackage'",
+            ],
+        ),
+        (
+            {"package": {"version": "24.0 || true"}},
+            [
+                "docker_host:package:version must be a package version such as 24.0.7 or "
+                ">=24.0 (no spaces, not starting with '-'), not '24.0 || true'"
+            ],
+        ),
+        (
+            {"service": {"name": "--root=/."}},
+            [
+                "docker_host:service:name must be a systemd unit name (letters, digits, "
+                "':-_.\\@', not starting with '-'), not '--root=/.'"
+            ],
+        ),
+        (
+            {"service": {"name": "docker service"}},
+            [
+                "docker_host:service:name must be a systemd unit name (letters, digits, "
+                "':-_.\\@', not starting with '-'), not 'docker service'"
+            ],
         ),
         (
             {"users": {"group": "Docker"}},
