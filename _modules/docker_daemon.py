@@ -359,7 +359,10 @@ def parse_daemon_json(text):
 def _read_daemon_json(root):
     """Return the parsed daemon.json (``None`` when there is none)."""
     path = _path(DAEMON_JSON, root)
-    text = __salt__["docker_host_files.read_text"](path)
+    return _parsed_daemon_json(path, __salt__["docker_host_files.read_text"](path))
+
+
+def _parsed_daemon_json(path, text):
     if text is None:
         return None
     settings, problem = parse_daemon_json(text)
@@ -620,13 +623,22 @@ def set_docker_opts(options, exclusive=False, root=None, test=False):
         salt '*' docker_daemon.set_docker_opts '{"log-level": "warn"}' exclusive=True test=True
     """
     wanted = {normalize_key(key): value for key, value in (options or {}).items()}
-    current = _docker_opts(root)
-    if current is None:
-        raise CommandExecutionError(
-            f"{_path(SYSCONFIG, root)} does not exist: install the docker package, which creates it"
+    for _ in range(_ATTEMPTS):
+        current = _docker_opts(root)
+        if current is None:
+            raise CommandExecutionError(
+                f"{_path(SYSCONFIG, root)} does not exist: install the docker package, which "
+                "creates it"
+            )
+        new = _plan_docker_opts(current, wanted, exclusive=exclusive)
+        # Written only if DOCKER_OPTS still holds what the new value was made from:
+        # a parallel writer's options are never lost, this call plans again.
+        result = __salt__["sysconfig.set"](
+            SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test, expect=current
         )
-    new = _plan_docker_opts(current, wanted, exclusive=exclusive)
-    return __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test)
+        if not result.pop("conflict"):
+            return result
+    raise _kept_changing("DOCKER_OPTS", _path(SYSCONFIG, root))
 
 
 def remove_docker_opts(keys, root=None, test=False):
@@ -648,6 +660,18 @@ def remove_docker_opts(keys, root=None, test=False):
 # --------------------------------------------------------------------------
 # Writing daemon.json
 # --------------------------------------------------------------------------
+
+
+# How often a read-modify-write starts over when another writer changed the
+# file between its read and its write.
+_ATTEMPTS = 100
+
+
+def _kept_changing(label, path):
+    return CommandExecutionError(
+        f"{label} in {path} kept changing while it was written ({_ATTEMPTS} tries): another "
+        "program writes it all the time. Nothing was written"
+    )
 
 
 def _plan_daemon_json(current, wanted, exclusive=False):
@@ -684,18 +708,37 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
     for key in settings:
         if not isinstance(key, str) or not key:
             raise SaltInvocationError(f"{key!r} is not a daemon.json key")
+    return _change_daemon_json(
+        root, lambda current: _plan_daemon_json(current, settings, exclusive=exclusive), test
+    )
+
+
+_ANY = object()
+
+
+def _change_daemon_json(root, change, test=False, expect=_ANY):
+    """Read daemon.json, make ``change(current)`` of it, write it only if the file
+    still holds what was read (else start over); with ``expect``, only if it holds
+    that mapping (``None``: no file)."""
     path = _path(DAEMON_JSON, root)
-    current = _read_daemon_json(root)
-    new = _plan_daemon_json(current, settings, exclusive=exclusive)
-    changed = current is None or new != current
-    if current is None and not new:
-        changed = False
-    result = {"file": path, "old": current, "new": new, "changed": changed}
-    if not changed or test:
-        return result
-    # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
-    __salt__["docker_host_files.write_atomic"](path, _json_text(new), mode=0o644)
-    return result
+    for _ in range(_ATTEMPTS):
+        text = __salt__["docker_host_files.read_text"](path)
+        current = _parsed_daemon_json(path, text)
+        if expect is not _ANY and current != expect:
+            raise CommandExecutionError(
+                "daemon.json changed after the plan was made: plan again. Nothing was written"
+            )
+        new = change(current)
+        changed = new != current and not (current is None and not new)
+        result = {"file": path, "old": current, "new": new, "changed": changed}
+        if not changed or test:
+            return result
+        # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
+        if __salt__["docker_host_files.write_atomic"](
+            path, _json_text(new), mode=0o644, expect=False if text is None else text
+        ):
+            return result
+    raise _kept_changing("daemon.json", path)
 
 
 def remove_daemon_json(keys, root=None, test=False):
@@ -1318,12 +1361,17 @@ def _flags_dockerd_would_start_with(new_opts, new_json):
     return parsed["flags"]
 
 
-def _write(label, value, root):
-    """Write one file of a plan: ``daemon.json`` (a mapping) or ``DOCKER_OPTS`` (text)."""
+def _write(label, change, root):
+    """Write one file of a plan, ``daemon.json`` (a mapping) or ``DOCKER_OPTS``
+    (text), only if it still holds ``change["old"]``."""
     if label == "daemon.json":
-        set_daemon_json(value or {}, exclusive=True, root=root)
-    else:
-        __salt__["sysconfig.set"](SYSCONFIG, "DOCKER_OPTS", value or "", root=root)
+        _change_daemon_json(root, lambda _: change["new"] or {}, expect=change["old"])
+    elif __salt__["sysconfig.set"](
+        SYSCONFIG, "DOCKER_OPTS", change["new"] or "", root=root, expect=change["old"] or ""
+    )["conflict"]:
+        raise CommandExecutionError(
+            "DOCKER_OPTS changed after the plan was made: plan again. Nothing was written"
+        )
 
 
 def apply(planned):
@@ -1359,13 +1407,13 @@ def apply(planned):
 
     written = []
     for label in planned["order"]:
-        new = changes[label]["new"]
         try:
-            _write(label, new, root)
+            _write(label, changes[label], root)
         except (CommandExecutionError, SaltInvocationError, OSError) as err:
             # Put back what was written, so that the two files still agree.
             for done in written:
-                _write(done, changes[done]["old"], root)
+                back = changes[done]
+                _write(done, {"old": back["new"], "new": back["old"]}, root)
             raise CommandExecutionError(
                 f"{label} could not be written ({err})"
                 + (f"; {', '.join(written)} was put back as it was" if written else "")

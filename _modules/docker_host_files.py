@@ -22,6 +22,7 @@ permission bits are removed, and names resolve in the root worked on.
 """
 
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
@@ -65,7 +66,7 @@ def _copy_xattrs(source, fd):
             os.setxattr(fd, attr, os.getxattr(source, attr))
 
 
-def replace(path, text, mode=None, uid=None, gid=None):
+def replace(path, text, mode=None, uid=None, gid=None, expect=None):
     """
     Replace the file ``path`` with ``text`` atomically: a temporary file in
     the same directory, with its final owner, mode and extended attributes
@@ -81,11 +82,17 @@ def replace(path, text, mode=None, uid=None, gid=None):
     file held that are not UTF-8 (read with ``surrogateescape``) are written
     back as they were.
 
+    Writers of one directory take turns (an exclusive lock on the
+    directory), so that ``expect`` can make a read-modify-write safe: the
+    text the file must still hold (``False``: there must be no file), else
+    nothing is written and ``False`` is returned. Temporary files that a
+    killed writer of the same file left behind are removed.
+
     The error is the system's OSError, its ``filename`` the directory when
     the temporary file could not be made: each caller says what it means for
     its file (``write_atomic`` says it for files this extension owns whole).
     No temporary file is left behind, except where the directory refuses its
-    removal too (append-only).
+    removal too (append-only). Returns ``True`` when the file was written.
 
     CLI Example:
 
@@ -93,6 +100,38 @@ def replace(path, text, mode=None, uid=None, gid=None):
 
         salt '*' docker_host_files.replace /etc/docker/daemon.json '{}' mode=0o644 uid=0 gid=0
     """
+    directory, base = os.path.split(path)
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        err.filename = directory
+        raise
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        if expect is not None and read_text(path) != (None if expect is False else expect):
+            return False
+        _remove_leftovers(dir_fd, base)
+        _replace_locked(path, text, mode, uid, gid)
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)  # the lock goes with it
+    return True
+
+
+_TEMPORARY = ".salt-tmp"
+
+
+def _remove_leftovers(dir_fd, base):
+    """Remove the temporary files of ``base`` that a killed writer left: every writer
+    of ``base`` holds the directory's lock while its temporary file exists."""
+    prefix = f".{base}."
+    for name in os.listdir(dir_fd):
+        if name.startswith(prefix) and name.endswith(_TEMPORARY):
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=dir_fd)
+
+
+def _replace_locked(path, text, mode, uid, gid):
     directory, base = os.path.split(path)
     try:
         st = os.stat(path)
@@ -105,7 +144,7 @@ def replace(path, text, mode=None, uid=None, gid=None):
     else:
         final_mode = stat.S_IMODE(st.st_mode) & (0o7777 if mode is None else mode)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".salt-tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=_TEMPORARY, dir=directory)
     except OSError as err:
         err.filename = directory
         raise
@@ -135,12 +174,6 @@ def replace(path, text, mode=None, uid=None, gid=None):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return path
 
 
 def read_text(path):
@@ -159,26 +192,30 @@ def read_text(path):
 
         salt '*' docker_host_files.read_text /etc/docker/daemon.json
     """
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
-    try:
-        opened = os.fstat(fd)
-        if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
-            raise CommandExecutionError(f"{path} was replaced while it was read: read it again")
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
-    finally:
-        os.close(fd)
+    # The file a writer renames into place between the stat and the open is read
+    # in the next turn: each turn looks at one file, and only a regular one is opened.
+    while True:
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+        try:
+            opened = os.fstat(fd)
+            if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+                continue
+            chunks = []
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+            break
+        except OSError as err:
+            raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+        finally:
+            os.close(fd)
     return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
@@ -195,12 +232,13 @@ def _kind(mode):
     return next((name for test, name in _KINDS if test(mode)), "of another kind")
 
 
-def write_atomic(path, text, mode=0o644, uid=0, gid=0):
+def write_atomic(path, text, mode=0o644, uid=0, gid=0, expect=None):
     """
     Replace ``path``, a file this extension owns whole (daemon.json, its
     sysctl.d file), with ``text``, owned ``uid:gid`` and never looser than
     ``mode``; the missing directories are made 0755. ``replace`` does the
-    write; an error says the file was left as it was.
+    write (``expect`` as there; returns whether it wrote); an error says the
+    file was left as it was.
 
     CLI Example:
 
@@ -210,7 +248,7 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0):
     """
     try:
         _make_directories(os.path.dirname(path))
-        return replace(path, text, mode=mode, uid=uid, gid=gid)
+        return replace(path, text, mode=mode, uid=uid, gid=gid, expect=expect)
     except OSError as err:
         raise CommandExecutionError(
             f"cannot write {path}: {err.strerror}; it was left as it was"

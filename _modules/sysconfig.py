@@ -1162,7 +1162,7 @@ def describe(name, key=None, root=None):
     return described[key]
 
 
-def update(name, values, root=None, test=False, types=None):
+def update(name, values, root=None, test=False, types=None, expect=None):
     """
     Set several variables of one file in one atomic write.
 
@@ -1185,10 +1185,18 @@ def update(name, values, root=None, test=False, types=None):
         metadata says (SuSEfirewall2's ``FW_ROUTE`` is ``yesno`` but takes
         ``IPv4,IPv6``).
 
+    expect
+        ``{KEY: value}`` the variables must still hold, as bash reads them (an
+        unset one holds ``""``), for anything to be written: a caller that
+        computed ``values`` from what it read gets no lost update. When one
+        holds something else, nothing is written and ``conflicts`` says what
+        each holds now.
+
     Returns ``file``, ``values`` (each value as the text the file holds),
     ``changes`` (``{KEY: {old, new}}``, ``old`` is ``None``
     for an appended variable), ``appended`` (the keys added at the end),
-    ``diff`` and ``written``.
+    ``diff``, ``written`` and ``conflicts`` (``{}`` unless ``expect`` was
+    not met).
 
     CLI Example:
 
@@ -1206,17 +1214,45 @@ def update(name, values, root=None, test=False, types=None):
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in types.items())
     ):
         raise SaltInvocationError(f"types must map VARIABLE to a type such as string: {types!r}")
+    if expect is not None and (
+        not isinstance(expect, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in expect.items())
+    ):
+        raise SaltInvocationError(f"expect must map VARIABLE to the text it holds: {expect!r}")
     path = _follow_link(_path(name, root), root)
     if test:
         text = _read(path)
-        plan = _plan(path, text, values, types)
-        return _result(path, text, plan, written=False)
+        return _conflicts(path, text, expect) or _result(
+            path, text, _plan(path, text, values, types), written=False
+        )
     with _locked(path) as fd:
         text = _read_fd(path, fd)
+        conflicts = _conflicts(path, text, expect)
+        if conflicts:
+            return conflicts
         plan = _plan(path, text, values, types)
         if plan[0] != text:
             _write_atomic(path, plan[0])
     return _result(path, text, plan, written=plan[0] != text)
+
+
+def _conflicts(path, text, expect):
+    """``update``'s result when the file does not hold what ``expect`` says, else None."""
+    if not expect:
+        return None
+    now = {a.key: a.value for a in _parse_or_raise(path, text)}
+    found = {key: now.get(key, "") for key, value in expect.items() if now.get(key, "") != value}
+    if not found:
+        return None
+    return {
+        "file": path,
+        "values": {},
+        "changes": {},
+        "appended": [],
+        "diff": "",
+        "written": False,
+        "conflicts": found,
+    }
 
 
 def _result(path, text, plan, written):
@@ -1228,17 +1264,22 @@ def _result(path, text, plan, written):
         "appended": appended,
         "diff": _diff(path, text, new_text),
         "written": written,
+        "conflicts": {},
     }
 
 
-def set_(name, key, value, root=None, test=False):
+def set_(name, key, value, root=None, test=False, expect=None):
     """
     Set one variable; return ``file``, ``key``, ``old``, ``new``, ``changed``,
-    ``appended`` and ``diff``.
+    ``appended``, ``diff`` and ``conflict``.
 
     The value is checked against the variable's ``## Type:`` and quoted so
     that bash, systemd and YaST all read back exactly this value; a value
     that cannot be written that way is refused. Only that assignment changes.
+
+    With ``expect``, the value the variable must still hold (unset holds
+    ``""``): otherwise nothing is written, ``conflict`` is true and ``old``
+    and ``new`` are what it holds now.
 
     CLI Example:
 
@@ -1248,7 +1289,21 @@ def set_(name, key, value, root=None, test=False):
         salt '*' sysconfig.set SuSEfirewall2 FW_ROUTE yes
         salt '*' sysconfig.set docker DOCKER_OPTS '' root=/srv/image-root test=True
     """
-    result = update(name, {key: value}, root=root, test=test)
+    result = update(
+        name, {key: value}, root=root, test=test, expect=None if expect is None else {key: expect}
+    )
+    if result["conflicts"]:
+        now = result["conflicts"][key]
+        return {
+            "file": result["file"],
+            "key": key,
+            "old": now,
+            "new": now,
+            "changed": False,
+            "appended": False,
+            "diff": "",
+            "conflict": True,
+        }
     change = result["changes"].get(key)
     new = result["values"][key]
     return {
@@ -1259,4 +1314,5 @@ def set_(name, key, value, root=None, test=False):
         "changed": change is not None,
         "appended": key in result["appended"],
         "diff": result["diff"],
+        "conflict": False,
     }

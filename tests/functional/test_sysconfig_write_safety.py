@@ -69,12 +69,12 @@ TRACED = "?open,openat,fchmod,write,fsync,fdatasync,?rename,?renameat,renameat2"
 # The steps of one write, in order; the writer is killed on entry to each.
 # A system call killed on entry is not carried out.
 STEPS = [
+    "open the directory",
     "create the temporary file",
     "fchmod it",
     "write it",
     "fsync it",
     "rename it over the file",
-    "open the directory",
     "fsync the directory",
 ]
 RENAMED_AFTER = STEPS.index("rename it over the file")
@@ -183,6 +183,9 @@ def test_a_writer_killed_at_each_step_leaves_the_old_or_the_new_file(
     # A killed writer cannot clean up: what it leaves is its temporary file.
     left = set(os.listdir(path.parent)) - names
     assert all(re.fullmatch(r"\.SuSEfirewall2\.[^/]+\.salt-tmp", name) for name in left)
+    # The next write removes it.
+    modules.sysconfig.set("SuSEfirewall2", "FW_DEV_EXT", "after", root=str(sandbox_root))
+    assert set(os.listdir(path.parent)) == names
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Parallel writers of the daemon's configuration lose nothing: real processes, each
+setting its own dockerd option over and over in DOCKER_OPTS or daemon.json of one root.
+A writer whose file changed between its read and its write plans again (the minion
+runs module calls in parallel; only state runs queue behind each other)."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests import hosttrees
+from tests.conftest import REPO_ROOT
+
+# A separate Python process with the extension's modules wired as Salt's loader
+# wires them, for the functions this write path calls.
+WORKER = textwrap.dedent(
+    """
+    import os, sys, types
+    def load(name):
+        path = os.path.join(sys.argv[1], name + ".py")
+        module = types.ModuleType(name)
+        with open(path, encoding="utf-8") as handle:
+            exec(compile(handle.read(), path, "exec"), module.__dict__)
+        return module
+    files, sysconfig, daemon = load("docker_host_files"), load("sysconfig"), load("docker_daemon")
+    functions = {
+        "docker_host_files.replace": files.replace,
+        "docker_host_files.read_text": files.read_text,
+        "docker_host_files.write_atomic": files.write_atomic,
+        "sysconfig.get": sysconfig.get,
+        "sysconfig.set": sysconfig.set_,
+        "sysconfig.resolve": sysconfig.resolve,
+        "sysconfig.image_root": sysconfig.image_root,
+    }
+    for module in (files, sysconfig, daemon):
+        module.__salt__ = functions
+    root, where, key, count = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+    write = daemon.set_docker_opts if where == "DOCKER_OPTS" else daemon.set_daemon_json
+    for number in range(1, count + 1):
+        write({key: number}, root=root)
+    """
+)
+# Ten options, one for each writer.
+KEYS = [
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "mtu",
+    "network-control-plane-mtu",
+    "oom-score-adjust",
+    "shutdown-timeout",
+    "containerd-namespace",
+]
+WRITES = 20
+
+
+@pytest.mark.own_process
+@pytest.mark.parametrize("where", ["DOCKER_OPTS", "daemon.json"])
+def test_ten_parallel_writers_keep_every_option(modules, tmp_path, where):
+    tree = hosttrees.Tree(tmp_path / "root")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.write("/etc/docker/daemon.json", "{}\n")
+    command = [sys.executable, "-B", "-c", WORKER, str(REPO_ROOT / "_modules"), str(tree.root)]
+    workers = [
+        subprocess.Popen([*command, where, key, str(WRITES)], stderr=subprocess.PIPE, text=True)
+        for key in KEYS
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0, worker.stderr.read()
+    options = modules.docker_daemon.options(root=str(tree.root))
+    kept = options["flags"] if where == "DOCKER_OPTS" else options["daemon_json"]
+    assert {key: kept.get(key) for key in KEYS} == dict.fromkeys(
+        KEYS, str(WRITES) if where == "DOCKER_OPTS" else WRITES
+    )
