@@ -735,7 +735,7 @@ def _change_daemon_json(root, change, test=False, expect=_ANY):
             return result
         # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
         if __salt__["docker_host_files.write_atomic"](
-            path, _json_text(new), mode=0o644, expect=False if text is None else text
+            path, _json_text(new), mode=0o644, expect=False if text is None else text, root=root
         ):
             return result
     raise _kept_changing("daemon.json", path)

@@ -553,7 +553,9 @@ def _set_masquerading(planned):
 def _write_persistent(planned):
     """The persistent file, atomically (temporary file, fsync, rename), 0644."""
     path = _path(PERSISTENT_FILE, planned["root"])
-    __salt__["docker_host_files.write_atomic"](path, planned["persistent"], mode=0o644)
+    __salt__["docker_host_files.write_atomic"](
+        path, planned["persistent"], mode=0o644, root=planned["root"]
+    )
 
 
 def _set_kernel(planned):

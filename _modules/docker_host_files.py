@@ -22,10 +22,11 @@ permission bits are removed, and names resolve in the root worked on.
 """
 
 import contextlib
+import errno
 import fcntl
 import os
+import secrets
 import stat
-import tempfile
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -51,22 +52,29 @@ def _make_directories(directory):
 _ACCESS_ACL = "system.posix_acl_access"
 
 
-def _copy_xattrs(source, fd):
+def _copy_xattrs_in(dir_fd, base, fd, follow):
     """Keep SELinux labels and ACLs on the replacement file, and give it no ACL the
     file did not have: made in a directory with a default ACL, it took that one."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        names = os.listxattr(source)
+        source = os.open(base, flags, dir_fd=dir_fd)
     except OSError:
         return
-    if _ACCESS_ACL not in names:
-        with contextlib.suppress(OSError):
-            os.removexattr(fd, _ACCESS_ACL)
-    for attr in names:
-        with contextlib.suppress(OSError):
-            os.setxattr(fd, attr, os.getxattr(source, attr))
+    try:
+        names = os.listxattr(source)
+        if _ACCESS_ACL not in names:
+            with contextlib.suppress(OSError):
+                os.removexattr(fd, _ACCESS_ACL)
+        for attr in names:
+            with contextlib.suppress(OSError):
+                os.setxattr(fd, attr, os.getxattr(source, attr))
+    except OSError:
+        return
+    finally:
+        os.close(source)
 
 
-def replace(path, text, mode=None, uid=None, gid=None, expect=None):
+def replace(path, text, mode=None, uid=None, gid=None, expect=None, root=None):
     """
     Replace the file ``path`` with ``text`` atomically: a temporary file in
     the same directory, with its final owner, mode and extended attributes
@@ -81,6 +89,13 @@ def replace(path, text, mode=None, uid=None, gid=None, expect=None):
     (the writer's when not given). ``text`` is written as UTF-8; bytes a
     file held that are not UTF-8 (read with ``surrogateescape``) are written
     back as they were.
+
+    Under an image ``root``, ``path`` is where the file is on this host, its
+    links already resolved inside the root (``sysconfig.resolve``): every
+    directory is then opened from the root one at a time, never through a
+    link, and the file is made and renamed in that one directory, so that a
+    directory swapped for a link meanwhile cannot lead the write out of the
+    root (the write fails instead).
 
     Writers of one directory take turns (an exclusive lock on the
     directory), so that ``expect`` can make a read-modify-write safe: the
@@ -101,21 +116,87 @@ def replace(path, text, mode=None, uid=None, gid=None, expect=None):
         salt '*' docker_host_files.replace /etc/docker/daemon.json '{}' mode=0o644 uid=0 gid=0
     """
     directory, base = os.path.split(path)
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError as err:
-        err.filename = directory
-        raise
+    image = __salt__["sysconfig.image_root"](root)
+    dir_fd = _open_directory(directory, image)
     try:
         fcntl.flock(dir_fd, fcntl.LOCK_EX)
-        if expect is not None and read_text(path) != (None if expect is False else expect):
+        if expect is not None and _read_in(dir_fd, base, path) != (
+            None if expect is False else expect
+        ):
             return False
         _remove_leftovers(dir_fd, base)
-        _replace_locked(path, text, mode, uid, gid)
+        _replace_in(dir_fd, path, text, mode, uid, gid, follow=image is None)
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)  # the lock goes with it
     return True
+
+
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _open_directory(directory, image, make=False):
+    """A descriptor of ``directory``. Under an ``image`` root, opened from the root one
+    component at a time without following a link; missing ones made 0755 when
+    ``make`` (os.makedirs gives its mode to the last one only, and the umask takes
+    from it)."""
+    if image is None:
+        if make:
+            _make_directories(directory)
+        try:
+            return os.open(directory, _DIRECTORY)
+        except OSError as err:
+            err.filename = directory
+            raise
+    top = os.path.abspath(image)
+    inside = os.path.relpath(directory, top)
+    if inside == os.pardir or inside.startswith(os.pardir + os.sep):
+        raise OSError(errno.EXDEV, f"it is not under the image root {top}", directory)
+    fd = os.open(top, _DIRECTORY)
+    here = top
+    try:
+        for part in [] if inside == os.curdir else inside.split(os.sep):
+            here = os.path.join(here, part)
+            try:
+                found = os.open(part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not make:
+                    raise
+                os.mkdir(part, 0o755, dir_fd=fd)
+                found = os.open(part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.fchmod(found, 0o755)
+            os.close(fd)
+            fd = found
+    except OSError as err:
+        os.close(fd)
+        if err.errno == errno.ELOOP:
+            raise OSError(
+                errno.ELOOP,
+                "a directory there was replaced by a symbolic link after the path was "
+                "resolved; the write does not follow it",
+                here,
+            ) from err
+        err.filename = here
+        raise
+    return fd
+
+
+def _read_in(dir_fd, base, path):
+    """The text of ``base`` in the directory ``dir_fd`` (None when there is none)."""
+    try:
+        st = os.stat(base, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
+    fd = os.open(base, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
 _TEMPORARY = ".salt-tmp"
@@ -131,10 +212,13 @@ def _remove_leftovers(dir_fd, base):
                 os.unlink(name, dir_fd=dir_fd)
 
 
-def _replace_locked(path, text, mode, uid, gid):
-    directory, base = os.path.split(path)
+def _replace_in(dir_fd, path, text, mode, uid, gid, follow):
+    """Write ``text`` to a new file in the directory ``dir_fd`` and rename it over the
+    file's name there; every step relative to ``dir_fd``. ``follow``: a link at the
+    name lends its target's owner, mode and attributes (on the live system)."""
+    base = os.path.basename(path)
     try:
-        st = os.stat(path)
+        st = os.stat(base, dir_fd=dir_fd, follow_symlinks=follow)
     except OSError:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
@@ -143,11 +227,7 @@ def _replace_locked(path, text, mode, uid, gid):
         final_mode = 0o644 if mode is None else mode
     else:
         final_mode = stat.S_IMODE(st.st_mode) & (0o7777 if mode is None else mode)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=_TEMPORARY, dir=directory)
-    except OSError as err:
-        err.filename = directory
-        raise
+    fd, tmp = _make_temporary(dir_fd, base, os.path.dirname(path))
     try:
         try:
             made = os.fstat(fd)
@@ -162,18 +242,32 @@ def _replace_locked(path, text, mode, uid, gid):
             # After the chown, which clears setuid and setgid.
             os.fchmod(fd, final_mode)
             if st is not None:
-                _copy_xattrs(path, fd)
+                _copy_xattrs_in(dir_fd, base, fd, follow)
             data = memoryview(text.encode("utf-8", "surrogateescape"))
             while data:
                 data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, base, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
+
+
+def _make_temporary(dir_fd, base, directory):
+    """A new file ``.<base>.<random>.salt-tmp`` in ``dir_fd``, 0600: (fd, name)."""
+    while True:
+        name = f".{base}.{secrets.token_hex(4)}{_TEMPORARY}"
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            return os.open(name, flags, 0o600, dir_fd=dir_fd), name
+        except FileExistsError:
+            continue
+        except OSError as err:
+            err.filename = directory
+            raise
 
 
 def read_text(path):
@@ -232,7 +326,7 @@ def _kind(mode):
     return next((name for test, name in _KINDS if test(mode)), "of another kind")
 
 
-def write_atomic(path, text, mode=0o644, uid=0, gid=0, expect=None):
+def write_atomic(path, text, mode=0o644, uid=0, gid=0, expect=None, root=None):
     """
     Replace ``path``, a file this extension owns whole (daemon.json, its
     sysctl.d file), with ``text``, owned ``uid:gid`` and never looser than
@@ -247,8 +341,12 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0, expect=None):
         salt '*' docker_host_files.write_atomic /etc/docker/daemon.json '{}'
     """
     try:
-        _make_directories(os.path.dirname(path))
-        return replace(path, text, mode=mode, uid=uid, gid=gid, expect=expect)
+        os.close(
+            _open_directory(
+                os.path.dirname(path), __salt__["sysconfig.image_root"](root), make=True
+            )
+        )
+        return replace(path, text, mode=mode, uid=uid, gid=gid, expect=expect, root=root)
     except OSError as err:
         raise CommandExecutionError(
             f"cannot write {path}: {err.strerror}; it was left as it was"

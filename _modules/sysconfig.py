@@ -120,9 +120,10 @@ def _follow_link(path, root):
     """
     if image_root(root) is None:
         for _ in range(_MAX_LINKS + 1):
-            if not os.path.islink(path):
+            target = _link_target(path)
+            if target is None:
                 return path
-            path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+            path = os.path.normpath(os.path.join(os.path.dirname(path), target))
         raise CommandExecutionError(f"{path}: too many levels of symbolic links")
     base = os.path.abspath(root)
     pending = os.path.relpath(path, base).split(os.sep)
@@ -136,18 +137,26 @@ def _follow_link(path, root):
             if resolved:
                 resolved.pop()
             continue
-        candidate = os.path.join(base, *resolved, part)
-        if os.path.islink(candidate):
+        target = _link_target(os.path.join(base, *resolved, part))
+        if target is not None:
             hops += 1
             if hops > _MAX_LINKS:
                 raise CommandExecutionError(f"{path}: too many levels of symbolic links")
-            target = os.readlink(candidate)
             if os.path.isabs(target):
                 resolved = []
             pending = [p for p in target.split("/") if p] + pending
             continue
         resolved.append(part)
     return os.path.join(base, *resolved)
+
+
+def _link_target(path):
+    """The target of the link ``path``, or None when it is no link (or nothing) now:
+    one readlink, so that a link swapped in or out meanwhile is never half seen."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def resolve(path, root=None, follow_last=True):
@@ -864,11 +873,12 @@ def _read_fd(path, fd):
     return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
-def _write_atomic(path, text):
+def _write_atomic(path, text, root):
     """Replace ``path`` with ``text`` through the extension's one writer, which
-    keeps the file's owner, mode and extended attributes."""
+    keeps the file's owner, mode and extended attributes, and never leaves the
+    image ``root``."""
     try:
-        __salt__["docker_host_files.replace"](path, text)
+        __salt__["docker_host_files.replace"](path, text, root=root)
     except OSError as err:
         if err.filename == os.path.dirname(path):
             raise _os_error(err.filename, err, "write in") from err
@@ -1232,7 +1242,7 @@ def update(name, values, root=None, test=False, types=None, expect=None):
             return conflicts
         plan = _plan(path, text, values, types)
         if plan[0] != text:
-            _write_atomic(path, plan[0])
+            _write_atomic(path, plan[0], root)
     return _result(path, text, plan, written=plan[0] != text)
 
 

@@ -39,7 +39,9 @@ def _load(name):
 def load_module():
     module = _load("sysconfig")
     # Its writes go through the extension's one writer, as under Salt's loader.
-    module.__salt__ = {"docker_host_files.replace": _load("docker_host_files").replace}
+    files = _load("docker_host_files")
+    module.__salt__ = {"docker_host_files.replace": files.replace}
+    files.__salt__ = {"sysconfig.image_root": module.image_root}
     return module
 
 

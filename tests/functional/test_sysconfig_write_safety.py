@@ -30,6 +30,7 @@ WORKER = textwrap.dedent(
     # Its writes go through the extension's one writer, as under Salt's loader.
     files = load(os.path.join(os.path.dirname(sys.argv[1]), "docker_host_files.py"))
     module.__salt__ = {"docker_host_files.replace": files.replace}
+    files.__salt__ = {"sysconfig.image_root": module.image_root}
     path, key, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
     for number in range(count):
         module.set_(path, key, f"{key}-{number}")
@@ -85,7 +86,9 @@ _SYSCALL_LINE = re.compile(r"(\d+) +(\w+)\((.*)")
 def _step(name, args, path):
     """Which step of the protocol a traced system call on ``path`` is, or None."""
     directory, base = os.path.split(path)
-    temporary = re.escape(f"{directory}/.{base}.") + r"[^/\"<>]+\.salt-tmp"
+    # By path, or by name in the directory's descriptor (strace -y shows its path).
+    in_directory = f'(?:{re.escape(directory)}/|{re.escape(directory)}>, ")'
+    temporary = in_directory + re.escape(f".{base}.") + r"[^/\"<>]+\.salt-tmp"
     on_temporary = re.search(temporary, args) is not None
     if name in ("open", "openat"):
         if on_temporary and "O_CREAT" in args:
@@ -101,7 +104,11 @@ def _step(name, args, path):
             return "fsync it"
         if re.match(rf"\d+<{re.escape(directory)}>\)", args):
             return "fsync the directory"
-    if name.startswith("rename") and on_temporary and f'"{path}"' in args:
+    if (
+        name.startswith("rename")
+        and on_temporary
+        and re.search(in_directory + re.escape(f'{base}"'), args[args.index("salt-tmp") :])
+    ):
         return "rename it over the file"
     return None
 

@@ -18,8 +18,10 @@ def _load(relative):
 @pytest.fixture(scope="session")
 def sysconfig_mod():
     module = _load("_modules/sysconfig.py")
-    # Its writes go through the extension's one writer.
-    module.__salt__ = {"docker_host_files.replace": _load("_modules/docker_host_files.py").replace}
+    # Its writes go through the extension's one writer, which asks it what a root is.
+    files = _load("_modules/docker_host_files.py")
+    module.__salt__ = {"docker_host_files.replace": files.replace}
+    files.__salt__ = {"sysconfig.image_root": module.image_root}
     return module
 
 

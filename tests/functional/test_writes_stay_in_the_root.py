@@ -1,0 +1,85 @@
+"""Writes under an image root never leave it. Another process, which can write inside
+the root, exchanges a directory of the root with a link to a directory outside it
+(renameat2 with RENAME_EXCHANGE, over and over) while the extension writes a file in
+that directory: a write either lands in the root or fails, and nothing outside the
+root changes or appears."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from salt.exceptions import CommandExecutionError
+
+from tests import hosttrees
+
+SWAPPER = textwrap.dedent(
+    """
+    import ctypes, os, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    first, second, stop = (os.fsencode(path) for path in sys.argv[1:4])
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    while not os.path.exists(stop):
+        for _ in range(50):
+            if libc.renameat2(AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE) != 0:
+                sys.exit(f"renameat2: {os.strerror(ctypes.get_errno())}")
+    """
+)
+WRITES = 1500
+
+
+def _sysconfig_write(modules, root, number):
+    modules.sysconfig.set("docker", "DOCKER_OPTS", f"--mtu={number}", root=root)
+
+
+def _daemon_json_write(modules, root, number):
+    modules.docker_daemon.set_daemon_json({"mtu": number}, root=root)
+
+
+@pytest.mark.own_process
+@pytest.mark.parametrize(
+    "directory, name, write",
+    [
+        ("etc/sysconfig", "docker", _sysconfig_write),
+        ("etc/docker", "daemon.json", _daemon_json_write),
+    ],
+    ids=["sysconfig", "daemon.json"],
+)
+def test_a_directory_swapped_for_a_link_never_leads_a_write_out(
+    modules, tmp_path, directory, name, write
+):
+    tree = hosttrees.suse_docker_root(tmp_path / "root")
+    tree.daemon_json({"debug": True})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / name).write_bytes((tree.root / directory / name).read_bytes())
+    before = {entry.name: entry.read_bytes() for entry in outside.iterdir()}
+    # The link an attacker inside the root prepared; the swapper exchanges it with
+    # the real directory and back.
+    link = tree.root / f"{directory}.swap"
+    link.symlink_to(outside)
+    stop = tmp_path / "stop"
+    swapper = subprocess.Popen(
+        [sys.executable, "-c", SWAPPER, str(tree.root / directory), str(link), str(stop)]
+    )
+    written = failed = 0
+    try:
+        for number in range(1, WRITES + 1):
+            try:
+                write(modules, str(tree.root), number)
+                written += 1
+            except CommandExecutionError:
+                failed += 1
+    finally:
+        stop.touch()
+        assert swapper.wait(timeout=60) == 0
+    print(f"{name}: {written} writes landed in the root, {failed} failed")
+    assert {entry.name: entry.read_bytes() for entry in outside.iterdir()} == before
+    # The race really ran: both outcomes happened.
+    assert written > 0 and failed > 0
+    if os.path.islink(tree.root / directory):  # put the real directory back in place
+        os.rename(link, tmp_path / "swapped")
+        os.rename(tree.root / directory, link)
+        os.rename(tmp_path / "swapped", tree.root / directory)
+    assert not (tree.root / directory).is_symlink()
