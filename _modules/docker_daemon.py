@@ -1114,38 +1114,7 @@ def _wanted(storage_driver, data_root, options, daemon_json, current):
     Return (for DOCKER_OPTS, for daemon.json); a key written to one file is
     removed from the other (``None``), except the keys dockerd merges.
     """
-    problems = []
-    in_opts, in_json = {}, {}
-    for name, given in (options or {}).items():
-        try:
-            key = normalize_key(name)
-        except SaltInvocationError as err:
-            problems.append(f"options: {err}")
-            continue
-        # Nothing left of a repeatable flag: remove it.
-        value = None if given in ([], {}) else given
-        why = validate(key, value, "DOCKER_OPTS")
-        if why:
-            problems.append(f"options: {key} {why}")
-        in_opts[key] = value
-    known = known_json_keys()
-    for given, value in (daemon_json or {}).items():
-        key = JSON_ALIASES.get(given, given)
-        if key not in known:
-            problems.append(
-                f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
-            )
-            continue
-        why = validate(key, value, "daemon.json")
-        if why:
-            problems.append(f"daemon_json: {key} {why}")
-        in_json[key] = value
-    both = sorted(k for k in set(in_opts) & set(in_json) if None not in (in_opts[k], in_json[k]))
-    if both:
-        problems.append(
-            f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
-            "directive set twice; give each in one place"
-        )
+    problems, in_opts, in_json = _settings(options, daemon_json)
     _check_supported(set(in_opts) | {k for k, v in in_json.items() if v is not None}, problems)
 
     for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
@@ -1167,6 +1136,67 @@ def _wanted(storage_driver, data_root, options, daemon_json, current):
         if value is not None and key in current["flags"] and key not in merged:
             in_opts.setdefault(key, None)
     return in_opts, in_json
+
+
+def check_settings(options=None, daemon_json=None):
+    """
+    Return what dockerd would refuse in ``options`` (flags for DOCKER_OPTS,
+    by name) and ``daemon_json`` (its keys), whatever the host: a name it
+    does not know, a value of the wrong kind or form, a directive given in
+    both. One message per problem; an empty list when there is none. The
+    ``docker_host`` pillar check asks this before any state runs, and
+    ``plan`` refuses the same.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.check_settings options='{"log-level": "loud"}'
+    """
+    return _settings(options, daemon_json)[0]
+
+
+def _settings(options, daemon_json):
+    """(problems, for DOCKER_OPTS, for daemon.json): the settings by their
+    daemon.json names, ``None`` where a key is removed."""
+    problems = []
+    in_opts, in_json = {}, {}
+    for name, given in (options or {}).items():
+        try:
+            key = normalize_key(name)
+        except SaltInvocationError as err:
+            problems.append(f"options: {err}")
+            continue
+        # Nothing left of a repeatable flag: remove it.
+        value = None if given in ([], {}) else given
+        why = validate(key, value, "DOCKER_OPTS")
+        if why:
+            problems.append(f"options: {key} {why}")
+        elif value is not None:
+            try:
+                _render_flag(key, value)  # what systemd would split is refused there
+            except SaltInvocationError as err:
+                problems.append(f"options: {err}")
+        in_opts[key] = value
+    known = known_json_keys()
+    for given, value in (daemon_json or {}).items():
+        key = JSON_ALIASES.get(given, given)
+        if key not in known:
+            problems.append(
+                f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
+            )
+            continue
+        why = validate(key, value, "daemon.json")
+        if why:
+            problems.append(f"daemon_json: {key} {why}")
+        in_json[key] = value
+    both = sorted(k for k in set(in_opts) & set(in_json) if None not in (in_opts[k], in_json[k]))
+    if both:
+        problems.append(
+            f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
+            "directive set twice; give each in one place"
+        )
+    return problems, in_opts, in_json
 
 
 def _check_supported(keys, problems):

@@ -554,6 +554,14 @@ def _check_together(data, problems):
     """What only shows when keys are read together: one socket group named in two
     places, one image listed twice."""
     daemon, users = data.get("daemon") or {}, data.get("users") or {}
+    # What the daemon state would refuse whatever the host, refused here, before
+    # any state has changed anything.
+    problems.extend(
+        f"docker_host:daemon:{problem}"
+        for problem in __salt__["docker_daemon.check_settings"](
+            daemon.get("options"), daemon.get("daemon_json")
+        )
+    )
     if users.get("manage", True):
         group = users.get("group", "docker")
         named = [("options", key, value) for key, value in (daemon.get("options") or {}).items()]

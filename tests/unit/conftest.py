@@ -34,5 +34,6 @@ def load_schema():
     module.__salt__ = {
         "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
         "docker_images.normalize": _load("_modules/docker_images.py").normalize,
+        "docker_daemon.check_settings": _load("_modules/docker_daemon.py").check_settings,
     }
     return module

@@ -303,15 +303,20 @@ class _Masking(dict):
 
 def test_the_states_get_plain_data_in_one_order_whatever_the_pillars_order(map_mod):
     options = _Masking({"log-level": "warn", "group": "docker"})
-    pillar = _Masking({"daemon": _Masking({"options": options, "daemon_json": {"b": 1, "a": 2}})})
+    pillar = _Masking(
+        {"daemon": _Masking({"options": options, "daemon_json": {"mtu": 1500, "debug": True}})}
+    )
     first = _data(map_mod, copy.copy(pillar))
     daemon = first["docker_host"]["daemon"]
     assert type(daemon) is dict and type(daemon["options"]) is dict
     assert list(daemon["options"]) == ["group", "log-level"]
-    assert list(daemon["daemon_json"]) == ["a", "b"]
+    assert list(daemon["daemon_json"]) == ["debug", "mtu"]
     assert list(first["docker_host"]) == sorted(first["docker_host"])
     reordered = {
-        "daemon": {"daemon_json": {"a": 2, "b": 1}, "options": dict(reversed(options.items()))}
+        "daemon": {
+            "daemon_json": {"debug": True, "mtu": 1500},
+            "options": dict(reversed(options.items())),
+        }
     }
     assert _data(map_mod, reordered) == first
 

@@ -343,3 +343,46 @@ def test_without_data_the_minions_own_pillar_is_checked(schema):
     # Data given is checked instead of the pillar.
     schema.__pillar__ = {"docker_host": {"frwd": {}}}
     assert schema.problems({"users": {"members": []}}) == []
+
+
+@pytest.mark.parametrize(
+    "daemon, problem",
+    [
+        # systemd would split these at the space or take the newline as the end.
+        (
+            {"options": {"log-opt": "tag=a b"}},
+            "docker_host:daemon:options: log-opts='tag=a b': systemd splits DOCKER_OPTS at "
+            "whitespace",
+        ),
+        (
+            {"options": {"labels": ["a=b\nc"]}},
+            "docker_host:daemon:options: labels='a=b\\nc': systemd splits DOCKER_OPTS",
+        ),
+        (
+            {"options": {"data-root": "$(id)"}},
+            "docker_host:daemon:options: data-root must be an absolute path, not '$(id)'",
+        ),
+        (
+            {"options": {"log-level": "loud"}},
+            "docker_host:daemon:options: log-level must be one of debug, error, fatal, info, "
+            "warn, not 'loud'",
+        ),
+        (
+            {"options": {"storage-drivr": "btrfs"}},
+            "docker_host:daemon:options: 'storage-drivr' is not a dockerd option",
+        ),
+        (
+            {"daemon_json": {"insecure-registry": ["r:5000"]}},
+            "docker_host:daemon:daemon_json: 'insecure-registry' is not a daemon.json key",
+        ),
+        (
+            {"options": {"debug": True}, "daemon_json": {"debug": True}},
+            "docker_host:daemon:debug given in both options and daemon_json",
+        ),
+    ],
+)
+def test_what_the_daemon_state_would_refuse_is_refused_before_any_state_runs(
+    schema, daemon, problem
+):
+    found = schema.problems({"daemon": daemon})
+    assert len(found) == 1 and found[0].startswith(problem), found
