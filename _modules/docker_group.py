@@ -129,6 +129,30 @@ def _members_plan(current, users, exclusive):
     return members, added, removed
 
 
+# The account files of a root: Salt's user and group modules read them from this
+# host, gpasswd and groupadd --root from inside the root (chrooted).
+_ACCOUNT_FILES = ("/etc/passwd", "/etc/group", "/etc/gshadow")
+
+
+def _check_one_view(root):
+    """Refuse an image root whose account files are links that lead elsewhere from
+    this host than from inside the root: what is planned would be read from one
+    file and written to another."""
+    image = __salt__["sysconfig.image_root"](root)
+    if image is None:
+        return
+    for name in _ACCOUNT_FILES:
+        from_host = os.path.realpath(os.path.join(os.path.abspath(image), name.lstrip("/")))
+        from_root = os.path.realpath(__salt__["sysconfig.resolve"](name, root=image))
+        if from_host != from_root:
+            raise CommandExecutionError(
+                f"{image}{name} is a link that leads to {from_host} from this host but to "
+                f"{from_root} inside the root: Salt's group and user modules would read one "
+                "and gpasswd would change the other. Make it a file, or a link that stays "
+                "inside the root"
+            )
+
+
 def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
     """
     Read ``group`` and return what must change for it to have ``users`` as
@@ -150,6 +174,7 @@ def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socke
     """
     users = [] if users is None else users
     _check_arguments(group, users, exclusive, gid)
+    _check_one_view(root)
     missing = missing_users(users, root=root)
     if missing:
         raise CommandExecutionError(

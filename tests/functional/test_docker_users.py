@@ -129,3 +129,29 @@ def test_another_group_becomes_the_sockets_group(states, modules, image_root):
     assert options["effective"]["group"] == "dockerusers" and options["conflicts"] == []
     again = states.docker_host.users(**arguments)
     assert again.result is True and again.changes == {}
+
+
+@pytest.mark.parametrize("test", [True, False])
+def test_a_group_file_linked_out_of_the_root_is_refused(states, image_root, tmp_path, test):
+    """<root>/etc/group -> <tmp>/elsewhere/group (absolute): this host reads the file at
+    that path, gpasswd --root reads <root><tmp>/elsewhere/group. A plan made from one
+    and applied to the other would claim changes it never made."""
+    group_file = image_root.root / "etc/group"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "group").write_bytes(group_file.read_bytes())
+    group_file.unlink()
+    group_file.symlink_to(elsewhere / "group")
+    before = (elsewhere / "group").read_bytes()
+    ret = states.docker_host.users(
+        name="docker", users=["alice"], root=str(image_root.root), test=test
+    )
+    assert ret.result is False and ret.changes == {}
+    assert ret.comment == (
+        f"{image_root.root}/etc/group is a link that leads to {elsewhere}/group from this "
+        f"host but to {image_root.root}{elsewhere}/group inside the root: Salt's group and "
+        "user modules would read one and gpasswd would change the other. Make it a file, "
+        "or a link that stays inside the root. Nothing was changed."
+    )
+    assert (elsewhere / "group").read_bytes() == before
+
