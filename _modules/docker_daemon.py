@@ -1069,8 +1069,7 @@ def merged_keys():
 def _check_driver(driver, data_root, root):
     """Return the driver to configure (``auto`` resolved); refuse one that cannot run
     under ``data_root`` (the wanted one, else the configured one)."""
-    facts = __salt__["docker_host_facts.collect"](root=root, data_root=data_root)
-    storage = facts.get("storage", {})
+    storage = __salt__["docker_host_facts.collect"](root=root, data_root=data_root)["storage"]
     drivers = storage.get("drivers") or {}
     if driver == "auto":
         if not storage.get("fstype"):
@@ -1081,8 +1080,7 @@ def _check_driver(driver, data_root, root):
             )
             raise CommandExecutionError(
                 f"storage_driver auto needs the data-root's filesystem, which cannot be seen "
-                f"{where} ({(storage.get('unknown') or {}).get('filesystem', 'no mount table')}"
-                "): name the driver"
+                f"{where} ({storage['unknown']['filesystem']}): name the driver"
             )
         return storage["recommended"]
     if driver not in drivers:
@@ -1304,11 +1302,9 @@ def plan(
     current = _configuration(root)
     options = _with_socket_group(options, socket_group, current)
     if storage_driver is not None:
+        # None: the facts judge the data-root the files configure now.
         wanted_root = (
-            data_root
-            or (options or {}).get("data-root")
-            or (daemon_json or {}).get("data-root")
-            or current["effective"].get("data-root")
+            data_root or (options or {}).get("data-root") or (daemon_json or {}).get("data-root")
         )
         storage_driver = _check_driver(storage_driver, wanted_root, root)
     in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)

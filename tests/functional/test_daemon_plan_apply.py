@@ -3,6 +3,7 @@ whose kernel, mounts and files are the test's: the whole refusal an administrato
 reads, the plan that is carried out, and what ``apply`` does when a write fails or the
 files change under it (a read-only mount in a mount namespace of the test's own)."""
 
+import os
 import re
 import subprocess
 
@@ -126,7 +127,11 @@ def _refusal(modules, tree, **arguments):
             "socket_group must be a valid group name, not 'bad name!'",
         ),
         ({"socket_group": 5}, "socket_group must be a valid group name, not 5"),
-        ({"storage_driver": 5}, "storage_driver must be a name or auto, not 5"),
+        (
+            {"storage_driver": 5, "exclusive": "yes"},
+            "storage_driver must be a name or auto, not 5; exclusive must be true or false, "
+            "not 'yes'",
+        ),
         ({"daemon_json": ["debug"]}, "daemon_json must be a mapping, not list ['debug']"),
     ],
 )
@@ -277,6 +282,39 @@ def test_the_driver_is_judged_where_the_data_root_will_be(modules, tmp_path, arg
     # The same driver under / is refused: the judgement is the data-root's.
     assert "storage_driver btrfs cannot run on this host" in _refusal(
         modules, tree, storage_driver="btrfs", data_root="/var/lib/docker"
+    )
+
+
+def test_auto_without_the_filesystem_says_where_it_cannot_be_seen(modules, tmp_path):
+    """An image root without a mount table of its own."""
+    tree = hosttrees.Tree(tmp_path / "image-root")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    assert _refusal(modules, tree, storage_driver="auto") == (
+        "storage_driver auto needs the data-root's filesystem, which cannot be seen under "
+        f"{tree.root} (the mount table does not say which filesystem holds it): name the "
+        "driver"
+    )
+
+
+def test_auto_on_a_host_whose_mount_table_says_nothing_names_this_host(modules, tmp_path):
+    """This machine's mount table, empty (an empty file mounted over it, in a mount
+    namespace of the test's own)."""
+    empty = tmp_path / "mountinfo"
+    empty.write_text("")
+
+    def prepare():
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        table = f"/proc/{os.getpid()}/mountinfo"
+        subprocess.run(["mount", "--bind", str(empty), table], check=True)
+
+    def work():
+        with pytest.raises(CommandExecutionError) as raised:
+            modules.docker_daemon.plan(storage_driver="auto")
+        return str(raised.value)
+
+    assert netns.in_namespaces_of_its_own(work, netns.CLONE_NEWNS, prepare=prepare) == (
+        "storage_driver auto needs the data-root's filesystem, which cannot be seen on this "
+        "host (the mount table does not say which filesystem holds it): name the driver"
     )
 
 
@@ -471,3 +509,43 @@ def test_a_planned_file_changed_since_is_not_written_over(modules, tree, changed
         f"{named} changed after the plan was made: plan again. Nothing was written"
     )
     assert [path.read_bytes() if path.exists() else None for path in files] == before
+
+
+@pytest.mark.parametrize(
+    "hand_set, in_json, written",
+    [
+        # Where the group is set already, it is changed there.
+        (None, {"group": "docker"}, "daemon.json"),
+        ("--group=docker", None, "DOCKER_OPTS"),
+        # Set nowhere: in DOCKER_OPTS, where SUSE keeps the daemon's flags.
+        (None, None, "DOCKER_OPTS"),
+        # Set in both (dockerd would refuse that): in DOCKER_OPTS, which wins.
+        ("-G docker", {"group": "docker"}, "DOCKER_OPTS"),
+    ],
+)
+def test_the_socket_group_is_set_in_the_file_that_holds_it(
+    modules, tree, hand_set, in_json, written
+):
+    root = str(tree.root)
+    if hand_set is not None:
+        modules.sysconfig.set("docker", "DOCKER_OPTS", hand_set, root=root)
+    if in_json is not None:
+        tree.daemon_json(in_json)
+    result = modules.docker_daemon.set_socket_group("ops", root=root)
+    assert result["changed"] is True
+    options = modules.docker_daemon.options(root=root)
+    if written == "daemon.json":
+        assert result["file"] == str(tree.root / "etc/docker/daemon.json")
+        assert options["daemon_json"] == {"group": "ops"} and options["flags"] == {}
+    else:
+        assert result["file"] == str(tree.root / "etc/sysconfig/docker")
+        assert options["flags"] == {"group": "ops"}
+        assert options["daemon_json"] == in_json
+    assert modules.docker_daemon.socket_group(root=root) == "ops"
+
+
+def test_the_socket_group_goes_to_daemon_json_without_a_sysconfig_file(modules, tmp_path):
+    tree = hosttrees.Tree(tmp_path / "root")
+    result = modules.docker_daemon.set_socket_group("ops", root=str(tree.root))
+    assert (result["old"], result["new"], result["changed"]) == (None, {"group": "ops"}, True)
+    assert (tree.root / "etc/docker/daemon.json").read_text() == '{\n  "group": "ops"\n}\n'

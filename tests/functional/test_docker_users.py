@@ -154,4 +154,3 @@ def test_a_group_file_linked_out_of_the_root_is_refused(states, image_root, tmp_
         "or a link that stays inside the root. Nothing was changed."
     )
     assert (elsewhere / "group").read_bytes() == before
-
