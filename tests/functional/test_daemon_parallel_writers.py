@@ -6,6 +6,7 @@ runs module calls in parallel; only state runs queue behind each other)."""
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -71,6 +72,41 @@ def test_ten_parallel_writers_keep_every_option(modules, tmp_path, where):
     for worker in workers:
         assert worker.wait(timeout=300) == 0, worker.stderr.read()
     options = modules.docker_daemon.options(root=str(tree.root))
+    kept = options["flags"] if where == "DOCKER_OPTS" else options["daemon_json"]
+    assert {key: kept.get(key) for key in KEYS} == dict.fromkeys(
+        KEYS, str(WRITES) if where == "DOCKER_OPTS" else WRITES
+    )
+
+
+@pytest.mark.parametrize("where", ["DOCKER_OPTS", "daemon.json"])
+def test_ten_threads_of_one_minion_keep_every_option(modules, tmp_path, where):
+    """The same race in one process, as the minion runs module calls in threads:
+    each call reads, plans and writes while the others do."""
+    tree = hosttrees.Tree(tmp_path / "root")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.write("/etc/docker/daemon.json", "{}\n")
+    root = str(tree.root)
+    write = (
+        modules.docker_daemon.set_docker_opts
+        if where == "DOCKER_OPTS"
+        else modules.docker_daemon.set_daemon_json
+    )
+    failures = []
+
+    def writer(key):
+        try:
+            for number in range(1, WRITES + 1):
+                write({key: number}, root=root)
+        except Exception as err:  # reported by the test's own thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=writer, args=(key,)) for key in KEYS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    options = modules.docker_daemon.options(root=root)
     kept = options["flags"] if where == "DOCKER_OPTS" else options["daemon_json"]
     assert {key: kept.get(key) for key in KEYS} == dict.fromkeys(
         KEYS, str(WRITES) if where == "DOCKER_OPTS" else WRITES
