@@ -120,7 +120,7 @@ def replace(path, text, mode=None, uid=None, gid=None, expect=None, root=None):
     dir_fd = _open_directory(directory, image)
     try:
         fcntl.flock(dir_fd, fcntl.LOCK_EX)
-        if expect is not None and _read_in(dir_fd, base, path) != (
+        if expect is not None and _read_text_in(dir_fd, base, path) != (
             None if expect is False else expect
         ):
             return False
@@ -179,24 +179,6 @@ def _open_directory(directory, image, make=False):
         err.filename = here
         raise
     return fd
-
-
-def _read_in(dir_fd, base, path):
-    """The text of ``base`` in the directory ``dir_fd`` (None when there is none)."""
-    try:
-        st = os.stat(base, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
-    fd = os.open(base, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
 _TEMPORARY = ".salt-tmp"
@@ -286,14 +268,29 @@ def read_text(path):
 
         salt '*' docker_host_files.read_text /etc/docker/daemon.json
     """
-    # The file a writer renames into place between the stat and the open is read
-    # in the next turn: each turn looks at one file, and only a regular one is opened.
+    directory, base = os.path.split(path)
+    try:
+        dir_fd = os.open(directory, _DIRECTORY)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        return _read_text_in(dir_fd, base, path)
+    finally:
+        os.close(dir_fd)
+
+
+def _read_text_in(dir_fd, base, path):
+    """``read_text`` of the file ``base`` in the directory ``dir_fd``."""
+    # A file a writer renames into place between the stat and the open is read in
+    # the next turn: each turn looks at one file, and only a regular one is opened.
     while True:
         try:
-            st = os.stat(path)
+            st = os.stat(base, dir_fd=dir_fd)
             if not stat.S_ISREG(st.st_mode):
                 raise CommandExecutionError(f"{path} is {_kind(st.st_mode)}, not a regular file")
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(base, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
         except FileNotFoundError:
             return None
         except OSError as err:
@@ -305,12 +302,11 @@ def read_text(path):
             chunks = []
             while chunk := os.read(fd, 1 << 16):
                 chunks.append(chunk)
-            break
+            return b"".join(chunks).decode("utf-8", "surrogateescape")
         except OSError as err:
             raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from err
         finally:
             os.close(fd)
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
 _KINDS = (
