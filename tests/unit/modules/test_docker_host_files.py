@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-from tests import locales, netns
+from tests import hangs, locales, netns
 from tests.unit.conftest import _load
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changes owners: needs root")
@@ -92,6 +92,19 @@ def test_a_plan_names_the_old_owner_from_the_images_own_files(files_mod, image):
     again = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
     assert again["changes"] == {}
     assert again["comment"] == "/etc/docker/daemon.json is root:root, mode 0644."
+
+
+def test_account_files_that_cannot_be_read_give_numbers_and_never_block(files_mod, image):
+    """/etc/passwd a FIFO nobody writes to, /etc/group a directory."""
+    _accounts(files_mod, image)
+    (image / "etc/passwd").unlink()
+    os.mkfifo(image / "etc/passwd")
+    (image / "etc/group").unlink()
+    (image / "etc/group").mkdir()
+    os.chown(image / "etc/docker/daemon.json", 4100, 4343)
+    with hangs.fails_if_blocked():
+        planned = files_mod.plan_permissions("/etc/docker/daemon.json", root=str(image))
+    assert planned["changes"]["owner"] == {"old": "4100:4343", "new": "root:root"}
 
 
 def test_ids_no_file_names_are_given_as_numbers(files_mod, image):
