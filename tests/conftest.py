@@ -4,6 +4,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -98,12 +99,20 @@ def systemd():
 
 @pytest.fixture(scope="session")
 def salt_factories_config():
-    """Configure pytest-salt-factories for the functional and integration tests."""
-    return {
+    """Configure pytest-salt-factories for the functional and integration tests.
+
+    Every minion and master it makes gets its directories under one directory of
+    this session's own, removed at the end: by default they are made straight in
+    /tmp and stay there. Its name is short, because a minion's Unix sockets live
+    under it and a socket's path may not exceed 107 bytes."""
+    root_dir = tempfile.mkdtemp(prefix="sdh-salt-", dir="/tmp")
+    yield {
+        "root_dir": root_dir,
         "code_dir": str(REPO_ROOT),
         "inject_sitecustomize": False,
         "start_timeout": 120 if os.environ.get("CI") else 60,
     }
+    shutil.rmtree(root_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -62,8 +62,11 @@ def _exec_root():
     try:
         yield path
     finally:
-        subprocess.run(["umount", "-R", "-l", str(path)], check=False, capture_output=True)
-        shutil.rmtree(path, ignore_errors=True)
+        # With userns-remap, the daemon makes a second exec-root beside it,
+        # named after the remapped ids: <exec-root>.100000.100000.
+        for made in [path, *path.parent.glob(f"{path.name}.*.*")]:
+            subprocess.run(["umount", "-R", "-l", str(made)], check=False, capture_output=True)
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _data_roots(args):
