@@ -23,6 +23,7 @@ that function rewrites the file in place and always changes the running
 kernel too, which an image root being built must not see.
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -530,17 +531,36 @@ def _plan_running_firewalld(result):
 # The writers, one per layer of a plan; apply calls each with the whole plan.
 
 
+def _changed_after_plan(path):
+    return CommandExecutionError(
+        f"{path} changed after the plan was made: plan again. Nothing was written to it"
+    )
+
+
+def _found(changes):
+    """What a sysconfig file's variables held when the plan read them (``""``: unset)."""
+    return {key: change["old"] or "" for key, change in changes.items()}
+
+
 def _write_legacy(planned):
-    __salt__["sysconfig.update"](LEGACY_FILE, planned["legacy"], root=planned["root"])
+    if __salt__["sysconfig.update"](
+        LEGACY_FILE,
+        planned["legacy"],
+        root=planned["root"],
+        expect=_found(planned["changes"]["legacy"]),
+    )["conflicts"]:
+        raise _changed_after_plan(LEGACY_FILE)
 
 
 def _write_susefirewall2(planned):
-    __salt__["sysconfig.update"](
+    if __salt__["sysconfig.update"](
         SUSEFIREWALL2_FILE,
         planned["susefirewall2"],
         root=planned["root"],
         types={"FW_ROUTE": "string"},
-    )
+        expect=_found(planned["changes"]["firewall"]),
+    )["conflicts"]:
+        raise _changed_after_plan(SUSEFIREWALL2_FILE)
 
 
 def _set_masquerading(planned):
@@ -551,11 +571,40 @@ def _set_masquerading(planned):
 
 
 def _write_persistent(planned):
-    """The persistent file, atomically (temporary file, fsync, rename), 0644."""
+    """The persistent file, atomically (temporary file, fsync, rename), 0644, only
+    while it holds what the plan read."""
     path = _path(PERSISTENT_FILE, planned["root"])
-    __salt__["docker_host_files.write_atomic"](
-        path, planned["persistent"], mode=0o644, root=planned["root"]
-    )
+    old = planned["changes"]["persistent"]["old"]
+    if not __salt__["docker_host_files.write_atomic"](
+        path,
+        planned["persistent"],
+        mode=0o644,
+        root=planned["root"],
+        expect=False if old is None else old,
+    ):
+        raise _changed_after_plan(PERSISTENT_FILE)
+
+
+def _stale_files(planned):
+    """The files of a plan that no longer hold what the plan read. One that cannot be
+    read now is left to its writer, whose error says which layer failed."""
+    root, changes, stale = planned["root"], planned["changes"], []
+    with contextlib.suppress(CommandExecutionError):
+        if planned["persistent"] and read_persistent(root) != changes["persistent"]["old"]:
+            stale.append(PERSISTENT_FILE)
+    for key, path, label in (
+        ("legacy", LEGACY_FILE, "legacy"),
+        ("susefirewall2", SUSEFIREWALL2_FILE, "firewall"),
+    ):
+        if not planned[key]:
+            continue
+        try:
+            now = __salt__["sysconfig.items"](path, root=root)
+        except CommandExecutionError:
+            continue
+        if any(now.get(name, "") != value for name, value in _found(changes[label]).items()):
+            stale.append(path)
+    return stale
 
 
 def _set_kernel(planned):
@@ -580,9 +629,11 @@ def apply(planned):
     """
     Carry out a plan from ``plan``: this is the only writer of forwarding's
     layers. Return ``{"result", "changes", "comment"}``: ``changes`` holds the
-    layers that were changed. When a layer fails, the ones before it stay
-    changed and the comment names both; on the live system the running
-    kernel is read back afterwards.
+    layers that were changed. A file that no longer holds what the plan read
+    is not written over (another writer changed it since): nothing is
+    written, plan again. When a layer fails, the ones before it stay changed
+    and the comment names both; on the live system the running kernel is
+    read back afterwards.
 
     CLI Example:
 
@@ -592,6 +643,15 @@ def apply(planned):
         salt-call docker_forwarding.apply "$plan"
     """
     changes, done = planned["changes"], {}
+    stale = _stale_files(planned)
+    if stale:
+        # Written now, the plan would undo what was changed since.
+        return {
+            "result": False,
+            "changes": {},
+            "comment": f"{' and '.join(stale)} changed after the plan was made: plan again. "
+            "Nothing was written",
+        }
     for key, layer, write in LAYERS:
         if not planned[key]:
             continue
