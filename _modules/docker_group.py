@@ -214,10 +214,27 @@ def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socke
     }
 
 
+def _members_now(group, root):
+    """The group's members, sorted; ``None`` when there is no such group."""
+    info = __salt__["group.info"](group, root=root)
+    return sorted(info.get("members") or []) if info else None
+
+
+def _members_read(planned):
+    """The members the plan found, sorted; ``None`` when it found no group."""
+    changes = planned["changes"]
+    if "group" in changes:
+        return None
+    kept = set(planned["members"]) - set(changes.get("added", []))
+    return sorted(kept | set(changes.get("removed", [])))
+
+
 def apply(planned):
     """
     Carry out a plan from ``plan``: create the group, set its members, make it
-    the socket's group; then read the members back. Return ``{"result",
+    the socket's group; then read the members back. A group whose members
+    changed since the plan was made is not written over (the change would
+    drop them): plan again. Return ``{"result",
     "changes", "comment"}``; the comment names who gained the group and which
     of them still run processes without it (they get it at their next login).
 
@@ -230,12 +247,21 @@ def apply(planned):
     """
     group, root, changes = planned["group"], planned["root"], planned["changes"]
     members = planned["members"]
-    if "group" in changes and not __salt__["group.add"](
-        group, gid=planned["gid"], system=True, root=root
-    ):
-        raise CommandExecutionError(f"groupadd could not create {group}")
-    if "added" in changes or "removed" in changes:
-        __salt__["group.members"](group, ",".join(members), root=root)
+    group_file = __salt__["sysconfig.resolve"]("/etc/group", root=root)
+    # gpasswd sets the whole list of members: two appliers that read the same
+    # list would each drop the other's member. Under the lock, the second finds
+    # the group changed since its plan, and writes nothing.
+    with __salt__["docker_host_files.locked"](group_file, root=root):
+        if _members_now(group, root) != _members_read(planned):
+            raise CommandExecutionError(
+                f"group {group} changed after the plan was made: plan again. Nothing was written"
+            )
+        if "group" in changes and not __salt__["group.add"](
+            group, gid=planned["gid"], system=True, root=root
+        ):
+            raise CommandExecutionError(f"groupadd could not create {group}")
+        if "added" in changes or "removed" in changes:
+            __salt__["group.members"](group, ",".join(members), root=root)
     if "socket group" in changes:
         __salt__["docker_daemon.set_socket_group"](group, root=root)
     after = __salt__["group.info"](group, root=root) or {}

@@ -1,7 +1,9 @@
 """
 The Docker host's files: the one writer of every file this extension
 writes (``replace``: sysconfig edits, ``/etc/docker/daemon.json``, its
-sysctl.d file; ``write_atomic`` for the files it owns whole), and the owner
+sysctl.d file; ``write_atomic`` for the files it owns whole), the lock its
+writers of a directory take (``locked``, also held around the group
+membership changes that gpasswd writes), and the owner
 and mode of every file the CIS Docker Benchmark names (``plan_permissions``,
 ``apply_permissions``).
 
@@ -130,6 +132,29 @@ def replace(path, text, mode=None, uid=None, gid=None, expect=None, root=None):
     finally:
         os.close(dir_fd)  # the lock goes with it
     return True
+
+
+@contextlib.contextmanager
+def locked(path, root=None):
+    """
+    Hold, for a ``with`` block, the lock that every write of a file in
+    ``path``'s directory takes (``replace`` takes it for each write). It is
+    for a file another program writes, such as ``/etc/group`` (gpasswd):
+    read it, check that it still holds what a plan read, and change it, all
+    in the block, and no other writer of this extension changes it between
+    the check and the change. Under an image ``root``, the directory is
+    opened from the root without following a link, as for a write.
+
+    A context manager for other modules (``with
+    __salt__["docker_host_files.locked"](path, root=root):``); there is
+    nothing to call from the command line.
+    """
+    dir_fd = _open_directory(os.path.dirname(path), __salt__["sysconfig.image_root"](root))
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(dir_fd)  # the lock goes with it
 
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC

@@ -26,7 +26,9 @@ SEED = 14
 
 
 def _sysconfig(modules, root, n):
-    modules.sysconfig.set("docker", "DOCKER_OPTS", ("--debug", "--log-level=warn")[n % 2], root=root)
+    modules.sysconfig.set(
+        "docker", "DOCKER_OPTS", ("--debug", "--log-level=warn")[n % 2], root=root
+    )
 
 
 def _daemon_json(modules, root, n):
@@ -94,9 +96,8 @@ def test_a_writer_killed_at_random_leaves_a_whole_version_and_the_next_write_cle
         time.sleep(chance.uniform(0, 4 * one_write))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-        assert os.WIFSIGNALED(status), (
-            f"kill {kill}: the writer stopped by itself:\n"
-            + (errors.read_text() if errors.exists() else f"status {status}")
+        assert os.WIFSIGNALED(status), f"kill {kill}: the writer stopped by itself:\n" + (
+            errors.read_text() if errors.exists() else f"status {status}"
         )
 
         held = target.read_bytes()
