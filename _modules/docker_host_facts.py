@@ -160,7 +160,7 @@ class _Host:
             fd = os.open(self.root + path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as err:
             if unknown is not None:
-                unknown[fact] = f"cannot read {path}: {err.strerror}"
+                unknown[fact] = self._unreadable(path, err)
             return None
         try:
             st = os.fstat(fd)
@@ -182,6 +182,15 @@ class _Host:
             return None
         finally:
             os.close(fd)
+
+    def _unreadable(self, path, err):
+        """Why ``path`` could not be opened: a socket cannot be opened at all
+        (ENXIO), which says less than what it is."""
+        try:
+            regular = stat.S_ISREG(os.stat(self.root + path).st_mode)
+        except OSError:
+            regular = True
+        return f"cannot read {path}: {err.strerror}" if regular else f"{path} is not a regular file"
 
     def read(self, path, unknown=None, fact=None):
         """Return the text of ``path`` (a path on the host), or None."""
@@ -494,8 +503,12 @@ def _docker_opts_flags(host, unknown):
 
 
 def _daemon_json(host, unknown):
-    """daemon.json's settings as dockerd reads them (docker_daemon.parse_daemon_json)."""
-    text = host.read("/etc/docker/daemon.json")
+    """daemon.json's settings as dockerd reads them (docker_daemon.parse_daemon_json).
+    A daemon.json that is there but cannot be read (a FIFO in its place, no
+    permission) makes them unknown, with the reason: it may set the data-root."""
+    if not host.exists("/etc/docker/daemon.json"):
+        return None
+    text = host.read("/etc/docker/daemon.json", unknown, "daemon_json")
     if text is None:
         return None
     daemon = _sibling("docker_daemon")
