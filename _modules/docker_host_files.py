@@ -475,6 +475,7 @@ def plan_permissions(name, user="root", group="root", mode="0644", root=None):
     planned.update(
         path=path,
         inode=[st.st_dev, st.st_ino],
+        found=[st.st_uid, st.st_gid, old_mode],
         uid=uid,
         gid=gid,
         mode=new_mode,
@@ -490,8 +491,9 @@ def apply_permissions(planned):
     Carry out a plan from ``plan_permissions``: chown, then chmod (chown
     clears the setuid and setgid bits), on the file that was planned: a path
     that is no longer that file (a symbolic link or another file put in its
-    place) is refused, and nothing changes. Return ``{"result", "changes",
-    "comment"}``.
+    place), or a file whose owner or mode changed since the plan (the planned
+    mode could give back a bit taken away meanwhile), is refused, and nothing
+    changes. Return ``{"result", "changes", "comment"}``.
 
     CLI Example:
 
@@ -511,21 +513,33 @@ def apply_permissions(planned):
             "Nothing was changed.",
         }
     try:
-        fd = os.open(planned["path"], os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # Appliers of this extension take turns: the check below and the
+        # change are one step for them.
+        with locked(planned["path"], root=planned["root"]):
+            return _apply_permissions_to(planned)
     except OSError as err:
         return _not_changed(name, err.strerror)
+
+
+def _apply_permissions_to(planned):
+    name, changes = planned["name"], planned["changes"]
+    fd = os.open(planned["path"], os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if stat.S_ISLNK(st.st_mode) or [st.st_dev, st.st_ino] != planned["inode"]:
             return _not_changed(name, "it was replaced after it was planned; plan it again")
+        if [st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)] != planned["found"]:
+            # The planned mode was computed from the old one: set now, it could
+            # give back a bit that was taken away since.
+            return _not_changed(
+                name, "its owner or mode changed after it was planned; plan it again"
+            )
         # The file the descriptor holds, whatever is at the path by now (a
         # descriptor opened with O_PATH cannot be given to fchown or fchmod).
         held = f"/proc/self/fd/{fd}"
         if "owner" in changes:
             os.chown(held, planned["uid"], planned["gid"])
         os.chmod(held, planned["mode"])
-    except OSError as err:
-        return _not_changed(name, err.strerror)
     finally:
         os.close(fd)
     return {"result": True, "changes": changes, "comment": f"{name} was tightened."}

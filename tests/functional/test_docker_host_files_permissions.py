@@ -4,6 +4,7 @@ prediction is what the real run then does, and a second run changes nothing."""
 
 import os
 import stat
+import threading
 
 import pytest
 
@@ -128,3 +129,58 @@ def test_bad_arguments_are_named_and_change_nothing(states, image, name, mode, m
     assert (ret["result"], ret["changes"]) == (False, {})
     assert ret["comment"].startswith(message)
     assert ret["comment"].endswith(". Nothing was changed.")
+
+
+@pytest.mark.skip_if_not_root
+def test_a_plan_made_before_another_tightening_gives_no_bit_back(modules, image):
+    """The plan (at most 0644) reads 0666 and would set 0644; the mode becomes 0600
+    meanwhile: applying 0644 would give the group and others their read back. The
+    apply refuses, and the mode stays 0600."""
+    path = image.root / "etc/docker/daemon.json"
+    os.chmod(path, 0o666)
+    files, root = modules.docker_host_files, str(image.root)
+    planned = files.plan_permissions("/etc/docker/daemon.json", mode="0644", root=root)
+    assert planned["changes"] == {"mode": {"old": "0666", "new": "0644"}}
+    os.chmod(path, 0o600)
+    assert files.apply_permissions(planned) == {
+        "result": False,
+        "changes": {},
+        "comment": "cannot change /etc/docker/daemon.json: its owner or mode changed after "
+        "it was planned; plan it again. Changed so far: nothing",
+    }
+    assert _mode(path) == 0o600
+
+
+# Each applier takes away one bit of its own.
+BITS = [0o4000, 0o2000, 0o1000, 0o400, 0o200, 0o100, 0o040, 0o020, 0o010, 0o004]
+
+
+@pytest.mark.skip_if_not_root
+def test_parallel_appliers_each_take_their_bit_and_give_none_back(modules, image):
+    """Ten threads (the minion runs module calls in threads) plan and apply a
+    maximum without their own bit on one file, planning again when the mode
+    changed since their plan: every bit taken away stays away."""
+    path = image.root / "etc/docker/daemon.json"
+    os.chmod(path, 0o7777)
+    files, root = modules.docker_host_files, str(image.root)
+    results, plans = {}, {}
+
+    def tighten(bit):
+        for attempt in range(1, 201):
+            planned = files.plan_permissions(
+                "/etc/docker/daemon.json", mode=f"{0o7777 & ~bit:04o}", root=root
+            )
+            applied = files.apply_permissions(planned) if planned["changes"] else planned
+            if "plan it again" not in applied["comment"]:
+                results[bit], plans[bit] = applied, attempt
+                return
+
+    threads = [threading.Thread(target=tighten, args=(bit,)) for bit in BITS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == sorted(BITS)
+    assert all(result.get("result", True) for result in results.values()), results
+    assert _mode(path) == 0o7777 & ~sum(BITS)
+    print(f"{len(BITS)} appliers, {sum(plans.values()) - len(BITS)} plans made again")

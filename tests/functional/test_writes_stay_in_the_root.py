@@ -37,20 +37,29 @@ def _daemon_json_write(modules, root, number):
     modules.docker_daemon.set_daemon_json({"mtu": number}, root=root)
 
 
+def _forwarding_write(modules, root, number):
+    forwarding = modules.docker_forwarding
+    applied = forwarding.apply(forwarding.plan(ipv4=number % 2 == 0, firewall="none", root=root))
+    if not applied["result"]:
+        raise CommandExecutionError(applied["comment"])
+
+
 @pytest.mark.own_process
 @pytest.mark.parametrize(
     "directory, name, write",
     [
         ("etc/sysconfig", "docker", _sysconfig_write),
         ("etc/docker", "daemon.json", _daemon_json_write),
+        ("etc/sysctl.d", "90-docker-host-forwarding.conf", _forwarding_write),
     ],
-    ids=["sysconfig", "daemon.json"],
+    ids=["sysconfig", "daemon.json", "forwarding"],
 )
 def test_a_directory_swapped_for_a_link_never_leads_a_write_out(
     modules, tmp_path, directory, name, write
 ):
     tree = hosttrees.suse_docker_root(tmp_path / "root")
     tree.daemon_json({"debug": True})
+    tree.write("/etc/sysctl.d/90-docker-host-forwarding.conf", "net.ipv4.ip_forward = 1\n")
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / name).write_bytes((tree.root / directory / name).read_bytes())
