@@ -502,7 +502,7 @@ def apply_permissions(planned):
         plan=$(salt-call --out=json docker_host_files.plan_permissions /etc/docker | jq -c .local)
         salt-call docker_host_files.apply_permissions "$plan"
     """
-    name, changes, missing = planned["name"], planned["changes"], planned["missing"]
+    name, missing = planned["name"], planned["missing"]
     if missing:
         one = len(missing) == 1
         return {
