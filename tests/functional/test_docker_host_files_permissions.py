@@ -2,9 +2,10 @@
 removed), owner names resolve in the root's own /etc/passwd and /etc/group, a
 prediction is what the real run then does, and a second run changes nothing."""
 
+import json
 import os
 import stat
-import threading
+import traceback
 
 import pytest
 
@@ -155,32 +156,41 @@ def test_a_plan_made_before_another_tightening_gives_no_bit_back(modules, image)
 BITS = [0o4000, 0o2000, 0o1000, 0o400, 0o200, 0o100, 0o040, 0o020, 0o010, 0o004]
 
 
-@pytest.mark.skip_if_not_root
-def test_parallel_appliers_each_take_their_bit_and_give_none_back(modules, image):
-    """Ten threads (the minion runs module calls in threads) plan and apply a
-    maximum without their own bit on one file, planning again when the mode
-    changed since their plan: every bit taken away stays away."""
-    path = image.root / "etc/docker/daemon.json"
-    os.chmod(path, 0o7777)
-    files, root = modules.docker_host_files, str(image.root)
-    results, plans = {}, {}
-
-    def tighten(bit):
+def _tighten_until_done(files, root, bit, record):
+    """Fork a process that plans and applies a maximum without ``bit`` until a plan
+    is not refused as stale; it writes how many plans it made, and the result."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # pragma: no cover (the child never returns)
         for attempt in range(1, 201):
             planned = files.plan_permissions(
                 "/etc/docker/daemon.json", mode=f"{0o7777 & ~bit:04o}", root=root
             )
             applied = files.apply_permissions(planned) if planned["changes"] else planned
             if "plan it again" not in applied["comment"]:
-                results[bit], plans[bit] = applied, attempt
-                return
+                record.write_text(json.dumps([attempt, applied.get("result", True)]))
+                break
+        os._exit(0)
+    except BaseException:
+        record.write_text(json.dumps(traceback.format_exc()))
+        os._exit(1)
 
-    threads = [threading.Thread(target=tighten, args=(bit,)) for bit in BITS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == sorted(BITS)
-    assert all(result.get("result", True) for result in results.values()), results
+
+@pytest.mark.skip_if_not_root
+def test_parallel_appliers_each_take_their_bit_and_give_none_back(modules, image, tmp_path):
+    """Ten processes plan and apply a maximum without their own bit on one file,
+    planning again when the mode changed since their plan: every bit taken away
+    stays away."""
+    path = image.root / "etc/docker/daemon.json"
+    os.chmod(path, 0o7777)
+    files, root = modules.docker_host_files, str(image.root)
+    records = {bit: tmp_path / f"applier-{bit:o}.json" for bit in BITS}
+    pids = [_tighten_until_done(files, root, bit, record) for bit, record in records.items()]
+    statuses = [os.waitpid(pid, 0)[1] for pid in pids]
+    done = {bit: json.loads(record.read_text()) for bit, record in records.items()}
+    assert statuses == [0] * len(BITS), done
+    assert all(result is True for _, result in done.values()), done
     assert _mode(path) == 0o7777 & ~sum(BITS)
-    print(f"{len(BITS)} appliers, {sum(plans.values()) - len(BITS)} plans made again")
+    again = sum(attempts for attempts, _ in done.values()) - len(BITS)
+    print(f"{len(BITS)} appliers, {again} plans made again")
