@@ -873,16 +873,26 @@ def _read_fd(path, fd):
     return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
-def _write_atomic(path, text, root):
+def _write_atomic(path, text, root, read):
     """Replace ``path`` with ``text`` through the extension's one writer, which
     keeps the file's owner, mode and extended attributes, and never leaves the
-    image ``root``."""
+    image ``root``; only while the file there still holds ``read``, the text the
+    change was made from. Under the file's lock, nothing of this extension
+    changes it; another program may, and under a root the file read may not be
+    the one written, if a directory was swapped for a link in between: then
+    nothing is written."""
     try:
-        __salt__["docker_host_files.replace"](path, text, root=root)
+        written = __salt__["docker_host_files.replace"](path, text, root=root, expect=read)
     except OSError as err:
         if err.filename == os.path.dirname(path):
             raise _os_error(err.filename, err, "write in") from err
         raise _os_error(path, err, "write") from err
+    if not written:
+        raise CommandExecutionError(
+            f"{path} changed while it was being edited (by a program that does not take "
+            "its lock, or a directory of the root was replaced by a link): nothing was "
+            "written; run again"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -1242,7 +1252,7 @@ def update(name, values, root=None, test=False, types=None, expect=None):
             return conflicts
         plan = _plan(path, text, values, types)
         if plan[0] != text:
-            _write_atomic(path, plan[0], root)
+            _write_atomic(path, plan[0], root, read=text)
     return _result(path, text, plan, written=plan[0] != text)
 
 

@@ -1,8 +1,8 @@
 """Writes under an image root never leave it. Another process, which can write inside
 the root, exchanges a directory of the root with a link to a directory outside it
 (renameat2 with RENAME_EXCHANGE, over and over) while the extension writes a file in
-that directory: a write either lands in the root or fails, and nothing outside the
-root changes or appears."""
+that directory: a write either lands in the root or fails, nothing outside the
+root changes or appears, and nothing read outside ends up in the root's file."""
 
 import os
 import subprocess
@@ -46,23 +46,30 @@ def _forwarding_write(modules, root, number):
 
 @pytest.mark.own_process
 @pytest.mark.parametrize(
-    "directory, name, write",
+    "directory, name, write, outside_text",
     [
-        ("etc/sysconfig", "docker", _sysconfig_write),
-        ("etc/docker", "daemon.json", _daemon_json_write),
-        ("etc/sysctl.d", "90-docker-host-forwarding.conf", _forwarding_write),
+        ("etc/sysconfig", "docker", _sysconfig_write, 'DOCKER_OPTS=""\nOUTSIDE_MARKER=yes\n'),
+        ("etc/docker", "daemon.json", _daemon_json_write, '{"outside-marker": true}\n'),
+        (
+            "etc/sysctl.d",
+            "90-docker-host-forwarding.conf",
+            _forwarding_write,
+            "# outside-marker\nnet.ipv4.ip_forward = 1\n",
+        ),
     ],
     ids=["sysconfig", "daemon.json", "forwarding"],
 )
 def test_a_directory_swapped_for_a_link_never_leads_a_write_out(
-    modules, tmp_path, directory, name, write
+    modules, tmp_path, directory, name, write, outside_text
 ):
     tree = hosttrees.suse_docker_root(tmp_path / "root")
     tree.daemon_json({"debug": True})
     tree.write("/etc/sysctl.d/90-docker-host-forwarding.conf", "net.ipv4.ip_forward = 1\n")
     outside = tmp_path / "outside"
     outside.mkdir()
-    (outside / name).write_bytes((tree.root / directory / name).read_bytes())
+    # The file outside has the name of the one inside, and a marker: a write made
+    # from what it read there would carry the host's text into the image.
+    (outside / name).write_text(outside_text)
     before = {entry.name: entry.read_bytes() for entry in outside.iterdir()}
     # The link an attacker inside the root prepared; the swapper exchanges it with
     # the real directory and back.
@@ -92,3 +99,5 @@ def test_a_directory_swapped_for_a_link_never_leads_a_write_out(
         os.rename(tree.root / directory, link)
         os.rename(tmp_path / "swapped", tree.root / directory)
     assert not (tree.root / directory).is_symlink()
+    assert "OUTSIDE_MARKER" not in (tree.root / directory / name).read_text()
+    assert "outside-marker" not in (tree.root / directory / name).read_text()
