@@ -473,8 +473,13 @@ def _plan_legacy(result):
     if not __salt__["docker_host.exists"](LEGACY_FILE, root=root):
         return
     legacy = _legacy_plan(__salt__["sysconfig.items"](LEGACY_FILE, root=root), result["wanted"])
+    if not legacy:
+        return
+    # The prediction reads the file again: what it says is what the plan holds to,
+    # and apply writes only while the file still says it.
+    predicted = __salt__["sysconfig.update"](LEGACY_FILE, legacy, root=root, test=True)
+    legacy = {key: value for key, value in legacy.items() if key in predicted["changes"]}
     if legacy:
-        predicted = __salt__["sysconfig.update"](LEGACY_FILE, legacy, root=root, test=True)
         result["legacy"] = legacy
         result["changes"]["legacy"] = predicted["changes"]
         result["notes"].append(

@@ -229,6 +229,34 @@ def _members_read(planned):
     return sorted(kept | set(changes.get("removed", [])))
 
 
+def _relogin_note(group, added, gid, root):
+    """On the live system, the sentence that names the ``added`` members who still
+    run processes without the group; empty otherwise (an image runs nothing)."""
+    if not added or __salt__["sysconfig.image_root"](root) is not None:
+        return ""
+    waiting = needs_relogin(added, gid)
+    if not waiting:
+        return ""
+    return (
+        f" {', '.join(waiting)} still run processes without {group}: they can use "
+        "Docker after they log in again."
+    )
+
+
+def _made(changes, read, now):
+    """The changes really made, when the members read back are not the planned ones:
+    the group and the socket's group as planned, the members as they now differ from
+    those the plan read."""
+    made = {key: changes[key] for key in ("group", "socket group") if key in changes}
+    added = [user for user in now if user not in read]
+    removed = [user for user in read if user not in now]
+    if added:
+        made["added"] = added
+    if removed:
+        made["removed"] = removed
+    return made
+
+
 def apply(planned):
     """
     Carry out a plan from ``plan``: create the group, set its members, make it
@@ -265,24 +293,20 @@ def apply(planned):
     if "socket group" in changes:
         __salt__["docker_daemon.set_socket_group"](group, root=root)
     after = __salt__["group.info"](group, root=root) or {}
-    if sorted(after.get("members") or []) != sorted(members):
+    now = list(after.get("members") or [])
+    if sorted(now) != sorted(members):
         return {
             "result": False,
-            "changes": changes,
-            "comment": f"{group} was changed, but now has members "
-            f"{', '.join(after.get('members') or []) or 'none'}, not {', '.join(members)}",
+            "changes": _made(changes, _members_read(planned) or [], now),
+            "comment": f"{group} should now have members {', '.join(members) or 'none'}, "
+            f"but has {', '.join(now) or 'none'} (a user removed since the plan, or "
+            "another program at work): plan again",
         }
     added = changes.get("added", [])
     said = f"{', '.join(changes)} changed."
     if added:
         said += f" {', '.join(added)} gained it."
-    if added and __salt__["sysconfig.image_root"](root) is None:
-        waiting = needs_relogin(added, after["gid"])
-        if waiting:
-            said += (
-                f" {', '.join(waiting)} still run processes without {group}: they can use "
-                "Docker after they log in again."
-            )
+    said += _relogin_note(group, added, after["gid"], root)
     return {
         "result": True,
         "changes": changes,

@@ -47,7 +47,10 @@ def _make_directories(directory):
         missing.append(directory)
         directory = os.path.dirname(directory)
     for made in reversed(missing):
-        os.mkdir(made, 0o755)
+        try:
+            os.mkdir(made, 0o755)
+        except FileExistsError:
+            continue  # a parallel writer made it first, and set its mode
         os.chmod(made, 0o755)
 
 
@@ -187,9 +190,14 @@ def _open_directory(directory, image, make=False):
             except FileNotFoundError:
                 if not make:
                     raise
-                os.mkdir(part, 0o755, dir_fd=fd)
+                try:
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                    made = True
+                except FileExistsError:
+                    made = False  # a parallel writer made it first, and set its mode
                 found = os.open(part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                os.fchmod(found, 0o755)
+                if made:
+                    os.fchmod(found, 0o755)
             os.close(fd)
             fd = found
     except OSError as err:

@@ -241,7 +241,7 @@ def test_a_write_the_directory_refuses_is_a_clear_error_and_leaves_the_file(
 
 @pytest.mark.parametrize(
     ("obstacle", "strerror"),
-    [("the file is a directory", "Is a directory"), ("its parent is a file", "File exists")],
+    [("the file is a directory", "Is a directory"), ("its parent is a file", "Not a directory")],
 )
 def test_write_atomic_that_cannot_replace_the_file_says_so_and_leaves_no_temporary_file(
     modules, tmp_path, obstacle, strerror

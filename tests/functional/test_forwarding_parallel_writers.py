@@ -1,6 +1,6 @@
 """Parallel appliers of forwarding plans never undo each other's change unseen: ten
-processes forked from this one each plan and apply forwarding on, then off, twenty
-times, on one SLES 12 root (the sysctl.d file, /etc/sysconfig/sysctl's IP_FORWARD
+processes forked from this one, or ten threads of it, each plan and apply forwarding
+on, then off, twenty times, on one SLES 12 root (the sysctl.d file, /etc/sysconfig/sysctl's IP_FORWARD
 and SuSEfirewall2's FW_ROUTE). An apply whose files changed since its plan writes
 nothing more and says so; every change an apply reports was made to what it read.
 
@@ -14,6 +14,7 @@ first's change unseen, break the count.
 import collections
 import json
 import os
+import threading
 import traceback
 
 import pytest
@@ -58,33 +59,57 @@ def _reported(applied):
     return found
 
 
-def _applier(modules, root, number, record):
-    """Fork a process that plans and applies ROUNDS times, one result per line."""
-    pid = os.fork()
-    if pid:
-        return pid
-    try:  # pragma: no cover (the child never returns)
+def _apply_rounds(modules, root, number, record):
+    """Plan and apply ROUNDS times, one result per line; True when all went through."""
+    try:
         with open(record, "w", encoding="utf-8") as out:
             for step in range(ROUNDS):
                 forwarding = modules.docker_forwarding
                 planned = forwarding.plan(ipv4=(number + step) % 2 == 0, root=root)
                 out.write(json.dumps(forwarding.apply(planned)) + "\n")
-        os._exit(0)
+        return True
     except BaseException:
         with open(record, "a", encoding="utf-8") as out:
             out.write(json.dumps({"error": traceback.format_exc()}) + "\n")
-        os._exit(1)
+        return False
+
+
+def _in_processes(modules, root, records):
+    """Each applier a process forked from this one; their exit statuses."""
+    pids = []
+    for number, record in enumerate(records):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child never returns)
+            os._exit(0 if _apply_rounds(modules, root, number, record) else 1)
+        pids.append(pid)
+    return [os.waitpid(pid, 0)[1] for pid in pids]
+
+
+def _in_threads(modules, root, records):
+    """Each applier a thread of this process, as the minion runs parallel jobs;
+    0 for each that went through."""
+    statuses = [None] * len(records)
+
+    def run(number, record):
+        statuses[number] = 0 if _apply_rounds(modules, root, number, record) else 1
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(records)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
 
 
 @pytest.mark.skip_if_not_root  # the files are chowned to root
+@pytest.mark.parametrize("run", [_in_processes, _in_threads], ids=["processes", "threads"])
 def test_parallel_appliers_report_only_changes_they_made_to_what_they_read(
-    modules, sles12, tmp_path
+    modules, sles12, tmp_path, run
 ):
     root = str(sles12.root)
     first = _contents(modules, root)
     records = [tmp_path / f"applier-{number}.jsonl" for number in range(WRITERS)]
-    pids = [_applier(modules, root, n, record) for n, record in enumerate(records)]
-    statuses = [os.waitpid(pid, 0)[1] for pid in pids]
+    statuses = run(modules, root, records)
     results = [json.loads(line) for record in records for line in record.read_text().splitlines()]
     errors = [result["error"] for result in results if "error" in result]
     assert not errors, errors[0]

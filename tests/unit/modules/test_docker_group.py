@@ -75,3 +75,28 @@ def test_every_wrong_argument_is_named(docker_group, arguments, message):
     with pytest.raises(SaltInvocationError) as refused:
         docker_group._check_arguments(**{**given, **arguments})
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    "changes, read, now, made",
+    [
+        ({"added": ["alice"]}, ["bob"], ["bob"], {}),
+        ({"added": ["alice", "carol"]}, ["bob"], ["bob", "carol"], {"added": ["carol"]}),
+        (
+            {"removed": ["bob"]},
+            ["bob", "dave"],
+            ["alice"],
+            {"added": ["alice"], "removed": ["bob", "dave"]},
+        ),
+        (
+            {"group": {"old": None}, "socket group": {"old": "docker"}, "added": ["alice"]},
+            [],
+            [],
+            {"group": {"old": None}, "socket group": {"old": "docker"}},
+        ),
+    ],
+)
+def test_the_changes_reported_after_a_read_back_that_differs_are_those_really_made(
+    docker_group, changes, read, now, made
+):
+    assert docker_group._made(changes, read, now) == made
