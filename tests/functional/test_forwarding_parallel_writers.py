@@ -1,8 +1,9 @@
 """Parallel appliers of forwarding plans never undo each other's change unseen: ten
 processes forked from this one, or ten threads of it, each plan and apply forwarding
-on, then off, twenty times, on one SLES 12 root (the sysctl.d file, /etc/sysconfig/sysctl's IP_FORWARD
-and SuSEfirewall2's FW_ROUTE). An apply whose files changed since its plan writes
-nothing more and says so; every change an apply reports was made to what it read.
+on, then off, twenty times, on one SLES 12 root (the sysctl.d file,
+/etc/sysconfig/sysctl's IP_FORWARD and SuSEfirewall2's FW_ROUTE). An apply whose
+files changed since its plan writes nothing more and says so; every change an apply
+reports was made to what it read.
 
 That is checked on the changes reported: they must chain, in some order, from each
 file's first content to its last, so for every content as many changes leave it as
