@@ -50,7 +50,19 @@ def _no_temporary_files(directory):
 @pytest.mark.own_process
 def test_concurrent_writers_never_lose_each_others_changes(modules, sandbox_root):
     path = sandbox_root / "etc" / "sysconfig" / "SuSEfirewall2"
-    keys = ["FW_DEV_EXT", "FW_DEV_INT", "FW_DEV_DMZ", "FW_MASQ_DEV"]
+    # Ten processes, each setting a string variable of its own 60 times.
+    keys = [
+        "FW_DEV_EXT",
+        "FW_DEV_INT",
+        "FW_DEV_DMZ",
+        "FW_MASQ_DEV",
+        "FW_SERVICES_DMZ_TCP",
+        "FW_SERVICES_DMZ_UDP",
+        "FW_SERVICES_INT_TCP",
+        "FW_SERVICES_INT_UDP",
+        "FW_FORWARD_REJECT",
+        "FW_FORWARD_DROP",
+    ]
     workers = [subprocess.Popen(_worker_command(path, key, 60)) for key in keys]
     for worker in workers:
         assert worker.wait(timeout=120) == 0
