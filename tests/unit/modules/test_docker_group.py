@@ -100,3 +100,27 @@ def test_the_changes_reported_after_a_read_back_that_differs_are_those_really_ma
     docker_group, changes, read, now, made
 ):
     assert docker_group._made(changes, read, now) == made
+
+
+@pytest.mark.parametrize("gid", [None, 0, 478])
+def test_directory_users_and_any_whole_gid_from_zero_are_accepted(docker_group, gid):
+    """Members may be directory users (john.doe, JDoe), which are no valid group
+    names; gid 0 is a whole number like any other."""
+    assert docker_group._check_arguments("docker", ["john.doe", "JDoe"], False, gid) is None
+
+
+@pytest.mark.parametrize(
+    "group, users, exclusive, gid, message",
+    [
+        ("docker", "alice", False, None, "users must be a list of user names, not 'alice'"),
+        ("docker", [], "yes", None, "exclusive must be true or false, not 'yes'"),
+        ("docker", [], False, -1, "gid must be a whole number, not -1"),
+        ("docker", [], False, True, "gid must be a whole number, not True"),
+        ("docker", [], False, "478", "gid must be a whole number, not '478'"),
+        ("Docker", ["-rf"], False, None, "not valid user or group names: 'Docker', '-rf'"),
+    ],
+)
+def test_bad_arguments_are_named(docker_group, group, users, exclusive, gid, message):
+    with pytest.raises(SaltInvocationError) as raised:
+        docker_group._check_arguments(group, users, exclusive, gid)
+    assert str(raised.value) == message
