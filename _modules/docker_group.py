@@ -229,10 +229,12 @@ def _members_read(planned):
     return sorted(kept | set(changes.get("removed", [])))
 
 
-def _relogin_note(group, added, gid, root):
-    """On the live system, the sentence that names the ``added`` members who still
-    run processes without the group; empty otherwise (an image runs nothing)."""
-    if not added or __salt__["sysconfig.image_root"](root) is not None:
+def _relogin_note(planned, after):
+    """On the live system, the sentence that names the members a plan added who still
+    run processes without the group (``after``: the group read back); empty
+    otherwise (an image runs nothing)."""
+    group, gid, added = planned["group"], after["gid"], planned["changes"].get("added")
+    if not added or __salt__["sysconfig.image_root"](planned["root"]) is not None:
         return ""
     waiting = needs_relogin(added, gid)
     if not waiting:
@@ -306,7 +308,7 @@ def apply(planned):
     said = f"{', '.join(changes)} changed."
     if added:
         said += f" {', '.join(added)} gained it."
-    said += _relogin_note(group, added, after["gid"], root)
+    said += _relogin_note(planned, after)
     return {
         "result": True,
         "changes": changes,

@@ -1,6 +1,6 @@
-"""docker_group.apply on an image root, called as the state calls it: what it
-returns, the group groupadd makes, a groupadd that fails and a member that cannot
-be added, each read from the root's /etc/group afterwards."""
+"""docker_group.plan and apply on an image root, called as the state calls them: what
+they return, word for word, the group groupadd makes, a groupadd that fails and a
+member that cannot be added, each read from the root's /etc/group afterwards."""
 
 import subprocess
 
@@ -21,9 +21,13 @@ def image_root(tmp_path):
     tree.write(
         "/etc/passwd",
         "root:x:0:0::/root:/bin/bash\n"
-        "alice:x:1000:100::/home/alice:/bin/bash\nbob:x:1001:100::/home/bob:/bin/bash\n",
+        "alice:x:1000:100::/home/alice:/bin/bash\nbob:x:1001:100::/home/bob:/bin/bash\n"
+        "carol:x:1002:100::/home/carol:/bin/bash\n",
     )
-    tree.write("/etc/shadow", "root:*:19000::::::\nalice:!:19000::::::\nbob:!:19000::::::\n")
+    tree.write(
+        "/etc/shadow",
+        "root:*:19000::::::\nalice:!:19000::::::\nbob:!:19000::::::\ncarol:!:19000::::::\n",
+    )
     tree.write("/etc/group", "root:x:0:\nusers:x:100:\n")
     tree.write("/etc/gshadow", "root:*::\nusers:!::\n")
     return tree
@@ -61,14 +65,20 @@ def test_a_group_made_without_a_gid_is_a_system_group(modules, image_root):
     """groupadd --system takes an id below 1000 (SYS_GID_MAX, the root having no
     login.defs of its own); a user group would take 1000 or more."""
     group = modules.docker_group
-    applied = group.apply(group.plan("docker", users=["alice"], root=str(image_root.root)))
-    assert applied["result"] is True
-    assert applied["changes"] == {
-        "group": {"old": None, "new": {"name": "docker", "gid": None, "system": True}},
-        "added": ["alice"],
+    planned = group.plan(users=["alice", "bob"], root=str(image_root.root))  # docker by default
+    assert planned["group"] == "docker"
+    assert planned["comment"] == f"group, added would change. alice, bob gain it. {ROOT_EQUIVALENT}"
+    applied = group.apply(planned)
+    assert applied == {
+        "result": True,
+        "changes": {
+            "group": {"old": None, "new": {"name": "docker", "gid": None, "system": True}},
+            "added": ["alice", "bob"],
+        },
+        "comment": f"group, added changed. alice, bob gained it. {ROOT_EQUIVALENT}",
     }
     gid, members = _group(image_root, "docker")
-    assert gid < 1000 and members == ["alice"]
+    assert gid < 1000 and members == ["alice", "bob"]
 
 
 @pytest.mark.skip_if_not_root
@@ -90,7 +100,7 @@ def test_a_user_removed_after_the_plan_fails_the_apply_with_the_members_read_bac
     """gpasswd refuses a list with a user that no longer exists and changes nothing;
     the read-back sees it, and the changes say what was really changed: nothing."""
     subprocess.run(["groupadd", "--root", str(image_root.root), "-g", "478", "docker"], check=True)
-    _gpasswd(image_root, "-a", "bob", "docker")
+    _gpasswd(image_root, "-M", "bob,carol", "docker")
     group = modules.docker_group
     planned = group.plan("docker", users=["alice"], root=str(image_root.root))
     subprocess.run(["userdel", "--root", str(image_root.root), "alice"], check=True)
@@ -98,10 +108,10 @@ def test_a_user_removed_after_the_plan_fails_the_apply_with_the_members_read_bac
     assert applied == {
         "result": False,
         "changes": {},
-        "comment": "docker should now have members bob, alice, but has bob (a user removed "
-        "since the plan, or another program at work): plan again",
+        "comment": "docker should now have members bob, carol, alice, but has bob, carol (a "
+        "user removed since the plan, or another program at work): plan again",
     }
-    assert _group(image_root, "docker") == (478, ["bob"])
+    assert _group(image_root, "docker") == (478, ["bob", "carol"])
 
 
 @pytest.mark.skip_if_not_root
@@ -112,8 +122,44 @@ def test_a_read_back_that_differs_reports_the_changes_really_made(modules, image
     planned = group.plan("docker", users=["alice", "bob"], gid=478, root=str(image_root.root))
     subprocess.run(["userdel", "--root", str(image_root.root), "alice"], check=True)
     applied = group.apply(planned)
-    assert applied["result"] is False
-    assert _group(image_root, "docker") == (478, [])
-    assert applied["changes"] == {
-        "group": {"old": None, "new": {"name": "docker", "gid": 478, "system": True}}
+    assert applied == {
+        "result": False,
+        "changes": {"group": {"old": None, "new": {"name": "docker", "gid": 478, "system": True}}},
+        "comment": "docker should now have members alice, bob, but has none (a user removed "
+        "since the plan, or another program at work): plan again",
     }
+    assert _group(image_root, "docker") == (478, [])
+
+
+@pytest.mark.skip_if_not_root
+def test_plans_say_what_is_already_there_and_what_would_change(modules, image_root):
+    root, group = str(image_root.root), modules.docker_group
+    subprocess.run(["groupadd", "--root", root, "-g", "478", "docker"], check=True)
+    empty = group.plan("docker", users=[], gid=478, root=root)  # the gid it has: no error
+    assert (empty["changes"], empty["comment"]) == (
+        {},
+        f"docker already as specified: no members. {ROOT_EQUIVALENT}",
+    )
+    _gpasswd(image_root, "-M", "alice,bob", "docker")
+    kept = group.plan("docker", users=["bob"], root=root)
+    assert (kept["changes"], kept["comment"]) == (
+        {},
+        f"docker already as specified: alice, bob. {ROOT_EQUIVALENT}",
+    )
+    removing = group.plan("docker", users=["carol"], exclusive=True, root=root)
+    assert removing["changes"] == {"added": ["carol"], "removed": ["alice", "bob"]}
+    assert removing["comment"] == (f"added, removed would change. carol gain it. {ROOT_EQUIVALENT}")
+    only_removing = group.plan("docker", users=["alice"], exclusive=True, root=root)
+    assert only_removing["comment"] == f"removed would change. {ROOT_EQUIVALENT}"
+
+
+@pytest.mark.skip_if_not_root
+def test_a_group_with_another_gid_is_refused_with_both_ids(modules, image_root):
+    root = str(image_root.root)
+    subprocess.run(["groupadd", "--root", root, "-g", "478", "docker"], check=True)
+    with pytest.raises(CommandExecutionError) as raised:
+        modules.docker_group.plan("docker", users=["alice"], gid=479, root=root)
+    assert str(raised.value) == (
+        "group docker exists with gid 478, not 479: files already carry the old id; "
+        "change it by hand"
+    )

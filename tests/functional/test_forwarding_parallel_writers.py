@@ -15,6 +15,7 @@ first's change unseen, break the count.
 import collections
 import json
 import os
+import re
 import threading
 import traceback
 
@@ -119,7 +120,9 @@ def test_parallel_appliers_report_only_changes_they_made_to_what_they_read(
 
     refused = [result for result in results if not result["result"]]
     for result in refused:
-        assert STALE in result["comment"], result["comment"]
+        # Each refusal names the file that changed (the plan's check, or the
+        # write's own when the change came between the two).
+        assert re.search(r"/etc/\S+ changed after the plan was made: plan again", result["comment"])
     last = _contents(modules, root)
     for what in first:
         leaving, arriving = collections.Counter(), collections.Counter()
@@ -175,3 +178,68 @@ def test_a_plan_made_stale_by_a_hand_edit_writes_nothing(modules, sles12, edit, 
         "comment": f"{path} changed after the plan was made: plan again. Nothing was written",
     }
     assert _files(sles12.root) == before
+
+
+@pytest.mark.skip_if_not_root
+def test_two_files_changed_since_the_plan_are_both_named(modules, sles12):
+    root = str(sles12.root)
+    planned = modules.docker_forwarding.plan(root=root)
+    _edit_persistent(sles12)
+    _edit_susefirewall2(sles12)
+    applied = modules.docker_forwarding.apply(planned)
+    assert applied["comment"] == (
+        "/etc/sysctl.d/90-docker-host-forwarding.conf and /etc/sysconfig/SuSEfirewall2 changed "
+        "after the plan was made: plan again. Nothing was written"
+    )
+
+
+@pytest.mark.skip_if_not_root
+def test_a_firewall_changed_since_the_plan_is_found_without_the_legacy_layer(modules, sles12):
+    """No /etc/sysconfig/sysctl (SLES 15): the firewall's file is checked all the same."""
+    (sles12.root / "etc/sysconfig/sysctl").unlink()
+    root = str(sles12.root)
+    planned = modules.docker_forwarding.plan(root=root)
+    assert "legacy" not in planned["changes"]
+    _edit_susefirewall2(sles12)
+    before = _files(sles12.root)
+    assert modules.docker_forwarding.apply(planned)["comment"] == (
+        "/etc/sysconfig/SuSEfirewall2 changed after the plan was made: plan again. "
+        "Nothing was written"
+    )
+    assert _files(sles12.root) == before
+
+
+@pytest.mark.skip_if_not_root
+def test_a_firewall_changed_since_the_plan_is_found_when_the_legacy_file_is_unreadable(
+    modules, sles12
+):
+    """/etc/sysconfig/sysctl became a directory after the plan: its own write would
+    say so, but the firewall's change is found first, and nothing is written."""
+    root = str(sles12.root)
+    planned = modules.docker_forwarding.plan(root=root)
+    legacy = sles12.root / "etc/sysconfig/sysctl"
+    legacy.unlink()
+    legacy.mkdir()
+    _edit_susefirewall2(sles12)
+    assert modules.docker_forwarding.apply(planned)["comment"] == (
+        "/etc/sysconfig/SuSEfirewall2 changed after the plan was made: plan again. "
+        "Nothing was written"
+    )
+
+
+@pytest.mark.skip_if_not_root
+def test_a_variable_the_firewall_file_does_not_set_is_no_change(modules, sles12):
+    """FW_ROUTE missing from the file (it is appended): unset then and unset still,
+    the plan is not stale, and apply writes it."""
+    path = sles12.root / "etc/sysconfig/SuSEfirewall2"
+    path.write_text(
+        "".join(
+            line for line in path.read_text().splitlines(True) if not line.startswith("FW_ROUTE=")
+        )
+    )
+    root = str(sles12.root)
+    planned = modules.docker_forwarding.plan(root=root)
+    assert planned["changes"]["firewall"] == {"FW_ROUTE": {"old": None, "new": "yes"}}
+    applied = modules.docker_forwarding.apply(planned)
+    assert applied["result"] is True, applied["comment"]
+    assert modules.sysconfig.get("SuSEfirewall2", "FW_ROUTE", root=root) == "yes"

@@ -44,7 +44,6 @@ def _forwarding_write(modules, root, number):
         raise CommandExecutionError(applied["comment"])
 
 
-@pytest.mark.own_process
 @pytest.mark.parametrize(
     "directory, name, write, outside_text",
     [
