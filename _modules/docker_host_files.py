@@ -185,33 +185,48 @@ def _open_directory(directory, image, make=False):
     try:
         for part in [] if inside == os.curdir else inside.split(os.sep):
             here = os.path.join(here, part)
-            try:
-                found = os.open(part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            except FileNotFoundError:
-                if not make:
-                    raise
-                try:
-                    os.mkdir(part, 0o755, dir_fd=fd)
-                    made = True
-                except FileExistsError:
-                    made = False  # a parallel writer made it first, and set its mode
-                found = os.open(part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                if made:
-                    os.fchmod(found, 0o755)
+            found = _open_component(fd, part, make)
             os.close(fd)
             fd = found
     except OSError as err:
         os.close(fd)
-        if err.errno == errno.ELOOP:
+        err.filename = here
+        raise
+    return fd
+
+
+def _open_component(dir_fd, name, make):
+    """The directory ``name`` in ``dir_fd``, never through a link. The entry itself is
+    opened first (O_PATH, which a link allows): its type says whether it is a link,
+    which a failed open of a directory cannot tell once the link is gone again."""
+    try:
+        entry = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        made = False
+    except FileNotFoundError:
+        if not make:
+            raise
+        try:
+            os.mkdir(name, 0o755, dir_fd=dir_fd)
+            made = True
+        except FileExistsError:
+            made = False  # a parallel writer made it first, and set its mode
+        entry = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        kind = stat.S_IFMT(os.fstat(entry).st_mode)
+        if kind == stat.S_IFLNK:
             raise OSError(
                 errno.ELOOP,
                 "a directory there was replaced by a symbolic link after the path was "
                 "resolved; the write does not follow it",
-                here,
-            ) from err
-        err.filename = here
-        raise
-    return fd
+            )
+        if kind != stat.S_IFDIR:
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        found = os.open(".", _DIRECTORY, dir_fd=entry)  # the very directory held
+    finally:
+        os.close(entry)
+    if made:
+        os.fchmod(found, 0o755)
+    return found
 
 
 _TEMPORARY = ".salt-tmp"
