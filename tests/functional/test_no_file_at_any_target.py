@@ -191,10 +191,13 @@ def test_the_state_that_owns_it_fails_with_the_reason_and_changes_nothing(
 
 @pytest.mark.skip_if_not_root
 @pytest.mark.parametrize("test", [True, False])
+@pytest.mark.parametrize(
+    "target",
+    [name for name, (_, says, *_) in TARGETS.items() if says is _sysconfig_says],
+    indirect=True,
+)
 def test_sysconfig_present_fails_with_the_reason_and_changes_nothing(states, target, kind, test):
     tree, path, (says, _, _, _) = target
-    if says is not _sysconfig_says:
-        pytest.skip("not a sysconfig file")
     before = _files(tree.root)
     with hangs.fails_if_blocked(5):
         ret = states.sysconfig.present(
