@@ -13,12 +13,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: demo test lint format bench mutate system-packages clean
+.PHONY: demo test test-salt-lines lint format bench mutate system-packages clean
 
-$(STAMP): tests/requirements.txt
+$(STAMP): tests/requirements.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -r tests/requirements.txt
+	$(PIP) install -r tests/requirements.txt -c tests/constraints.txt
 	touch $@
 
 system-packages:
@@ -36,7 +36,27 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: system-packages lint
+# The Salt releases the unit suite also runs on, besides .venv's: the oldest and
+# the newest of each supported line. Each has a virtualenv of its own, installed
+# from its lock in tests/salt-lines/ exactly (--no-deps: some of these releases
+# publish dependency metadata that pip cannot use, see the README).
+SALT_LINES := 3006.0 3006.30 3007.0 3007.17 3008.0 3008.5
+
+# Kept (make would remove a pattern rule's target after the run).
+.PRECIOUS: .venv-salt-%/.installed
+.venv-salt-%/.installed: tests/salt-lines/%.txt
+	rm -rf .venv-salt-$*
+	$(PYTHON) -m venv .venv-salt-$*
+	.venv-salt-$*/bin/python -m pip --quiet --disable-pip-version-check install --no-deps -r $<
+	touch $@
+
+# test_mutate needs mutmut, a tool of .venv's only.
+test-salt-%: .venv-salt-%/.installed
+	.venv-salt-$*/bin/python -m pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/test_mutate.py
+
+test-salt-lines: $(addprefix test-salt-,$(SALT_LINES))
+
+test: system-packages lint test-salt-lines
 	$(BIN)/python -m pytest --run-destructive
 
 bench: $(STAMP)
@@ -50,4 +70,4 @@ mutate: system-packages $(STAMP)
 	$(BIN)/python tools/mutate.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .venv-salt-* build dist *.egg-info .pytest_cache .ruff_cache mutants

@@ -13,10 +13,14 @@ def test_no_installed_copy_of_the_extension_is_in_reach():
     """An installed copy (or an editable install's egg-info in the checkout, which
     salt-factories puts on its daemons' sys.path) would hand Salt its modules
     through the salt.loader entry point, and a sync that failed would go unseen."""
+    # Every distribution's entry points, one by one: entry_points(group=...) sorts
+    # the distributions by a private attribute that, once Salt 3006.0 is
+    # imported, one of them lacks (AttributeError: _normalized_name).
     found = [
-        f"{entry.dist.name} ({entry.value})"
-        for entry in importlib.metadata.entry_points(group="salt.loader")
-        if entry.value.startswith("suse_docker_host")
+        f"{dist.metadata['Name']} ({entry.value})"
+        for dist in importlib.metadata.distributions()
+        for entry in dist.entry_points
+        if entry.group == "salt.loader" and entry.value.startswith("suse_docker_host")
     ]
     assert found == [], "remove it: pip uninstall suse-docker-host; rm -r *.egg-info"
 

@@ -1,4 +1,6 @@
-"""The pip way: a real, non-editable install into a fresh virtualenv, with no sync step."""
+"""The pip way: a real, non-editable install into a virtualenv that already holds Salt
+3006.29, the way an administrator adds the extension beside the Salt they run. Salt
+must stay the version it was, and the extension must work there with no sync step."""
 
 import json
 import shutil
@@ -9,21 +11,44 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
+# Salt 3006.29 and its dependencies, as pip resolved them (docker-py left out: the
+# install must add it). A lock, so that the Salt that is there is always the same.
+SALT_3006 = REPO_ROOT / "tests" / "pip-install" / "salt-3006.29.txt"
+PIP = ["-m", "pip", "--quiet", "--disable-pip-version-check"]
+
+
+def _version(python, package):
+    return subprocess.run(
+        [python, "-c", f"import importlib.metadata as m; print(m.version({package!r}))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory, repository_clone):
-    """A fresh virtualenv with ``pip install .`` of a clone of the repository."""
+    """A virtualenv with Salt 3006.29, then ``pip install`` of a clone of the
+    repository."""
     base = tmp_path_factory.mktemp("pip-install")
     source = base / "source"
     shutil.copytree(repository_clone, source)
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
-        check=True,
-    )
+    subprocess.run([python, *PIP, "install", "--no-deps", "-r", SALT_3006], check=True)
+    assert _version(python, "salt") == "3006.29"
+    subprocess.run([python, *PIP, "install", str(source)], check=True)
     return env_dir
+
+
+def test_salt_stays_the_version_it_was_and_docker_py_is_added(installed):
+    python = installed / "bin" / "python"
+    assert _version(python, "salt") == "3006.29"
+    major, minor = _version(python, "docker").split(".")[:2]
+    assert (int(major), int(minor)) >= (7, 1)
+    check = subprocess.run([python, *PIP, "check"], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout
 
 
 def test_the_package_carries_the_loader_directories(installed):

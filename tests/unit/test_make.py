@@ -57,10 +57,27 @@ def _expanded(words):
     return listed.stdout.split()
 
 
+SALT_LINES = sorted(path.stem for path in (REPO_ROOT / "tests" / "salt-lines").glob("*.txt"))
+
+
 def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
     commands = _make_test()
     assert commands[0] == INSTALL, commands
     assert commands[-1] == PYTEST, commands  # every test under tests/, destructive ones too
+    # Before it, the unit suite on every Salt release of tests/salt-lines/, each in a
+    # virtualenv installed from its lock, exactly.
+    assert len(SALT_LINES) == 6
+    for line in SALT_LINES:
+        venv = f".venv-salt-{line}"
+        pip = [f"{venv}/bin/python", "-m", "pip", "--quiet", "--disable-pip-version-check"]
+        pytest_ = [f"{venv}/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        steps = [
+            ["python3", "-m", "venv", venv],
+            [*pip, "install", "--no-deps", "-r", f"tests/salt-lines/{line}.txt"],
+            [*pytest_, "tests/unit", "--ignore=tests/unit/test_mutate.py"],
+        ]
+        at = [commands.index(step) for step in steps]
+        assert at == sorted(at) and at[-1] < len(commands) - 1, commands
     lint = [command for command in commands if command[0] == ".venv/bin/salt-lint"]
     assert len(lint) == 1, commands
     order = [commands.index(RUFF_CHECK), commands.index(RUFF_FORMAT), commands.index(lint[0])]
@@ -84,11 +101,18 @@ def test_python_names_the_interpreter_that_makes_the_virtualenv(python):
     commands = _make_test(python)
     made = [command for command in commands if command[1:] == ["-m", "venv", ".venv"]]
     assert made == [[python or "python3", "-m", "venv", ".venv"]], commands
-    # Every program after it runs from that virtualenv: its pip, ruff, salt-lint, pytest.
-    after = [c for c in commands[commands.index(made[0]) + 1 :] if c[:1] != ["touch"]]
+    # The Salt lines' virtualenvs are made by the same interpreter.
+    lines = [command for command in commands if command[2:3] == ["venv"] and command != made[0]]
+    assert len(lines) == 6 and {command[0] for command in lines} == {python or "python3"}
+    # Every other program after it runs from a virtualenv: its pip, ruff, salt-lint, pytest.
+    own = [c for c in commands if not any(".venv-salt-" in word for word in c)]
+    after = [c for c in own[own.index(made[0]) + 1 :] if c[:1] != ["touch"]]
     assert after and all(command[0].startswith(".venv/bin/") for command in after), after
     assert after[0][:3] == [".venv/bin/python", "-m", "pip"]
-    assert any(command[-2:] == ["-r", "tests/requirements.txt"] for command in after), after
+    assert any(
+        command[-4:] == ["-r", "tests/requirements.txt", "-c", "tests/constraints.txt"]
+        for command in after
+    ), after
 
 
 @pytest.mark.parametrize("path", ["/run/docker.sock", "/var/run/docker.sock"])
