@@ -261,6 +261,34 @@ def sandbox_of_this_host(root, data_root=None):
     return tree
 
 
+def accounts(root, users, groups=(("users", 100),)):
+    """A root with the four account files: root and ``users`` (uid 1000 on, group
+    users, a locked password each), root's group and ``groups`` ((name, gid), no
+    members). gpasswd and groupadd --root change them as on a real system."""
+    tree = Tree(root)
+    people = [
+        ("root", 0, "/root", "*"),
+        *((u, 1000 + n, f"/home/{u}", "!") for n, u in enumerate(users)),
+    ]
+    tree.write(
+        "/etc/passwd",
+        "".join(
+            f"{u}:x:{uid}:{0 if uid == 0 else 100}::{home}:/bin/bash\n"
+            for u, uid, home, _ in people
+        ),
+    )
+    tree.write(
+        "/etc/shadow", "".join(f"{u}:{password}:19000::::::\n" for u, _, _, password in people)
+    )
+    all_groups = [("root", 0), *groups]
+    tree.write("/etc/group", "".join(f"{name}:x:{gid}:\n" for name, gid in all_groups))
+    tree.write(
+        "/etc/gshadow",
+        "".join(f"{name}:{'*' if name == 'root' else '!'}::\n" for name, _ in all_groups),
+    )
+    return tree
+
+
 def suse_docker_root(root, users=(), os_release="sles-15-sp6.os-release", data_root=None):
     """An image root as the SUSE docker package leaves it, on this machine's kernel:
     SUSE's /etc/sysconfig/docker, daemon.json and docker.service, SuSEfirewall2's

@@ -17,20 +17,7 @@ ROOT_EQUIVALENT = (
 
 @pytest.fixture
 def image_root(tmp_path):
-    tree = hosttrees.Tree(tmp_path / "root")
-    tree.write(
-        "/etc/passwd",
-        "root:x:0:0::/root:/bin/bash\n"
-        "alice:x:1000:100::/home/alice:/bin/bash\nbob:x:1001:100::/home/bob:/bin/bash\n"
-        "carol:x:1002:100::/home/carol:/bin/bash\n",
-    )
-    tree.write(
-        "/etc/shadow",
-        "root:*:19000::::::\nalice:!:19000::::::\nbob:!:19000::::::\ncarol:!:19000::::::\n",
-    )
-    tree.write("/etc/group", "root:x:0:\nusers:x:100:\n")
-    tree.write("/etc/gshadow", "root:*::\nusers:!::\n")
-    return tree
+    return hosttrees.accounts(tmp_path / "root", ["alice", "bob", "carol"])
 
 
 def _group(tree, name):

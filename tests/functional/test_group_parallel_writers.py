@@ -21,20 +21,7 @@ STALE = "changed after the plan was made: plan again"
 
 @pytest.fixture
 def image_root(tmp_path):
-    tree = hosttrees.Tree(tmp_path / "root")
-    tree.write(
-        "/etc/passwd",
-        "root:x:0:0::/root:/bin/bash\n"
-        + "".join(
-            f"{user}:x:{1000 + n}:100::/home/{user}:/bin/bash\n" for n, user in enumerate(USERS)
-        ),
-    )
-    tree.write(
-        "/etc/shadow", "root:*:19000::::::\n" + "".join(f"{u}:!:19000::::::\n" for u in USERS)
-    )
-    tree.write("/etc/group", "root:x:0:\nusers:x:100:\ndocker:x:478:\n")
-    tree.write("/etc/gshadow", "root:*::\nusers:!::\ndocker:!::\n")
-    return tree
+    return hosttrees.accounts(tmp_path / "root", USERS, groups=(("users", 100), ("docker", 478)))
 
 
 def _members(tree):
