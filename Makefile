@@ -39,20 +39,23 @@ format: $(STAMP)
 # The Salt releases the unit suite also runs on, besides .venv's: the oldest and
 # the newest of each supported line. Each has a virtualenv of its own, installed
 # from its lock in tests/salt-lines/ exactly (--no-deps: some of these releases
-# publish dependency metadata that pip cannot use, see the README).
+# publish dependency metadata that pip cannot use, see the README). They live
+# outside the checkout: tests copy the checkout and hand it to Salt as
+# file_roots, and 1.4 GB of virtualenvs there would be copied and walked too.
 SALT_LINES := 3006.0 3006.30 3007.0 3007.17 3008.0 3008.5
+SALT_LINES_DIR ?= $(HOME)/.cache/suse-docker-host/salt-lines
 
 # Kept (make would remove a pattern rule's target after the run).
-.PRECIOUS: .venv-salt-%/.installed
-.venv-salt-%/.installed: tests/salt-lines/%.txt
-	rm -rf .venv-salt-$*
-	$(PYTHON) -m venv .venv-salt-$*
-	.venv-salt-$*/bin/python -m pip --quiet --disable-pip-version-check install --no-deps -r $<
+.PRECIOUS: $(SALT_LINES_DIR)/%/.installed
+$(SALT_LINES_DIR)/%/.installed: tests/salt-lines/%.txt
+	rm -rf $(SALT_LINES_DIR)/$*
+	$(PYTHON) -m venv $(SALT_LINES_DIR)/$*
+	$(SALT_LINES_DIR)/$*/bin/python -m pip --quiet --disable-pip-version-check install --no-deps -r $<
 	touch $@
 
 # test_mutate needs mutmut, a tool of .venv's only.
-test-salt-%: .venv-salt-%/.installed
-	.venv-salt-$*/bin/python -m pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/test_mutate.py
+test-salt-%: $(SALT_LINES_DIR)/%/.installed
+	$(SALT_LINES_DIR)/$*/bin/python -m pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/test_mutate.py
 
 test-salt-lines: $(addprefix test-salt-,$(SALT_LINES))
 
@@ -70,4 +73,4 @@ mutate: system-packages $(STAMP)
 	$(BIN)/python tools/mutate.py
 
 clean:
-	rm -rf $(VENV) .venv-salt-* build dist *.egg-info .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) $(SALT_LINES_DIR) build dist *.egg-info .pytest_cache .ruff_cache mutants

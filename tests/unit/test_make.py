@@ -58,6 +58,8 @@ def _expanded(words):
 
 
 SALT_LINES = sorted(path.stem for path in (REPO_ROOT / "tests" / "salt-lines").glob("*.txt"))
+# Outside the checkout, which tests copy and hand to Salt as file_roots.
+LINES_DIR = os.path.join(os.path.expanduser("~"), ".cache", "suse-docker-host", "salt-lines")
 
 
 def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
@@ -68,7 +70,7 @@ def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
     # virtualenv installed from its lock, exactly.
     assert len(SALT_LINES) == 6
     for line in SALT_LINES:
-        venv = f".venv-salt-{line}"
+        venv = f"{LINES_DIR}/{line}"
         pip = [f"{venv}/bin/python", "-m", "pip", "--quiet", "--disable-pip-version-check"]
         pytest_ = [f"{venv}/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         steps = [
@@ -105,7 +107,7 @@ def test_python_names_the_interpreter_that_makes_the_virtualenv(python):
     lines = [command for command in commands if command[2:3] == ["venv"] and command != made[0]]
     assert len(lines) == 6 and {command[0] for command in lines} == {python or "python3"}
     # Every other program after it runs from a virtualenv: its pip, ruff, salt-lint, pytest.
-    own = [c for c in commands if not any(".venv-salt-" in word for word in c)]
+    own = [c for c in commands if not any(LINES_DIR in word for word in c)]
     after = [c for c in own[own.index(made[0]) + 1 :] if c[:1] != ["touch"]]
     assert after and all(command[0].startswith(".venv/bin/") for command in after), after
     assert after[0][:3] == [".venv/bin/python", "-m", "pip"]
