@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: demo test test-salt-lines lint format bench mutate system-packages clean
+.PHONY: demo test test-salt-lines test-highstate-oldest lint format bench mutate system-packages clean
 
 $(STAMP): tests/requirements.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,14 +53,28 @@ $(SALT_LINES_DIR)/%/.installed: tests/salt-lines/%.txt
 	$(SALT_LINES_DIR)/$*/bin/python -m pip --quiet --disable-pip-version-check install --no-deps -r $<
 	touch $@
 
-# test_mutate needs mutmut, a tool of .venv's only.
+# On each release, the unit and functional suites in two passes: first every
+# test that shares nothing of this machine, on all cores (pytest-xdist); then
+# the destructive ones, one at a time. test_mutate needs mutmut, which only
+# .venv has: it runs with the integration suite.
+LINE_TESTS := -q -p no:cacheprovider tests/unit tests/functional --ignore=tests/unit/test_mutate.py
+
 test-salt-%: $(SALT_LINES_DIR)/%/.installed
-	$(SALT_LINES_DIR)/$*/bin/python -m pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/test_mutate.py
+	$(SALT_LINES_DIR)/$*/bin/python -m pytest -n auto $(LINE_TESTS)
+	$(SALT_LINES_DIR)/$*/bin/python -m pytest --run-destructive -m destructive_test $(LINE_TESTS)
 
 test-salt-lines: $(addprefix test-salt-,$(SALT_LINES))
 
-test: system-packages lint test-salt-lines
-	$(BIN)/python -m pytest --run-destructive
+# The real master and minions run the formula's highstate on the oldest
+# release of Salt (SUSE's Salt Bundle is 3006.0) as well as on .venv's.
+HIGHSTATE_TESTS := tests/integration/test_formula_highstate.py tests/integration/test_master_minion.py
+
+test-highstate-oldest: $(SALT_LINES_DIR)/3006.0/.installed
+	$(SALT_LINES_DIR)/3006.0/bin/python -m pytest -q -p no:cacheprovider --run-destructive $(HIGHSTATE_TESTS)
+
+# Then, on .venv's Salt: the integration suite (real daemons, one at a time).
+test: system-packages lint test-salt-lines test-highstate-oldest
+	$(BIN)/python -m pytest --run-destructive tests/integration tests/unit/test_mutate.py
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_sysconfig.py

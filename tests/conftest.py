@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: paths, sandbox roots and bash as a judge."""
 
+import atexit
 import os
 import pathlib
 import shutil
@@ -8,7 +9,7 @@ import tempfile
 
 import pytest
 
-from tests import machine, readers
+from tests import machine, readers, saltcall
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUSE_FIXTURES = pathlib.Path(
@@ -39,18 +40,51 @@ def pytest_configure(config):
     # log capture instead.
     import salt._logging.impl
 
+    held = salt._logging.impl.get_temp_handler()
     salt._logging.impl.shutdown_temp_handler()
+    # Salt 3006.0 also flushes that handler at exit, shut down or not, which
+    # prints a ValueError traceback after every run; later releases do not.
+    if held is not None:
+        atexit.unregister(held.flush)
+
+
+# Every test restores what it changes on this machine: compared once for the
+# whole run (tests/machine.py says what is compared), by the process that runs
+# the session. Under pytest-xdist that is the controller, before its workers
+# start and after the last one ends: a worker that finishes early would see
+# another worker's test halfway through.
+MACHINE_BEFORE = pytest.StashKey[dict]()
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[MACHINE_BEFORE] = machine.snapshot()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    before = session.config.stash.get(MACHINE_BEFORE, None)
+    if before is None:
+        return
+    changed = machine.differences(before, machine.snapshot())
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.ensure_newline()
+        reporter.write_sep("=", "the tests left this machine changed", red=True)
+        for line in changed:
+            reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
-def this_machine_is_left_as_it_was():
-    """Every test restores what it changes on this machine: checked once for the
-    whole run (tests/machine.py says what is compared)."""
-    before = machine.snapshot()
-    yield
-    changed = machine.differences(before, machine.snapshot())
-    if changed:
-        pytest.fail("the tests left this machine changed:\n" + "\n".join(changed))
+def formula_tree(tmp_path_factory):
+    """A copy of the formula's SLS directory, the file_roots of the tests'
+    salt-call runs (tests/saltcall.py says why not the checkout itself)."""
+    tree = tmp_path_factory.mktemp("formula-tree")
+    shutil.copytree(REPO_ROOT / "docker_host", tree / "docker_host")
+    saltcall.FORMULA_TREE = str(tree)
+    yield tree
+    saltcall.FORMULA_TREE = None
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,20 @@ import sys
 SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The file_roots salt-call gets unless a test names its own: the formula's
+# directory alone, copied once per test session by tests/conftest.py. The
+# checkout itself would serve the same SLS files, but salt-call with a fresh
+# cache lists every file of its file_roots first, and a checkout holds .venv:
+# 2 of the 3 seconds of each call.
+FORMULA_TREE = None
+
+
+def formula_tree():
+    """The file_roots that serves this checkout's formula (see FORMULA_TREE)."""
+    if FORMULA_TREE is None:
+        raise RuntimeError("tests/conftest.py's formula_tree fixture has not copied the formula")
+    return FORMULA_TREE
+
 
 def minion_config(base, file_roots=None, pillar=None, grains=None):
     """A minion configuration directory under ``base``, for this checkout's
@@ -41,10 +55,10 @@ def minion_config(base, file_roots=None, pillar=None, grains=None):
     return config
 
 
-def state_apply(base, sls, pillar, grains=None, test=False, file_roots=REPO_ROOT):
-    """``salt-call --local state.apply sls`` with ``pillar``; return
-    (exit code, {state id: result}, stderr)."""
-    config = minion_config(base, file_roots, pillar=pillar, grains=grains)
+def state_apply(base, sls, pillar, grains=None, test=False, file_roots=None):
+    """``salt-call --local state.apply sls`` with ``pillar``, from ``file_roots``
+    (the formula's tree unless given); return (exit code, {state id: result}, stderr)."""
+    config = minion_config(base, file_roots or formula_tree(), pillar=pillar, grains=grains)
     result = subprocess.run(
         [
             SALT_CALL,

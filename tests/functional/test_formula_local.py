@@ -17,7 +17,14 @@ import salt.version
 import yaml
 
 from tests import hosttrees
-from tests.saltcall import REPO_ROOT, SALT_CALL, minion_config, state_apply, unconverged
+from tests.saltcall import (
+    REPO_ROOT,
+    SALT_CALL,
+    formula_tree,
+    minion_config,
+    state_apply,
+    unconverged,
+)
 
 pytestmark = pytest.mark.own_process
 
@@ -423,7 +430,7 @@ def _low_chunks(tmp_path, pillar_data, grains=None):
     """The formula's low data (rendered, not run), by state ID, in Salt's order
     (a state's requisites may run it earlier: see _run_order)."""
     tmp_path.mkdir(exist_ok=True)
-    config = minion_config(tmp_path, file_roots=REPO_ROOT, pillar=pillar_data, grains=grains)
+    config = minion_config(tmp_path, file_roots=formula_tree(), pillar=pillar_data, grains=grains)
     result = subprocess.run(
         [SALT_CALL, "--local", f"--config-dir={config}", "--out=json", *LOW_SLS],
         capture_output=True,

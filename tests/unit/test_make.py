@@ -19,6 +19,19 @@ INSTALL = ["sh", "tools/install-system-packages"]
 RUFF_CHECK = [".venv/bin/ruff", "check", "."]
 RUFF_FORMAT = [".venv/bin/ruff", "format", "--check", "."]
 PYTEST = [".venv/bin/python", "-m", "pytest", "--run-destructive"]
+INTEGRATION = [*PYTEST, "tests/integration", "tests/unit/test_mutate.py"]
+LINE_TESTS = [
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "tests/unit",
+    "tests/functional",
+    "--ignore=tests/unit/test_mutate.py",
+]
+HIGHSTATE = [
+    "tests/integration/test_formula_highstate.py",
+    "tests/integration/test_master_minion.py",
+]
 
 
 def _make_test(python=None):
@@ -65,21 +78,42 @@ LINES_DIR = os.path.join(os.path.expanduser("~"), ".cache", "suse-docker-host", 
 def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
     commands = _make_test()
     assert commands[0] == INSTALL, commands
-    assert commands[-1] == PYTEST, commands  # every test under tests/, destructive ones too
-    # Before it, the unit suite on every Salt release of tests/salt-lines/, each in a
-    # virtualenv installed from its lock, exactly.
+    # Last, the integration suite on .venv's Salt, with the one test that needs mutmut.
+    assert commands[-1] == INTEGRATION, commands
+    # Before it, the unit and functional suites on every Salt release of
+    # tests/salt-lines/, each in a virtualenv installed from its lock, exactly:
+    # what shares nothing of this machine on all cores, then the destructive
+    # tests alone.
     assert len(SALT_LINES) == 6
     for line in SALT_LINES:
         venv = f"{LINES_DIR}/{line}"
         pip = [f"{venv}/bin/python", "-m", "pip", "--quiet", "--disable-pip-version-check"]
-        pytest_ = [f"{venv}/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        pytest_ = [f"{venv}/bin/python", "-m", "pytest"]
         steps = [
             ["python3", "-m", "venv", venv],
             [*pip, "install", "--no-deps", "-r", f"tests/salt-lines/{line}.txt"],
-            [*pytest_, "tests/unit", "--ignore=tests/unit/test_mutate.py"],
+            [*pytest_, "-n", "auto", *LINE_TESTS],
+            [*pytest_, "--run-destructive", "-m", "destructive_test", *LINE_TESTS],
         ]
         at = [commands.index(step) for step in steps]
         assert at == sorted(at) and at[-1] < len(commands) - 1, commands
+    # The real master and minions' highstate on the oldest release too.
+    oldest = f"{LINES_DIR}/3006.0/bin/python"
+    highstate = [oldest, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--run-destructive"]
+    assert [*highstate, *HIGHSTATE] in commands[:-1], commands
+    assert all((REPO_ROOT / path).is_file() for path in HIGHSTATE)
+    # Together, every test module under tests/.
+    ran = {
+        word for command in commands if "pytest" in command[:3] for word in command if "/" in word
+    }
+    modules = {str(path.relative_to(REPO_ROOT)) for path in REPO_ROOT.glob("tests/**/test_*.py")}
+    covered = {
+        module
+        for module in modules
+        if any(module == path or module.startswith(f"{path}/") for path in ran)
+    }
+    assert covered == modules
+
     lint = [command for command in commands if command[0] == ".venv/bin/salt-lint"]
     assert len(lint) == 1, commands
     order = [commands.index(RUFF_CHECK), commands.index(RUFF_FORMAT), commands.index(lint[0])]
