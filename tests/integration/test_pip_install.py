@@ -1,6 +1,7 @@
 """The pip way: a real, non-editable install into a virtualenv that already holds Salt
-3006.29, the way an administrator adds the extension beside the Salt they run. Salt
-must stay the version it was, and the extension must work there with no sync step."""
+3006.0 (the release of SUSE's Salt Bundle) or 3006.29, the way an administrator adds
+the extension beside the Salt they run. Salt must stay the version it was, and the
+extension must work there with no sync step."""
 
 import json
 import shutil
@@ -11,9 +12,10 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-# Salt 3006.29 and its dependencies, as pip resolved them (docker-py left out: the
-# install must add it). A lock, so that the Salt that is there is always the same.
-SALT_3006 = REPO_ROOT / "tests" / "pip-install" / "salt-3006.29.txt"
+# Salt and its dependencies, as pip resolved them (docker-py left out: the install
+# must add it). Locks, so that the Salt that is there is always the same. 3006.0
+# has no usable dependency metadata (see the README): its lock lists them.
+SALT_LOCKS = REPO_ROOT / "tests" / "pip-install"
 PIP = ["-m", "pip", "--quiet", "--disable-pip-version-check"]
 
 
@@ -26,9 +28,14 @@ def _version(python, package):
     ).stdout.strip()
 
 
+@pytest.fixture(scope="module", params=["3006.0", "3006.29"])
+def salt_release(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory, repository_clone):
-    """A virtualenv with Salt 3006.29, then ``pip install`` of a clone of the
+def installed(tmp_path_factory, repository_clone, salt_release):
+    """A virtualenv with the Salt release, then ``pip install`` of a clone of the
     repository."""
     base = tmp_path_factory.mktemp("pip-install")
     source = base / "source"
@@ -36,15 +43,18 @@ def installed(tmp_path_factory, repository_clone):
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, *PIP, "install", "--no-deps", "-r", SALT_3006], check=True)
-    assert _version(python, "salt") == "3006.29"
+    lock = SALT_LOCKS / f"salt-{salt_release}.txt"
+    subprocess.run([python, *PIP, "install", "--no-deps", "-r", lock], check=True)
+    assert _version(python, "salt") == salt_release
+    no_docker_py = subprocess.run([python, "-c", "import docker"], capture_output=True, check=False)
+    assert no_docker_py.returncode != 0
     subprocess.run([python, *PIP, "install", str(source)], check=True)
     return env_dir
 
 
-def test_salt_stays_the_version_it_was_and_docker_py_is_added(installed):
+def test_salt_stays_the_version_it_was_and_docker_py_is_added(installed, salt_release):
     python = installed / "bin" / "python"
-    assert _version(python, "salt") == "3006.29"
+    assert _version(python, "salt") == salt_release
     major, minor = _version(python, "docker").split(".")[:2]
     assert (int(major), int(minor)) >= (7, 1)
     check = subprocess.run([python, *PIP, "check"], capture_output=True, text=True, check=False)
