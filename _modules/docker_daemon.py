@@ -1067,35 +1067,50 @@ def merged_keys():
 
 
 def _check_driver(driver, data_root, root):
-    """Return the driver to configure (``auto`` resolved); refuse one that cannot run
-    under ``data_root`` (the wanted one, else the configured one)."""
-    storage = __salt__["docker_host_facts.collect"](root=root, data_root=data_root)["storage"]
+    """Return the driver to configure (``auto`` resolved) and a warning (or "");
+    refuse one that cannot run under ``data_root`` (the wanted one, else the
+    configured one) on this host, or in the image under ``root``."""
+    image = __salt__["sysconfig.image_root"](root)
+    storage = __salt__["docker_host_facts.collect"](root=image, data_root=data_root)["storage"]
     drivers = storage.get("drivers") or {}
+    where = "on this host" if image is None else f"in the image under {image}"
     if driver == "auto":
         if not storage.get("fstype"):
-            where = (
-                "on this host"
-                if __salt__["sysconfig.image_root"](root) is None
-                else f"under {root}"
-            )
             raise CommandExecutionError(
                 f"storage_driver auto needs the data-root's filesystem, which cannot be seen "
-                f"{where} ({storage['unknown']['filesystem']}): name the driver"
+                f"{where} ({storage['unknown']['filesystem']}): name the driver "
+                "(docker_host:daemon:storage_driver)"
             )
-        return storage["recommended"]
+        if storage.get("recommended") is None:
+            raise CommandExecutionError(
+                f"storage_driver auto cannot choose {where}: "
+                f"{storage['unknown']['recommended']}: name the driver "
+                "(docker_host:daemon:storage_driver)"
+            )
+        return storage["recommended"], ""
     if driver not in drivers:
         raise CommandExecutionError(
             f"storage_driver {driver!r} is not a storage driver; use one of "
             f"{', '.join(sorted(drivers))}, or auto"
         )
     verdict = drivers[driver]
+    if verdict["supported"] is None:
+        # What cannot be known before the image boots is the administrator's to say.
+        return driver, (
+            f" storage_driver {driver} could not be checked {where} ({verdict['reason']}): "
+            "it is configured as given."
+        )
     if not verdict["supported"]:
+        instead = (
+            f"Use {storage['recommended']} (or storage_driver: auto)"
+            if storage.get("recommended")
+            else "Name a driver that works there"
+        )
         raise CommandExecutionError(
-            f"storage_driver {driver} cannot run on this host: {verdict['reason']}. Use "
-            f"{storage['recommended']} (or storage_driver: auto)"
+            f"storage_driver {driver} cannot run {where}: {verdict['reason']}. {instead}"
         )
     removed_in = verdict.get("removed_in")
-    if removed_in and __salt__["sysconfig.image_root"](root) is None:
+    if removed_in and image is None:
         version = engine_version()
         major = engine_major(version)
         if major is not None and major >= removed_in:
@@ -1103,7 +1118,12 @@ def _check_driver(driver, data_root, root):
                 f"storage_driver {driver} was removed in Docker Engine {removed_in}; this "
                 f"engine is {version}. Use {storage['recommended']}"
             )
-    return driver
+    elif removed_in:
+        return driver, (
+            f" storage_driver {driver} was removed in Docker Engine {removed_in}, and the "
+            "image's engine version is not read here: it is configured as given."
+        )
+    return driver, ""
 
 
 def _wanted(storage_driver, data_root, options, daemon_json, current):
@@ -1234,10 +1254,12 @@ def _images_warning(current, new_effective, root):
 
 
 def _check_effective(old, new, in_opts, in_json, root):
-    """Refuse a new configuration dockerd would not run, whichever file holds what."""
+    """Refuse a new configuration dockerd would not run, whichever file holds what;
+    return a warning about it, or ""."""
     driver, data_root = new.get("storage-driver"), new.get("data-root")
+    warning = ""
     if (driver, data_root) != (old.get("storage-driver"), old.get("data-root")) and driver:
-        _check_driver(driver, data_root or "/var/lib/docker", root)
+        warning = _check_driver(driver, data_root or "/var/lib/docker", root)[1]
     managed = {k for k, v in {**in_opts, **in_json}.items() if v is not None}
     if (
         new.get("log-driver") != old.get("log-driver")
@@ -1251,6 +1273,7 @@ def _check_effective(old, new, in_opts, in_json, root):
             "its driver does not know: set log-opts for the new driver too (or null to "
             "remove them)"
         )
+    return warning
 
 
 def _check_arguments(storage_driver, data_root, options, daemon_json, exclusive):
@@ -1306,19 +1329,25 @@ def plan(
         wanted_root = (
             data_root or (options or {}).get("data-root") or (daemon_json or {}).get("data-root")
         )
-        storage_driver = _check_driver(storage_driver, wanted_root, root)
+        storage_driver, driver_warning = _check_driver(storage_driver, wanted_root, root)
+    else:
+        driver_warning = ""
     in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)
     new_opts, new_json = _new_files(current, in_opts, in_json, exclusive)
     flags = _flags_dockerd_would_start_with(new_opts, new_json)
     new_effective = {**(new_json or {}), **flags}
-    _check_effective(current["effective"], new_effective, in_opts, in_json, root)
+    # The same driver checked twice gives the same warning once.
+    effective_warning = _check_effective(
+        current["effective"], new_effective, in_opts, in_json, root
+    )
+    driver_warning = driver_warning or effective_warning
 
     changes = {}
     if (new_opts or "") != (current["docker_opts"] or ""):
         changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
     if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
         changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
-    warning = _images_warning(current, new_effective, root) if changes else ""
+    warning = (_images_warning(current, new_effective, root) if changes else "") + driver_warning
     # A key moving from one file to the other leaves its old file first, so
     # that dockerd never finds it in both, even between the two writes.
     moves_to_opts = set(flags) & set(current["daemon_json"] or {})
@@ -1326,7 +1355,7 @@ def plan(
     if changes:
         comment = f"{' and '.join(changes)} would change." + warning
     else:
-        comment = "The Docker daemon's configuration is already as specified."
+        comment = "The Docker daemon's configuration is already as specified." + driver_warning
     return {
         "root": root,
         "changes": changes,

@@ -126,28 +126,20 @@ def _real(name, root):
     return __salt__["sysconfig.resolve"](name, root=root)
 
 
-def later_settings(root=None):
-    """
-    Return the settings of forwarding keys that the boot applies after the
-    persistent file, which would override it: ``[{file, line, key, value}]``.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' docker_forwarding.later_settings
-    """
-    ours = os.path.basename(PERSISTENT_FILE)
+def _settings(root, after=""):
+    """The settings of forwarding keys in the files the boot applies, in the
+    order it applies them, from the sysctl file named after ``after`` on:
+    ``[{file, line, key, value}]``."""
     by_name = {}
     for directory in SYSCTL_DIRS:
         for path in glob.glob(os.path.join(_path(directory, root), "*.conf")):
             name = os.path.basename(path)
             by_name.setdefault(name, os.path.join(directory, name))
-    later = [by_name[name] for name in sorted(by_name) if name > ours]
-    later.append("/etc/sysctl.conf")
+    files = [by_name[name] for name in sorted(by_name) if name > after]
+    files.append("/etc/sysctl.conf")
     watched = {key for keys in ALIASES.values() for key in keys}
     found, seen = [], set()
-    for shown in later:
+    for shown in files:
         real = _real(shown, root)
         if real in seen:
             continue  # 99-sysctl.conf is often a link to /etc/sysctl.conf
@@ -165,6 +157,56 @@ def later_settings(root=None):
                     {"file": shown, "line": number, "key": match.group(1), "value": match.group(2)}
                 )
     return found
+
+
+def later_settings(root=None):
+    """
+    Return the settings of forwarding keys that the boot applies after the
+    persistent file, which would override it: ``[{file, line, key, value}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.later_settings
+    """
+    return _settings(root, after=os.path.basename(PERSISTENT_FILE))
+
+
+def at_boot(root=None):
+    """
+    Return forwarding as the boot sets it, from the files alone: for each
+    family, ``{"on": bool, "seen": where}`` from the last setting the boot
+    applies (the sysctl files in systemd-sysctl's order, ``/etc/sysctl.conf``,
+    then old SLES' ``IP_FORWARD`` and ``IPV6_FORWARD`` in
+    ``/etc/sysconfig/sysctl``); the kernel's default, off, when nothing sets
+    it. This is what an image root's forwarding will be when it boots.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.at_boot root=/srv/image-root
+    """
+    state = {family: {"on": False, "seen": "the kernel's default"} for family in KEYS}
+    for setting in _settings(root):
+        for family, names in ALIASES.items():
+            if setting["key"].replace("/", ".") in names:
+                state[family] = {
+                    "on": setting["value"] == "1",
+                    "seen": f"{setting['file']} line {setting['line']}: "
+                    f"{setting['key']} = {setting['value']}",
+                }
+    if __salt__["docker_host.exists"](LEGACY_FILE, root=root):
+        items = __salt__["sysconfig.items"](LEGACY_FILE, root=root)
+        for family, name in LEGACY.items():
+            # Empty leaves the setting to the sysctl files.
+            if items.get(name) in ("yes", "no"):
+                state[family] = {
+                    "on": items[name] == "yes",
+                    "seen": f'{LEGACY_FILE}: {name}="{items[name]}"',
+                }
+    return state
 
 
 def overriding_settings(wanted, root=None):

@@ -76,7 +76,13 @@ class _Report:
 
 
 # Facts the grain could not read that other items already report.
-_REPORTED_ELSEWHERE = {"engine_version", "bridge_nf_call_iptables"}
+_REPORTED_ELSEWHERE = {
+    "engine_version",
+    "bridge_nf_call_iptables",
+    "config",
+    "filesystem",
+    "recommended",
+}
 
 
 def _unknowns(report, area, section):
@@ -90,21 +96,53 @@ def _unknowns(report, area, section):
             )
 
 
+def _image(facts):
+    return facts.get("target") == "image"
+
+
+def _verb(facts):
+    """What an administrator does to another kernel: install it in an image, run it on a host."""
+    return "install" if _image(facts) else "run"
+
+
+def _kernel_named(facts):
+    """How the report names the kernel it judges."""
+    kernel = facts.get("kernel", {})
+    if not _image(facts):
+        return "the running kernel"
+    installed = kernel.get("installed") or []
+    newest = f", the newest of {len(installed)} installed" if len(installed) > 1 else ""
+    return f"the image's kernel {kernel.get('release')}{newest}"
+
+
 def _check_kernel(report, facts):
     kernel = facts.get("kernel", {})
     release = kernel.get("release")
     if kernel.get("required") is None:
-        report.add(
-            "kernel.config",
-            "warn",
-            f"no kernel config for {release}: options are judged from /proc and /sys only",
-            f"install the kernel's config as /boot/config-{release} (SUSE's kernel "
-            "packages ship it)",
-        )
+        if _image(facts):
+            reason = (
+                kernel.get("unknown", {}).get("config")
+                or "the image's kernel config is not readable"
+            )
+            fix = (
+                "install a kernel in the image: SUSE's kernel packages ship /boot/config-<version>"
+            )
+        elif release is None:
+            reason = "the running kernel's release and config are not readable"
+            fix = "make /proc/sys/kernel/osrelease and /proc/config.gz or /boot readable"
+        else:
+            reason = f"no kernel config for {release}: options are judged from /proc and /sys only"
+            fix = (
+                f"install the kernel's config as /boot/config-{release} (SUSE's kernel "
+                "packages ship it)"
+            )
+        report.add("kernel.config", "warn", reason, fix)
     else:
         required = kernel["required"]
         missing = [name for name, value in required.items() if value not in ("y", "m")]
         source = kernel["config_source"]
+        if _image(facts):
+            source = f"{_kernel_named(facts)}, {source}"
         if not missing:
             report.add(
                 "kernel.required", "ok", f"all {len(required)} required options set ({source})"
@@ -114,7 +152,7 @@ def _check_kernel(report, facts):
                 f"kernel.CONFIG_{name}",
                 "fail",
                 f"CONFIG_{name} is not set ({source}): moby's check-config.sh calls it necessary",
-                f"run a kernel built with CONFIG_{name}=y or =m",
+                f"{_verb(facts)} a kernel built with CONFIG_{name}=y or =m",
             )
         optional = kernel["optional"]
         absent = [name for name, value in optional.items() if value not in ("y", "m")]
@@ -139,7 +177,9 @@ def _check_kernel(report, facts):
     _unknowns(report, "kernel", kernel)
 
     cgroup = facts.get("cgroup", {})
-    if cgroup.get("version") is None:
+    if _image(facts):
+        pass  # mounted when the image boots: listed with the other such facts
+    elif cgroup.get("version") is None:
         report.add(
             "cgroup.hierarchy",
             "fail",
@@ -155,15 +195,22 @@ def _check_kernel(report, facts):
         )
 
     namespaces = facts.get("namespaces", {})
+    options = __salt__["docker_host_facts.namespace_options"]()
     for name in ("net", "pid", "ipc", "uts", "mnt", "user", "cgroup"):
-        if namespaces.get(name):
+        # None: not known, and reported with the section's other unknown facts.
+        if namespaces.get(name) is not False:
             continue
         required = name not in ("user", "cgroup")
+        seen = (
+            f"{_kernel_named(facts)} is built without it"
+            if _image(facts)
+            else f"/proc/self/ns/{name}"
+        )
         report.add(
             f"namespaces.{name}",
             "fail" if required else "warn",
-            f"no {name} namespace (/proc/self/ns/{name})",
-            f"run a kernel with CONFIG_{name.upper()}_NS",
+            f"no {name} namespace ({seen})",
+            f"{_verb(facts)} a kernel with CONFIG_{options[name]}",
         )
     if all(namespaces.get(name) for name in ("net", "pid", "ipc", "uts", "mnt")):
         report.add("namespaces", "ok", "net, pid, ipc, uts and mnt namespaces available")
@@ -175,14 +222,36 @@ def _check_kernel(report, facts):
         report.add(
             "security.seccomp",
             "warn",
-            "seccomp filtering is not available: containers run without the default "
-            "seccomp profile",
-            "run a kernel with CONFIG_SECCOMP_FILTER",
+            "seccomp filtering is not available"
+            + (f" in {_kernel_named(facts)}" if _image(facts) else "")
+            + ": containers run without the default seccomp profile",
+            f"{_verb(facts)} a kernel with CONFIG_SECCOMP_FILTER",
         )
     elif seccomp is not None:
         report.add("security.seccomp", "ok", "seccomp filtering available")
     apparmor, selinux = security.get("apparmor", {}), security.get("selinux", {})
-    if apparmor.get("enabled"):
+    if _image(facts):
+        built = [
+            name
+            for name, lsm in (("AppArmor", apparmor), ("SELinux", selinux))
+            if lsm.get("available")
+        ]
+        if built:
+            report.add(
+                "security.lsm",
+                "ok",
+                f"{_kernel_named(facts)} has {' and '.join(built)}; which one is on is "
+                "decided when the image boots",
+            )
+        elif apparmor.get("available") is False and selinux.get("available") is False:
+            report.add(
+                "security.lsm",
+                "warn",
+                f"{_kernel_named(facts)} has neither AppArmor nor SELinux: containers get "
+                "no MAC confinement",
+                "install a kernel with CONFIG_SECURITY_APPARMOR (SUSE's kernels have it)",
+            )
+    elif apparmor.get("enabled"):
         report.add("security.lsm", "ok", "AppArmor is enabled")
     elif selinux.get("enabled"):
         mode = "enforcing" if selinux.get("enforcing") else "permissive"
@@ -207,6 +276,27 @@ def _check_storage(report, facts, engine_version):
     configured = storage.get("configured_driver")
     major = __salt__["docker_daemon.engine_major"](engine_version) if engine_version else None
     where = f"data-root {storage['data_root']} ({storage['data_root_source']})"
+    here = "in the image" if _image(facts) else "here"
+    if storage.get("fstype"):
+        report.add(
+            "storage.filesystem",
+            "ok",
+            f"{where} is on {storage['fstype']} ({storage['filesystem_seen']})",
+        )
+    else:
+        reason = (storage.get("unknown") or {}).get("filesystem", "not known")
+        report.add(
+            "storage.filesystem",
+            "warn",
+            f"the filesystem of {where} is not known: {reason}",
+            (
+                "mount its filesystem at that path under the image root, or list it in the "
+                "image's /etc/fstab; or set docker_host:daemon:storage_driver, which is then "
+                "taken as given"
+            )
+            if _image(facts)
+            else "look at it by hand: the mount table is missing or unreadable",
+        )
 
     for directive in storage.get("conflicts", []):
         report.add(
@@ -217,7 +307,15 @@ def _check_storage(report, facts, engine_version):
             f"keep {directive} in one place: docker_host.daemon_configured does",
         )
 
-    if configured is None:
+    if configured is None and recommended is None:
+        report.add(
+            "storage.driver",
+            "warn",
+            "no storage driver configured: dockerd picks one at start; which one suits "
+            f"{where} cannot be told: {storage['unknown'].get('recommended', 'see above')}",
+            "set docker_host:daemon:storage_driver",
+        )
+    elif configured is None:
         report.add(
             "storage.driver",
             "warn",
@@ -231,6 +329,14 @@ def _check_storage(report, facts, engine_version):
             "fail",
             f"storage driver {configured!r} is unknown",
             f"use one of {', '.join(d for d in drivers if drivers[d]['supported'])}",
+        )
+    elif drivers[configured]["supported"] is None:
+        report.add(
+            "storage.driver",
+            "warn",
+            f"storage driver {configured} cannot be checked {here}: "
+            f"{drivers[configured]['reason']}",
+            "make sure it works where the data-root will be",
         )
     else:
         verdict = drivers[configured]
@@ -247,10 +353,12 @@ def _check_storage(report, facts, engine_version):
             report.add(
                 "storage.driver",
                 "fail",
-                f"storage driver {configured} cannot run here: {verdict['reason']}",
-                f"switch to {recommended}: docker_host.daemon_configured with storage_driver: auto",
+                f"storage driver {configured} cannot run {here}: {verdict['reason']}",
+                f"switch to {recommended}: docker_host.daemon_configured with storage_driver: auto"
+                if recommended
+                else "set docker_host:daemon:storage_driver to a driver that works there",
             )
-        elif configured in ("vfs", "devicemapper") and recommended != configured:
+        elif configured in ("vfs", "devicemapper") and recommended and recommended != configured:
             report.add(
                 "storage.driver",
                 "warn",
@@ -310,7 +418,35 @@ def _check_daemon_files(report, root, engine_version):
 def _check_network(report, facts, root):
     network = facts.get("network", {})
     forward = network.get("ip_forward", {})
-    if forward.get("ipv4") is False:
+    if _image(facts):
+        try:
+            boot = __salt__["docker_forwarding.at_boot"](root)["ipv4"]
+        except (CommandExecutionError, SaltInvocationError) as err:
+            boot = None
+            report.add(
+                "network.ip_forward",
+                "warn",
+                f"cannot tell the forwarding the image boots with: {err}",
+                "look at the image's sysctl files by hand",
+            )
+        if boot is None:
+            pass
+        elif boot["on"]:
+            report.add(
+                "network.ip_forward",
+                "ok",
+                f"the boot sets net.ipv4.ip_forward to 1 ({boot['seen']})",
+            )
+        else:
+            report.add(
+                "network.ip_forward",
+                "warn",
+                f"the boot leaves net.ipv4.ip_forward at 0 ({boot['seen']}): containers reach "
+                "other networks only because dockerd switches it on at start, and a firewall "
+                "restart switches it off",
+                "apply docker_host.forwarding to the image root (docker_host:forwarding)",
+            )
+    elif forward.get("ipv4") is False:
         report.add(
             "network.ip_forward",
             "warn",
@@ -320,7 +456,7 @@ def _check_network(report, facts, root):
         )
     elif forward.get("ipv4"):
         report.add("network.ip_forward", "ok", "net.ipv4.ip_forward is 1")
-    if network.get("bridge_nf_call_iptables") is None:
+    if network.get("bridge_nf_call_iptables") is None and not _image(facts):
         report.add(
             "network.br_netfilter",
             "warn",
@@ -394,6 +530,39 @@ def _check_docker(report, facts):
         else:
             report.add("docker.group", "ok", f"docker group (gid {group['gid']}) has no members")
     _unknowns(report, "docker", docker)
+
+
+def _check_image_sources(report, facts):
+    """Say what an image's report is judged from, and what only its boot decides."""
+    kernel = facts.get("kernel", {})
+    storage = facts.get("storage", {})
+    sources = [
+        f"kernel: {_kernel_named(facts)} ({kernel['config_source']})"
+        if kernel.get("config_source")
+        else "kernel: none installed",
+        f"data-root filesystem: {storage.get('filesystem_seen') or 'not known'}",
+        "forwarding: the image's sysctl files",
+        "firewall, services, docker group: the image's files",
+    ]
+    report.add(
+        "image.sources",
+        "ok",
+        f"judged as an image, from its own files only: {'; '.join(sources)}",
+    )
+    # Forwarding is read from the image's sysctl files, as the boot reads them.
+    at_boot = sorted(
+        what
+        for section in facts.values()
+        if isinstance(section, dict)
+        for fact, what in (section.get("at_boot") or {}).items()
+        if fact != "ip_forward"
+    )
+    if at_boot:
+        report.add(
+            "image.at_boot",
+            "ok",
+            "decided when the image boots, so not checked here: " + "; ".join(at_boot),
+        )
 
 
 def _check_daemon(report, facts, url):
@@ -482,8 +651,11 @@ def check(root=None, daemon=True, url=None):
     an item fails.
 
     root
-        Judge this alternative root directory (an image root) instead of
-        ``/``. The daemon is then not asked, unless ``url`` is given.
+        Judge the image under this root instead of this host, from the
+        image's own files (its installed kernel, its fstab, its sysctl
+        files); the report's ``image`` items say what it was judged from and
+        what only the image's boot decides. The daemon is then not asked,
+        unless ``url`` is given.
 
     daemon
         Ask the running daemon (through docker-py) which storage and cgroup
@@ -513,6 +685,8 @@ def check(root=None, daemon=True, url=None):
         engine_version = _check_daemon(
             daemon_report, facts, __salt__["docker_daemon.daemon_url"](url)
         )
+    if _image(facts):
+        _check_image_sources(report, facts)
     _check_kernel(report, facts)
     _check_storage(report, facts, engine_version)
     _check_daemon_files(report, root, engine_version)

@@ -1,5 +1,7 @@
 """
-What a host (or an image root) can do as a Docker host, read from its files.
+What the target can do as a Docker host, read from its files: this machine,
+or an image root, judged as the image (its installed kernel, its fstab, its
+files; nothing of this machine's /proc, /sys or mount table decides about it).
 
 ``collect`` returns one nested dict: ``kernel``, ``cgroup``, ``namespaces``,
 ``security``, ``storage``, ``network`` and ``docker``. It answers what moby's
@@ -13,7 +15,8 @@ the states and ``docker_host.check`` read it again when they run.
 Rules it keeps, because the grain runs it at every minion start on every host:
 
 - It runs no programs. It reads ``/proc``, ``/sys``, ``/etc`` and ``/boot``,
-  and looks (``stat`` only) for ``/run/docker.sock`` and ``dockerd``.
+  and looks (``stat`` only) for ``/run/docker.sock`` and ``dockerd``; for an
+  image, ``/etc``, ``/boot`` and the modules directories under the root.
 - It never raises. A fact that cannot be read is ``None``, and the
   section's ``unknown`` mapping says why.
 - The Docker engine's version cannot be read from those files; storage
@@ -142,13 +145,32 @@ def __virtual__():
 
 
 class _Host:
-    """Reads files under one root; remembers why a fact could not be read."""
+    """Reads files under one root; remembers why a fact could not be read.
 
-    def __init__(self, root):
+    ``image``: the root is an image's. Its symbolic links are resolved inside
+    it (an absolute link in an image points into the image, never at this
+    machine), and no fact comes from its ``/proc`` or ``/sys``: no kernel runs
+    the image yet, and what a build mounts there is this machine's.
+    """
+
+    def __init__(self, root, image=False):
         self.root = root if root and root != "/" else ""
+        self.image = image
 
     def path(self, path):
+        if self.image:
+            return self.root + _resolve(self, path)
         return self.root + path
+
+    def listdir(self, path):
+        """The names in directory ``path``; none when it is not a readable directory."""
+        try:
+            return os.listdir(self.path(path))
+        except OSError:
+            return []
+
+    def is_file(self, path):
+        return os.path.isfile(self.path(path))
 
     def read_bytes(self, path, unknown=None, fact=None):
         """Return the bytes of ``path`` (a path on the host), or None.
@@ -157,7 +179,7 @@ class _Host:
         a FIFO or a device in its place cannot hold the minion's start.
         """
         try:
-            fd = os.open(self.root + path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(self.path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as err:
             if unknown is not None:
                 unknown[fact] = self._unreadable(path, err)
@@ -187,7 +209,7 @@ class _Host:
         """Why ``path`` could not be opened: a socket cannot be opened at all
         (ENXIO), which says less than what it is."""
         try:
-            regular = stat.S_ISREG(os.stat(self.root + path).st_mode)
+            regular = stat.S_ISREG(os.stat(self.path(path)).st_mode)
         except OSError:
             regular = True
         return f"cannot read {path}: {err.strerror}" if regular else f"{path} is not a regular file"
@@ -197,11 +219,19 @@ class _Host:
         data = self.read_bytes(path, unknown, fact)
         return None if data is None else data.decode("utf-8", "replace")
 
+    def _entry(self, path):
+        """``path`` on this machine, its directories resolved inside an image
+        (the entry itself, a link or not, is not followed)."""
+        if not self.image:
+            return self.root + path
+        parent, name = os.path.split(path)
+        return self.root + os.path.join(_resolve(self, parent), name)
+
     def exists(self, path):
-        return os.path.lexists(self.root + path)
+        return os.path.lexists(self._entry(path))
 
     def is_symlink(self, path):
-        return os.path.islink(self.root + path)
+        return os.path.islink(self._entry(path))
 
     def readlink(self, path):
         try:
@@ -523,8 +553,10 @@ def _daemon_json(host, unknown):
     return settings
 
 
-def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
-    """Judge every storage driver for a data-root on ``fstype``."""
+def _running_kernel(filesystems, kernel_options, modules):
+    """What the running kernel offers a storage driver: ``kernel_has(option,
+    module, filesystem)`` and the zfs module's verdict, from /proc/filesystems,
+    the loaded modules and the kernel config."""
 
     def kernel_has(option, module, filesystem=None):
         if filesystem and filesystem in filesystems:
@@ -537,16 +569,29 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
             return False, f"{module} is not loaded and the kernel config is not readable"
         return False, f"{module} is not loaded and CONFIG_{option} is not set"
 
+    def zfs():
+        return "zfs" in modules, "the zfs module is not loaded"
+
+    return kernel_has, zfs
+
+
+def _driver_verdicts(fstype, d_type, kernel_has, zfs):
+    """Judge every storage driver for a data-root on ``fstype``, with what the
+    kernel offers: ``kernel_has(option, module, filesystem)`` and ``zfs()``,
+    each ``(True, False or None, why)`` (see _running_kernel and
+    _image_kernel). A verdict's ``supported`` is None when it cannot be known
+    (an unknown filesystem, an image without a kernel)."""
     on = f"the data-root is on {fstype}" if fstype else "the data-root's filesystem is unknown"
     verdicts = {}
-    verdicts["btrfs"] = (
-        {"supported": True, "reason": on}
-        if fstype == "btrfs"
-        else {"supported": False, "reason": f"{on}, not btrfs"}
-    )
+    if fstype is None:
+        verdicts["btrfs"] = {"supported": None, "reason": on}
+    elif fstype == "btrfs":
+        verdicts["btrfs"] = {"supported": True, "reason": on}
+    else:
+        verdicts["btrfs"] = {"supported": False, "reason": f"{on}, not btrfs"}
 
     has_overlay, overlay_why = kernel_has("OVERLAY_FS", "overlay", "overlay")
-    if not has_overlay:
+    if has_overlay is False:
         verdicts["overlay2"] = {"supported": False, "reason": overlay_why}
     elif fstype in _NO_OVERLAY_BACKING:
         verdicts["overlay2"] = {"supported": False, "reason": f"{on}: overlay2 cannot stack on it"}
@@ -554,6 +599,10 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
         verdicts["overlay2"] = {"supported": False, "reason": f"{on}: use the zfs driver"}
     elif d_type is False:
         verdicts["overlay2"] = {"supported": False, "reason": f"{on}, without d_type"}
+    elif has_overlay is None:
+        verdicts["overlay2"] = {"supported": None, "reason": overlay_why}
+    elif fstype is None:
+        verdicts["overlay2"] = {"supported": None, "reason": f"{on}; {overlay_why}"}
     elif d_type is None:
         verdicts["overlay2"] = {
             "supported": True,
@@ -570,12 +619,13 @@ def _driver_verdicts(fstype, d_type, filesystems, kernel_options, modules):
         "removed_in": REMOVED_IN["devicemapper"],
     }
 
-    if fstype != "zfs":
+    if fstype is None:
+        verdicts["zfs"] = {"supported": None, "reason": on}
+    elif fstype != "zfs":
         verdicts["zfs"] = {"supported": False, "reason": f"{on}, not zfs"}
-    elif "zfs" not in modules:
-        verdicts["zfs"] = {"supported": False, "reason": "the zfs module is not loaded"}
     else:
-        verdicts["zfs"] = {"supported": True, "reason": on}
+        has_zfs, zfs_why = zfs()
+        verdicts["zfs"] = {"supported": has_zfs, "reason": on if has_zfs else zfs_why}
 
     verdicts["vfs"] = {
         "supported": True,
@@ -616,7 +666,39 @@ def _resolve(host, path):
     return resolved
 
 
-def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
+def _mounted_filesystem(mounts):
+    """``filesystem_of(path)`` for the running system: the mount that holds
+    the path, from its mount table."""
+    table = {mount.mount_point: mount for mount in mounts or ()}
+    root_mount = _mount_of(table, "/") if table else None
+
+    def filesystem_of(path):
+        mount = _mount_of(table, path) if table else None
+        if mount is None:
+            return _filesystem(None, None, "the mount table does not say which filesystem holds it")
+        return _filesystem(mount, root_mount, "the mount table")
+
+    return filesystem_of
+
+
+def _filesystem(mount, root_mount, seen):
+    """What ``filesystem_of`` returns for ``mount`` (None: unknown, ``seen``
+    says why), judged against the mount of /: separate or not."""
+    if mount is None:
+        return {"fstype": None, "mount_point": None, "separate": None, "seen": seen}
+    return {
+        "fstype": mount.fstype,
+        "mount_point": mount.mount_point,
+        "separate": mount.mount_point != "/"
+        and (root_mount is None or mount.source != root_mount.source),
+        "seen": f"{seen}: {mount.source} at {mount.mount_point}",
+    }
+
+
+def _storage(host, filesystem_of, offers, wanted_data_root=None):
+    """The data-root, its filesystem (``filesystem_of(path)``: see
+    _mounted_filesystem and _image_filesystem) and every driver's verdict
+    there, with what the kernel ``offers`` (``(kernel_has, zfs)``)."""
     unknown = {}
     flags = _docker_opts_flags(host, unknown)
     from_json = _daemon_json(host, unknown) or {}
@@ -642,20 +724,15 @@ def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
         configured = None
 
     # dockerd follows symlinks: judge where the data-root really is.
-    probed = _resolve(host, data_root)
+    resolved = probed = _resolve(host, data_root)
     while probed != "/" and not host.exists(probed):
         probed = os.path.dirname(probed)
 
-    table = {mount.mount_point: mount for mount in mounts or ()}
-    mount = _mount_of(table, probed) if table else None
-    root_mount = _mount_of(table, "/") if table else None
-    if mount is None:
-        unknown["filesystem"] = "the mount table does not say which filesystem holds it"
-        fstype = mount_point = None
-        separate = None
-    else:
-        fstype, mount_point = mount.fstype, mount.mount_point
-        separate = mount_point != "/" and (root_mount is None or mount.source != root_mount.source)
+    # An image's fstab says what will be mounted at a path not made yet.
+    found = filesystem_of(resolved if host.image else probed)
+    fstype, mount_point, separate = found["fstype"], found["mount_point"], found["separate"]
+    if fstype is None:
+        unknown["filesystem"] = found["seen"]
 
     if fstype in _D_TYPE_FILESYSTEMS:
         d_type = True
@@ -670,18 +747,28 @@ def _storage(host, mounts, filesystems, kernel, modules, wanted_data_root=None):
         if fstype:
             unknown["d_type"] = f"d_type support of {fstype} is not known"
 
-    drivers = _driver_verdicts(fstype, d_type, filesystems, kernel.get("options"), modules)
-    recommended = next(
-        name for name in ("btrfs", "zfs", "overlay2", "vfs") if drivers[name]["supported"]
-    )
+    drivers = _driver_verdicts(fstype, d_type, *offers)
+    # The best driver that surely works; none while a better one cannot be judged.
+    recommended = None
+    for name in ("btrfs", "zfs", "overlay2", "vfs"):
+        if drivers[name]["supported"] is None:
+            unknown["recommended"] = f"{name} cannot be judged: {drivers[name]['reason']}"
+            break
+        if drivers[name]["supported"]:
+            recommended = name
+            break
     unknown["engine_version"] = (
-        "not readable from files; drivers are judged without it (docker_host.check asks the daemon)"
+        "not read from the image's files: drivers are judged without it"
+        if host.image
+        else "not readable from files; drivers are judged without it "
+        "(docker_host.check asks the daemon)"
     )
     return {
         "data_root": data_root,
         "data_root_source": source,
         "probed_path": probed,
         "fstype": fstype,
+        "filesystem_seen": found["seen"] if fstype else None,
         "mount_point": mount_point,
         "separate_filesystem": separate,
         "d_type": d_type,
@@ -701,9 +788,19 @@ def _network(host):
         value = _first_line(host.read(path, unknown, fact))
         return None if value is None else value == "1"
 
-    bridge = _first_line(host.read("/proc/sys/net/bridge/bridge-nf-call-iptables"))
-    if bridge is None:
-        unknown["bridge_nf_call_iptables"] = "br_netfilter is not loaded"
+    at_boot = {}
+    if host.image:
+        # Settings of a running kernel. The boot sets forwarding from the
+        # image's sysctl files, which docker_forwarding.at_boot reads.
+        ipv4 = ipv6 = bridge = None
+        at_boot["ip_forward"] = "forwarding, which the boot sets from the image's sysctl files"
+        at_boot["bridge_nf_call_iptables"] = "whether br_netfilter is loaded"
+    else:
+        ipv4 = switch("/proc/sys/net/ipv4/ip_forward", "ip_forward_ipv4")
+        ipv6 = switch("/proc/sys/net/ipv6/conf/all/forwarding", "ip_forward_ipv6")
+        bridge = _first_line(host.read("/proc/sys/net/bridge/bridge-nf-call-iptables"))
+        if bridge is None:
+            unknown["bridge_nf_call_iptables"] = "br_netfilter is not loaded"
 
     nm_seen = None
     alias = host.readlink("/etc/systemd/system/network.service")
@@ -711,7 +808,7 @@ def _network(host):
         nm_seen = "/etc/systemd/system/network.service -> NetworkManager.service"
     elif host.exists("/etc/systemd/system/multi-user.target.wants/NetworkManager.service"):
         nm_seen = "NetworkManager.service is enabled"
-    elif host.exists("/run/NetworkManager/NetworkManager.pid"):
+    elif not host.image and host.exists("/run/NetworkManager/NetworkManager.pid"):
         nm_seen = "/run/NetworkManager/NetworkManager.pid exists"
 
     firewall, firewall_seen = None, "no firewall service is enabled"
@@ -734,16 +831,14 @@ def _network(host):
         firewall_seen = "firewalld is installed but not enabled"
 
     return {
-        "ip_forward": {
-            "ipv4": switch("/proc/sys/net/ipv4/ip_forward", "ip_forward_ipv4"),
-            "ipv6": switch("/proc/sys/net/ipv6/conf/all/forwarding", "ip_forward_ipv6"),
-        },
+        "ip_forward": {"ipv4": ipv4, "ipv6": ipv6},
         "bridge_nf_call_iptables": None if bridge is None else bridge == "1",
         "networkmanager": nm_seen is not None,
         "networkmanager_seen": nm_seen,
         "firewall": firewall,
         "firewall_seen": firewall_seen,
         "unknown": unknown,
+        **({"at_boot": at_boot} if host.image else {}),
     }
 
 
@@ -799,9 +894,9 @@ def _docker(host):
         seen = "/etc/sysconfig/docker"
     else:
         seen = None
-    socket = next(
-        (p for p in ("/run/docker.sock", "/var/run/docker.sock") if _is_socket(host, p)), None
-    )
+    # An image runs no daemon.
+    sockets = () if host.image else ("/run/docker.sock", "/var/run/docker.sock")
+    socket = next((p for p in sockets if _is_socket(host, p)), None)
     return {
         "installed": seen is not None,
         "installed_seen": seen,
@@ -818,34 +913,289 @@ def _loaded_modules(host):
     return {line.split(" ", 1)[0] for line in text.splitlines() if line}
 
 
-def _collect(root=None, data_root=None, kernel_options=False):
-    """Return the ``docker_host`` facts read from ``root``.
+# --------------------------------------------------------------------------
+# An image root
+# --------------------------------------------------------------------------
+# An image is judged from its own files: no kernel runs it yet, and the /proc,
+# /sys and mount table a build may have in it are this machine's. Its kernel
+# is the one installed in it; its data-root's filesystem is the one mounted
+# at that path inside the root, else the one its /etc/fstab names.
+
+# Where distributions keep an installed kernel's configuration: SUSE and
+# Debian in /boot, usrmerged distributions (Tumbleweed) beside the modules.
+_KERNEL_CONFIGS = ("/boot/config-{}", "/usr/lib/modules/{}/config", "/lib/modules/{}/config")
+_MODULE_DIRS = ("/usr/lib/modules", "/lib/modules")
+# Namespaces as kernel options (the mount namespace comes with NAMESPACES,
+# the cgroup namespace with CGROUPS).
+_NAMESPACE_OPTIONS = {
+    "net": "NET_NS",
+    "pid": "PID_NS",
+    "ipc": "IPC_NS",
+    "uts": "UTS_NS",
+    "mnt": "NAMESPACES",
+    "user": "USER_NS",
+    "cgroup": "CGROUPS",
+}
+_IMAGE_OPTIONS = tuple(
+    dict.fromkeys(
+        GRAIN_KERNEL_OPTIONS
+        + tuple(_NAMESPACE_OPTIONS.values())
+        + ("SECCOMP", "SECURITY_APPARMOR", "SECURITY_SELINUX")
+    )
+)
+
+
+def namespace_options():
+    """
+    Return the kernel option each namespace comes with: ``{"net": "NET_NS", ...}``
+    (the mount namespace with ``NAMESPACES``, the cgroup namespace with
+    ``CGROUPS``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_facts.namespace_options
+    """
+    return dict(_NAMESPACE_OPTIONS)
+
+
+def _version_key(version):
+    """Sort key of a kernel version: its numbers in order
+    (``6.4.0-150600.23.25-default`` gives (6, 4, 0, 150600, 23, 25))."""
+    return tuple(int(number) for number in re.findall(r"\d+", version))
+
+
+def _installed_kernels(host):
+    """``{version: its configuration file}`` for every kernel installed in the image."""
+    versions = {
+        name[len("config-") :] for name in host.listdir("/boot") if name.startswith("config-")
+    }
+    for directory in _MODULE_DIRS:
+        versions.update(host.listdir(directory))
+    found = {}
+    for version in versions - {""}:
+        path = next(
+            (path for path in (p.format(version) for p in _KERNEL_CONFIGS) if host.is_file(path)),
+            None,
+        )
+        if path:
+            found[version] = path
+    return found
+
+
+def _image_kernel(host, all_options):
+    """The kernel installed in the image (the newest, when there are several):
+    its section, and its settings of _IMAGE_OPTIONS (None without a config)."""
+    unknown = {}
+    kernels = _installed_kernels(host)
+    installed = sorted(kernels, key=_version_key)
+    release = installed[-1] if installed else None
+    config = None
+    if release is None:
+        unknown["config"] = (
+            "no kernel is installed in the image (no /boot/config-<version> or "
+            "/usr/lib/modules/<version>/config): its options cannot be checked before it boots"
+        )
+    else:
+        raw = host.read_bytes(kernels[release], unknown, "config")
+        config = None if raw is None else b"\n" + raw
+    result = {
+        "release": release,
+        "config_source": kernels.get(release),
+        "installed": installed,
+        "options": None if config is None else _options(config, GRAIN_KERNEL_OPTIONS),
+        "root_maxkeys": None,
+        "unknown": unknown,
+    }
+    if all_options:
+        # Which cgroup hierarchy the image boots with is its systemd's choice:
+        # what either needs.
+        names = list(dict.fromkeys(_required_options(1, release) + _required_options(2, release)))
+        result["required"] = None if config is None else _options(config, names)
+        result["optional"] = None if config is None else _options(config, OPTIONAL_KERNEL_OPTIONS)
+    return result, None if config is None else _options(config, _IMAGE_OPTIONS)
+
+
+def _image_kernel_offers(host, kernel, options):
+    """What the image's kernel (its section, and ``options``, its settings of
+    _IMAGE_OPTIONS) offers a storage driver (see _driver_verdicts)."""
+    release = kernel["release"]
+
+    def kernel_has(option, module, filesystem=None):
+        if options is None:
+            why = kernel["unknown"].get("config", "the image's kernel config is not readable")
+            return None, f"{module} cannot be checked: {why}"
+        value = options.get(option)
+        if value in ("y", "m"):
+            return True, f"the image's kernel {release} has CONFIG_{option}={value}"
+        return False, f"the image's kernel {release} has no {module} (CONFIG_{option} is not set)"
+
+    def zfs():
+        if release is None:
+            return None, "no kernel is installed in the image: its zfs module cannot be checked"
+        for directory in _MODULE_DIRS:
+            for _, _, names in os.walk(host.path(f"{directory}/{release}")):
+                if any(name.split(".ko", 1)[0] == "zfs" for name in names if ".ko" in name):
+                    return True, f"the image's kernel {release} has the zfs module"
+        return False, f"the image's kernel {release} has no zfs module"
+
+    return kernel_has, zfs
+
+
+def _fstab(host):
+    """The image's /etc/fstab as ``{mount point: Mount}``."""
+    text = host.read("/etc/fstab")
+    table = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) < 3 or fields[0].startswith("#") or not fields[1].startswith("/"):
+            continue
+        source, point, fstype = (_unescape_mount(field) for field in fields[:3])
+        options = fields[3] if len(fields) > 3 else "defaults"
+        table[os.path.normpath(point)] = Mount(
+            "/", os.path.normpath(point), fstype, source, options
+        )
+    return table
+
+
+def _image_filesystem(host, mounts):
+    """``filesystem_of(path)`` for an image: a filesystem this machine has
+    mounted at or above the path inside the image root, else the one the
+    image's /etc/fstab names, else unknown."""
+    top = os.path.realpath(host.root)
+    inside = {}
+    for mount in mounts or ():
+        if mount.mount_point == top:
+            inside["/"] = mount
+        elif mount.mount_point.startswith(top + "/"):
+            inside[mount.mount_point[len(top) :]] = mount._replace(
+                mount_point=mount.mount_point[len(top) :]
+            )
+    fstab = _fstab(host)
+
+    def filesystem_of(path):
+        for table, seen in (
+            (inside, f"mounted under {host.root}"),
+            (fstab, "the image's /etc/fstab"),
+        ):
+            mount = _mount_of(table, path) if table else None
+            if mount is not None and mount.fstype not in ("auto", "none"):
+                return _filesystem(mount, _mount_of(table, "/"), seen)
+        return _filesystem(
+            None,
+            None,
+            f"nothing is mounted at {path} under {host.root}, and the image's "
+            "/etc/fstab names no filesystem that holds it",
+        )
+
+    return filesystem_of
+
+
+def _image_cgroup():
+    return {
+        "version": None,
+        "controllers": None,
+        "mount_point": None,
+        "unknown": {},
+        "at_boot": {"version": "the cgroup version, which systemd chooses"},
+    }
+
+
+def _image_namespaces(options):
+    """The namespaces the image's kernel is built with."""
+    result = {
+        name: None if options is None else options.get(option) == "y"
+        for name, option in _NAMESPACE_OPTIONS.items()
+    }
+    result["unprivileged_user"] = None
+    result["unknown"] = {}
+    if options is None:
+        result["unknown"]["namespaces"] = "the image's kernel config is not known"
+    result["at_boot"] = {
+        "unprivileged_user": "whether users may make user namespaces (user.max_user_namespaces)"
+    }
+    return result
+
+
+def _image_security(options):
+    """What the image's kernel is built with; which security module is on is
+    decided when it boots."""
+
+    def built(option):
+        return None if options is None else options.get(option) == "y"
+
+    return {
+        "seccomp": None
+        if options is None
+        else {"available": built("SECCOMP"), "enabled": built("SECCOMP_FILTER")},
+        "apparmor": {"available": built("SECURITY_APPARMOR"), "enabled": None},
+        "selinux": {"available": built("SECURITY_SELINUX"), "enabled": None, "enforcing": None},
+        "unknown": {},
+        "at_boot": {"lsm": "which security module is on (the kernel's command line, the services)"},
+    }
+
+
+def _image_sections(host, data_root, kernel_options):
+    """The image's sections, each from the image's own files."""
+    # Only to find a filesystem mounted inside the image root.
+    mounts = _mounts(_Host(None), {})
+    kernel, options = _image_kernel(host, kernel_options)
+    return {
+        "kernel": lambda: kernel,
+        "cgroup": _image_cgroup,
+        "namespaces": lambda: _image_namespaces(options),
+        "security": lambda: _image_security(options),
+        "storage": lambda: _storage(
+            host,
+            _image_filesystem(host, mounts),
+            _image_kernel_offers(host, kernel, options),
+            data_root,
+        ),
+        "network": lambda: _network(host),
+        "docker": lambda: _docker(host),
+    }
+
+
+def _live_sections(host, data_root, kernel_options, result):
+    """The running system's sections (its root may be seen at another path)."""
+    filesystems = set((host.read("/proc/filesystems") or "").split()) - {"nodev"}
+    modules = _loaded_modules(host)
+    mounts = _mounts(host, {})
+    return {
+        "cgroup": lambda: _cgroup(host, mounts),
+        # After cgroup: which options are required depends on its version.
+        "kernel": lambda: _kernel(host, result.get("cgroup", {}).get("version"), kernel_options),
+        "namespaces": lambda: _namespaces(host),
+        "security": lambda: _security(host, filesystems),
+        "storage": lambda: _storage(
+            host,
+            _mounted_filesystem(mounts),
+            _running_kernel(filesystems, result.get("kernel", {}).get("options"), modules),
+            data_root,
+        ),
+        "network": lambda: _network(host),
+        "docker": lambda: _docker(host),
+    }
+
+
+def _collect(root=None, data_root=None, kernel_options=False, image=False):
+    """Return the ``docker_host`` facts read from ``root``: an image's when
+    ``image``, else those of a running system whose / is at ``root``.
 
     ``data_root``: judge the storage drivers for it instead of the configured
     one. ``kernel_options``: add every option check-config.sh checks.
     """
-    host = _Host(root)
-    result = {"root": root or "/"}
-    sections = {}
+    host = _Host(root, image)
+    result = {"root": root or "/", "target": "image" if image else "live"}
     try:
-        filesystems = set((host.read("/proc/filesystems") or "").split()) - {"nodev"}
-        modules = _loaded_modules(host)
-        mounts_unknown = {}
-        mounts = _mounts(host, mounts_unknown)
-        sections["cgroup"] = lambda: _cgroup(host, mounts)
-        sections["kernel"] = lambda: _kernel(
-            host, result.get("cgroup", {}).get("version"), kernel_options
-        )
-        sections["namespaces"] = lambda: _namespaces(host)
-        sections["security"] = lambda: _security(host, filesystems)
-        sections["storage"] = lambda: _storage(
-            host, mounts, filesystems, result.get("kernel", {}), modules, data_root
-        )
-        sections["network"] = lambda: _network(host)
-        sections["docker"] = lambda: _docker(host)
+        if image:
+            sections = _image_sections(host, data_root, kernel_options)
+        else:
+            sections = _live_sections(host, data_root, kernel_options, result)
     except Exception as err:  # pylint: disable=broad-except
         log.exception("docker_host grain")
-        return {"root": root or "/", "error": f"{type(err).__name__}: {err}"}
+        return {**result, "error": f"{type(err).__name__}: {err}"}
     for name, section in sections.items():
         try:
             result[name] = section()
@@ -858,8 +1208,22 @@ def _collect(root=None, data_root=None, kernel_options=False):
 
 def collect(root=None, data_root=None, kernel_options=False):
     """
-    Return what the host under ``root`` can do as a Docker host. Without
-    ``root``: the root the minion option ``docker_host.root`` names, else ``/``.
+    Return what the target can do as a Docker host: this machine, or the
+    image under ``root``.
+
+    root
+        An image root (``docker_host:root``): the image is judged from its own
+        files only: the kernel installed in it, the filesystem mounted at its
+        data-root inside the root or named by its ``/etc/fstab``, its sysctl
+        and unit files. Nothing of this machine's ``/proc``, ``/sys`` or PATH
+        is read for it. Facts an image cannot tell before it boots are
+        ``None``, and each section's ``unknown`` says why.
+
+        Without it (or with ``/``): this machine. The minion option
+        ``docker_host.root`` names another path at which the running system's
+        ``/`` is seen (a minion in a container, with the host's ``/``,
+        ``/proc`` and ``/sys`` mounted there); its ``/proc`` and ``/sys`` are
+        read as the running system's.
 
     data_root
         Judge the storage drivers for this data-root instead of the
@@ -876,7 +1240,8 @@ def collect(root=None, data_root=None, kernel_options=False):
         salt '*' docker_host_facts.collect
         salt '*' docker_host_facts.collect root=/srv/image-root data_root=/srv/docker
     """
-    if root is None:
+    if root is None or os.path.normpath(str(root)) in ("/", "//"):
         # Loaded by the grain by its path, the module gets __opts__ from it.
-        root = (globals().get("__opts__") or {}).get("docker_host.root")
-    return _collect(root, data_root, kernel_options)
+        live = (globals().get("__opts__") or {}).get("docker_host.root")
+        return _collect(live, data_root, kernel_options)
+    return _collect(root, data_root, kernel_options, image=True)

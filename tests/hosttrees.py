@@ -77,6 +77,22 @@ EXT4_ROOT = "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/vda2 rw\n"
 XFS_VAR = "60 22 8:3 / /var rw,relatime shared:30 - xfs /dev/vda3 rw,attr2,inode64,noquota\n"
 
 
+# Filesystems an /etc/fstab does not list.
+PSEUDO_FILESYSTEMS = {"proc", "sysfs", "cgroup", "cgroup2", "devtmpfs", "devpts", "securityfs"}
+
+
+def _fstab_of(mountinfo):
+    """The fstab that mounts the real filesystems of a mount table (both escape
+    a space as \\040)."""
+    fstab = []
+    for line in mountinfo.splitlines():
+        fields, _, after = line.partition(" - ")
+        fstype, source = after.split()[:2]
+        if fstype not in PSEUDO_FILESYSTEMS:
+            fstab.append(f"{source} {fields.split()[4]} {fstype} defaults 0 0\n")
+    return "".join(fstab)
+
+
 class Tree:
     """A root directory that looks like a host to the grain."""
 
@@ -107,21 +123,25 @@ class Tree:
         link.symlink_to(target)
 
     def kernel(self, release, config=None, where="proc"):
+        """The running kernel, and the same kernel installed as an image has it:
+        its config in /proc (``where="proc"``, and in /boot) or in /boot alone."""
         self.write("/proc/sys/kernel/osrelease", release + "\n")
         if config is not None:
             text = "".join(f"CONFIG_{name}={value}\n" for name, value in config.items())
             text = "#\n# Automatically generated file; DO NOT EDIT.\n#\n" + text
             if where == "proc":
                 self.write("/proc/config.gz", gzip.compress(text.encode()))
-            else:
-                self.write(f"/boot/config-{release}", text)
+            self.write(f"/boot/config-{release}", text)
+
+    def mounts(self, text):
+        """The running system's mount table, and the same filesystems in
+        /etc/fstab, where an image says what it mounts."""
+        self.write("/proc/self/mountinfo", text)
+        self.write("/etc/fstab", _fstab_of(text))
 
     def namespaces(self, names=tuple(NAMESPACE_INODES)):
         for name in names:
             self.link(f"/proc/self/ns/{name}", f"{name}:[{NAMESPACE_INODES[name]}]")
-
-    def mounts(self, text):
-        self.write("/proc/self/mountinfo", text)
 
     def sysctl(self, name, value):
         self.write("/proc/sys/" + name.replace(".", "/"), f"{value}\n")
@@ -242,16 +262,28 @@ def kernel_root(root, mounts, filesystems, modules=(), without=()):
 
 
 def sandbox_of_this_host(root, data_root=None):
-    """A sandbox root that sees this machine's kernel, mounts and data-root.
-
-    /proc, /sys and /boot are links to the machine's, so the grain judges the
-    storage drivers on this kernel; the data-root's directory is linked from
-    the same path inside the root, so that a dockerd started on this machine
-    with the sandbox's configuration uses what the grain judged.
+    """A sandbox root that is an image of this machine: this machine's kernel
+    installed (its config in /boot) and its filesystems in /etc/fstab, so that
+    the storage drivers are judged as they would be here. The data-root's
+    directory is linked from the same path inside the root, so that a dockerd
+    started on this machine with the sandbox's configuration uses what was
+    judged. /proc and /sys are links to the machine's, which nothing judging
+    an image may read (tests/functional/test_image_roots.py proves it).
     """
     tree = Tree(root)
-    for name in ("proc", "sys", "boot"):
+    for name in ("proc", "sys"):
         (root / name).symlink_to(f"/{name}")
+    # Judged as an image, the root is judged by its own files: this machine's
+    # installed kernels, and its filesystems in the root's fstab.
+    (root / "boot").mkdir()
+    if os.path.exists("/proc/config.gz"):
+        with open("/proc/config.gz", "rb") as handle:
+            tree.write(f"/boot/config-{os.uname().release}", gzip.decompress(handle.read()))
+    for config in pathlib.Path("/boot").glob("config-*"):
+        shutil.copy(config, root / "boot" / config.name)
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+        machine = handle.read()
+    tree.write("/etc/fstab", _fstab_of(machine))
     tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
     if data_root is not None:
         parent = pathlib.Path(data_root).parent
@@ -339,3 +371,28 @@ def bind_unix_socket(path):
         os.close(directory)
     server.listen()
     return server
+
+
+def kernel_config(**changed):
+    """SUSE's kernel config as a file's text, with options ``changed`` ("" unsets one)."""
+    options = {**SUSE_KERNEL_CONFIG, **changed}
+    text = "".join(f"CONFIG_{name}={value}\n" for name, value in options.items() if value)
+    return "#\n# Automatically generated file; DO NOT EDIT.\n#\n" + text
+
+
+def image_with_a_foreign_proc(root):
+    """An image root with SUSE's /etc/sysconfig/docker and a /proc of a running
+    system that is not the image's (another kernel release and config, overlay
+    loaded, forwarding on, / on btrfs), as a build that mounts this machine's
+    /proc into the root has: nothing judging the image may read it. No kernel
+    and no fstab: each test adds what it needs."""
+    tree = Tree(root)
+    tree.write("/proc/sys/kernel/osrelease", "9.9.9-build-host\n")
+    tree.write("/proc/config.gz", gzip.compress(b"CONFIG_OVERLAY_FS=y\nCONFIG_NET_NS=y\n"))
+    tree.write("/proc/filesystems", "nodev\toverlay\n\tbtrfs\n")
+    tree.write("/proc/modules", "overlay 16384 0 - Live 0x0\nzfs 16384 0 - Live 0x0\n")
+    tree.write("/proc/sys/net/ipv4/ip_forward", "1\n")
+    tree.write("/proc/self/mountinfo", "22 1 8:2 / / rw - btrfs /dev/vda2 rw\n")
+    tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
+    tree.write("/var/lib/.keep", "")
+    return tree

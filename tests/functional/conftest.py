@@ -31,6 +31,21 @@ def loaders(minion_opts):
     return Loaders(minion_opts, loaded_base_name=f"{__name__}.loaded")
 
 
+@pytest.fixture
+def live_check(loaders):
+    """``live_check(tree)``: docker_host.check of a running system whose / is
+    seen at ``tree`` (the minion option docker_host.root). hosttrees' trees
+    stand for running SUSE hosts; given as ``root=`` they would be judged as
+    images, from their own files only."""
+    import salt.loader
+
+    def check_of(tree):
+        opts = {**loaders.opts, "docker_host.root": str(tree.root)}
+        return salt.loader.minion_mods(opts)["docker_host.check"]
+
+    return check_of
+
+
 @pytest.fixture(autouse=True)
 def reset_loaders_state(loaders):
     try:

@@ -280,19 +280,20 @@ def test_the_driver_is_judged_where_the_data_root_will_be(modules, tmp_path, arg
     assert planned["effective"]["storage-driver"] == "btrfs"
     assert planned["effective"]["data-root"] == "/srv/docker"
     # The same driver under / is refused: the judgement is the data-root's.
-    assert "storage_driver btrfs cannot run on this host" in _refusal(
+    assert f"storage_driver btrfs cannot run in the image under {tree.root}" in _refusal(
         modules, tree, storage_driver="btrfs", data_root="/var/lib/docker"
     )
 
 
 def test_auto_without_the_filesystem_says_where_it_cannot_be_seen(modules, tmp_path):
-    """An image root without a mount table of its own."""
+    """An image root with no fstab and nothing mounted in it."""
     tree = hosttrees.Tree(tmp_path / "image-root")
     tree.copy("docker/sysconfig.docker", "/etc/sysconfig/docker")
     assert _refusal(modules, tree, storage_driver="auto") == (
-        "storage_driver auto needs the data-root's filesystem, which cannot be seen under "
-        f"{tree.root} (the mount table does not say which filesystem holds it): name the "
-        "driver"
+        "storage_driver auto needs the data-root's filesystem, which cannot be seen in the "
+        f"image under {tree.root} (nothing is mounted at /var/lib/docker under {tree.root}, "
+        "and the image's /etc/fstab names no filesystem that holds it): name the driver "
+        "(docker_host:daemon:storage_driver)"
     )
 
 
@@ -314,7 +315,8 @@ def test_auto_on_a_host_whose_mount_table_says_nothing_names_this_host(modules, 
 
     assert netns.in_namespaces_of_its_own(work, netns.CLONE_NEWNS, prepare=prepare) == (
         "storage_driver auto needs the data-root's filesystem, which cannot be seen on this "
-        "host (the mount table does not say which filesystem holds it): name the driver"
+        "host (the mount table does not say which filesystem holds it): name the driver "
+        "(docker_host:daemon:storage_driver)"
     )
 
 

@@ -17,9 +17,9 @@ def _by_id(report):
     return {item["id"]: item for item in report["items"]}
 
 
-def test_sles12_with_susefirewall2_fails_on_fw_route(modules, tmp_path):
+def test_sles12_with_susefirewall2_fails_on_fw_route(modules, tmp_path, live_check):
     tree = hosttrees.sles12_with_susefirewall2(tmp_path)
-    report = modules.docker_host.check(root=str(tree.root))
+    report = live_check(tree)()
     items = _by_id(report)
     assert report["result"] == "fail"
     assert report["counts"]["fail"] == sum(1 for i in report["items"] if i["status"] == "fail")
@@ -51,10 +51,10 @@ def test_sles12_with_susefirewall2_fails_on_fw_route(modules, tmp_path):
             assert item["fix"], item
 
 
-def test_fw_route_yes_passes(modules, tmp_path):
+def test_fw_route_yes_passes(modules, tmp_path, live_check):
     tree = hosttrees.sles12_with_susefirewall2(tmp_path)
     modules.sysconfig.set("SuSEfirewall2", "FW_ROUTE", "yes", root=str(tree.root))
-    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    items = _by_id(live_check(tree)())
     assert items["network.firewall"] == {
         "id": "network.firewall",
         "status": "ok",
@@ -63,10 +63,10 @@ def test_fw_route_yes_passes(modules, tmp_path):
     }
 
 
-def test_sles15_with_firewalld_and_a_separate_var(modules, tmp_path):
+def test_sles15_with_firewalld_and_a_separate_var(modules, tmp_path, live_check):
     tree = hosttrees.sles15_with_firewalld(tmp_path)
     tree.write("/var/lib/docker/.keep", "")
-    report = modules.docker_host.check(root=str(tree.root))
+    report = live_check(tree)()
     items = _by_id(report)
     assert items["network.firewall"]["status"] == "ok"
     assert items["network.networkmanager"]["status"] == "ok"
@@ -77,11 +77,11 @@ def test_sles15_with_firewalld_and_a_separate_var(modules, tmp_path):
     assert report["result"] == "warn"
 
 
-def test_unsupported_driver_and_conflicting_directives_fail(modules, tmp_path):
+def test_unsupported_driver_and_conflicting_directives_fail(modules, tmp_path, live_check):
     tree = hosttrees.btrfs_snapper(tmp_path)
     tree.docker_opts("--storage-driver=zfs")
     tree.daemon_json({"storage-driver": "btrfs"})
-    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    items = _by_id(live_check(tree)())
     assert items["storage.conflict.storage-driver"]["status"] == "fail"
     assert "refuses to start" in items["storage.conflict.storage-driver"]["reason"]
     driver = items["storage.driver"]
@@ -90,9 +90,9 @@ def test_unsupported_driver_and_conflicting_directives_fail(modules, tmp_path):
     assert "switch to btrfs" in driver["fix"]
 
 
-def test_the_outputter_prints_for_people(loaders, tmp_path, modules):
+def test_the_outputter_prints_for_people(loaders, tmp_path, modules, live_check):
     tree = hosttrees.sles12_with_susefirewall2(tmp_path)
-    report = modules.docker_host.check(root=str(tree.root))
+    report = live_check(tree)()
     import salt.loader
 
     outputters = salt.loader.outputters(loaders.opts)
@@ -108,13 +108,13 @@ def test_the_outputter_prints_for_people(loaders, tmp_path, modules):
 
 @pytest.mark.destructive_test
 @pytest.mark.skip_if_not_root
-def test_the_running_daemon_against_the_configuration(modules, tmp_path):
+def test_the_running_daemon_against_the_configuration(modules, tmp_path, live_check):
     """Starts a private dockerd (vfs) and asks it through docker-py."""
     daemon_dir = tmp_path / "d"
     with dockerd.private_dockerd(daemon_dir, storage_driver="vfs") as url:
         # Configured overlay2 on the default data-root: not what runs.
         mismatched = hosttrees.sles15_with_firewalld(tmp_path / "sles15")
-        items = _by_id(modules.docker_host.check(root=str(mismatched.root), url=url))
+        items = _by_id(live_check(mismatched)(url=url))
         assert items["daemon"]["status"] == "ok"
         assert items["daemon"]["reason"].startswith("Docker Engine ")
         assert items["daemon.storage_driver"]["status"] == "fail"
@@ -127,7 +127,7 @@ def test_the_running_daemon_against_the_configuration(modules, tmp_path):
         # Configured as it runs: no complaint.
         matching = hosttrees.btrfs_snapper(tmp_path / "btrfs")
         matching.docker_opts(f"--storage-driver=vfs --data-root={daemon_dir / 'data'}")
-        items = _by_id(modules.docker_host.check(root=str(matching.root), url=url))
+        items = _by_id(live_check(matching)(url=url))
         assert items["daemon.storage_driver"] == {
             "id": "daemon.storage_driver",
             "status": "ok",
@@ -136,7 +136,7 @@ def test_the_running_daemon_against_the_configuration(modules, tmp_path):
         }
         assert "daemon.data_root" not in items
     # Stopped: the daemon does not answer, and the check says so without failing.
-    items = _by_id(modules.docker_host.check(root=str(matching.root), url=url))
+    items = _by_id(live_check(matching)(url=url))
     assert items["daemon"]["status"] == "warn"
     assert "does not answer" in items["daemon"]["reason"]
 
@@ -145,29 +145,22 @@ def test_the_running_daemon_against_the_configuration(modules, tmp_path):
     "route, status",
     [("ipv4", "fail"), ("YES", "fail"), ("IPv4", "ok"), ("IPv6,IPv4", "ok"), ("IPv6", "fail")],
 )
-def test_fw_route_is_read_as_susefirewall2_reads_it(modules, tmp_path, route, status):
+def test_fw_route_is_read_as_susefirewall2_reads_it(modules, tmp_path, route, status, live_check):
     tree = hosttrees.sles12_with_susefirewall2(tmp_path)
     path = tree.root / "etc/sysconfig/SuSEfirewall2"
     path.write_text(path.read_text().replace('FW_ROUTE=""', f'FW_ROUTE="{route}"'))
-    assert (
-        _by_id(modules.docker_host.check(root=str(tree.root)))["network.firewall"]["status"]
-        == status
-    )
+    assert _by_id(live_check(tree)())["network.firewall"]["status"] == status
 
 
-def test_odd_files_give_items_not_tracebacks(modules, tmp_path):
+def test_odd_files_give_items_not_tracebacks(modules, tmp_path, live_check):
     tree = hosttrees.sles12_with_susefirewall2(tmp_path)
     (tree.root / "etc/sysconfig/SuSEfirewall2").unlink()
     tree.daemon_json({"storage-driver": ["overlay2"]})
     tree.docker_opts("-g /srv/docker --frobnicate")
-    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    items = _by_id(live_check(tree)())
     assert items["network.firewall"]["status"] == "fail"
     assert "cannot be read" in items["network.firewall"]["reason"]
-    opts = [
-        item
-        for item in modules.docker_host.check(root=str(tree.root))["items"]
-        if item["id"] == "storage.docker_opts"
-    ]
+    opts = [item for item in live_check(tree)()["items"] if item["id"] == "storage.docker_opts"]
     reasons = " | ".join(item["reason"] for item in opts)
     assert "'--frobnicate', which dockerd does not take" in reasons
     assert "spells -g, which Docker Engine 23 removed" in reasons
@@ -252,12 +245,12 @@ def test_the_minion_option_root_is_used_for_every_file(loaders, tmp_path):
 
 @pytest.mark.destructive_test
 @pytest.mark.skip_if_not_root
-def test_a_cgroup_driver_mismatch_fails(modules, tmp_path):
+def test_a_cgroup_driver_mismatch_fails(modules, tmp_path, live_check):
     """Starts a private dockerd (cgroupfs) while the files ask for systemd's driver."""
     tree = hosttrees.btrfs_snapper(tmp_path / "root")
     tree.daemon_json({"exec-opts": ["native.cgroupdriver=systemd"]})
     with dockerd.private_dockerd(tmp_path / "d", storage_driver="vfs") as url:
-        items = _by_id(modules.docker_host.check(root=str(tree.root), url=url))
+        items = _by_id(live_check(tree)(url=url))
     assert items["daemon.cgroup_driver"]["status"] == "fail"
     assert "configured cgroup driver systemd" in items["daemon.cgroup_driver"]["reason"]
 
@@ -303,11 +296,11 @@ def _kernel_config_without(tree, release, unset, where):
     ids=["sles12-cgroup-v1", "sles15-cgroup-v2"],
 )
 def test_a_missing_required_kernel_option_fails_and_a_missing_optional_one_warns(
-    modules, tmp_path, make, release, source, unset, failing, optional
+    modules, tmp_path, make, release, source, unset, failing, optional, live_check
 ):
     tree = make(tmp_path)
     _kernel_config_without(tree, release, unset, source)
-    report = modules.docker_host.check(root=str(tree.root))
+    report = live_check(tree)()
     kernel = {i: item for i, item in _by_id(report).items() if i.startswith("kernel.")}
     for name in failing:
         assert kernel[f"kernel.CONFIG_{name}"] == {
@@ -387,9 +380,11 @@ SECCOMP_OK = ("ok", "seccomp filtering available")
     ],
     ids=["sles12-v1", "sles15-v2", "leap15-hybrid", "no-cgroup-mounted", "no-seccomp"],
 )
-def test_the_cgroup_hierarchy_and_seccomp_items(modules, tmp_path, make, cgroup, seccomp):
+def test_the_cgroup_hierarchy_and_seccomp_items(
+    modules, tmp_path, make, cgroup, seccomp, live_check
+):
     tree = make(tmp_path / "root")
-    items = _by_id(modules.docker_host.check(root=str(tree.root)))
+    items = _by_id(live_check(tree)())
     fixes = {
         "cgroup.hierarchy": "boot with systemd, which mounts /sys/fs/cgroup",
         "security.seccomp": "run a kernel with CONFIG_SECCOMP_FILTER",
@@ -403,14 +398,16 @@ def test_the_cgroup_hierarchy_and_seccomp_items(modules, tmp_path, make, cgroup,
         }
 
 
-def test_an_unreadable_seccomp_is_reported_unknown_not_guessed(loaders, modules, tmp_path):
+def test_an_unreadable_seccomp_is_reported_unknown_not_guessed(
+    loaders, modules, tmp_path, live_check
+):
     """/proc/self/status cannot be read: the check says it cannot tell, once,
     as for any fact the grain could not read, and the outputter prints it."""
     import salt.loader
 
     tree = hosttrees.sles15_with_firewalld(tmp_path / "root")
     (tree.root / "proc/self/status").unlink()
-    report = modules.docker_host.check(root=str(tree.root))
+    report = live_check(tree)()
     seccomp = [item for item in report["items"] if item["id"] == "security.seccomp"]
     assert seccomp == [
         {

@@ -251,7 +251,7 @@ def test_a_state_that_fails_stops_nothing_unrelated_and_says_why(tmp_path, root)
     code, states, _ = state_apply(tmp_path, "docker_host", data)
     assert code != 0
     assert (
-        "storage_driver zfs cannot run on this host"
+        f"storage_driver zfs cannot run in the image under {root}: the data-root is on "
         in (states["docker-host-daemon-configured"]["comment"])
     )
     assert states["docker-host-service-enabled"]["result"] is False

@@ -184,7 +184,8 @@ def test_salt_prints_the_report_once_the_master_synced_the_outputter(
 
     lines = check_for_people()
     report = salt_cli.run("docker_host.check", f"root={tree.root}", minion_tgt=minion.id).data
-    assert lines[:2] == [f"{minion.id}:", "    kernel"]
+    # The tree is judged as an image: the report opens with what it was judged from.
+    assert lines[:2] == [f"{minion.id}:", "    image"]
     marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
     for item in report["items"]:
         assert f"      {marks[item['status']]}  {item['reason']}" in lines, item

@@ -14,7 +14,7 @@ def test_the_grain_reports_the_facts_of_the_root_the_minion_option_names(tmp_pat
     grain = _load("_grains/docker_host.py")
     grain.__opts__ = {"docker_host.root": str(tree.root)}
     reported = grain.docker_host()["docker_host"]
-    facts = _load("_modules/docker_host_facts.py").collect(root=str(tree.root))
+    facts = _load("_modules/docker_host_facts.py")._collect(str(tree.root))
     assert reported == facts
     assert reported["root"] == str(tree.root)
     assert reported["kernel"]["release"] == "6.4.0-150600.21-default"
@@ -46,7 +46,8 @@ sys.addaudithook(lambda event, args: seen.append(event) if event in FORBIDDEN el
 spec = importlib.util.spec_from_file_location("docker_host_grain", sys.argv[1])
 grain = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(grain)
-facts = grain.docker_host(root=sys.argv[2], kernel_options=True)["docker_host"]
+grain.__opts__ = {"docker_host.root": sys.argv[2]}  # the running system, seen at the tree
+facts = grain.docker_host(kernel_options=True)["docker_host"]
 while_collecting = list(seen)
 # The witness itself: it must see a program started.
 subprocess.run([sys.executable, "-c", "pass"], check=True)

@@ -42,12 +42,17 @@ def test_a_driver_the_engine_removed_is_refused(daemon, monkeypatch, version, re
             "25.0.5. Use overlay2"
         )
     else:
-        assert daemon._check_driver("devicemapper", None, None) == "devicemapper"
+        assert daemon._check_driver("devicemapper", None, None) == ("devicemapper", "")
 
 
 def test_an_image_root_is_never_judged_by_this_hosts_engine(daemon, monkeypatch):
     monkeypatch.setattr(daemon, "engine_version", lambda: pytest.fail("engine asked"))
-    assert daemon._check_driver("devicemapper", None, "/srv/image") == "devicemapper"
+    driver, warning = daemon._check_driver("devicemapper", None, "/srv/image")
+    assert driver == "devicemapper"
+    assert warning == (
+        " storage_driver devicemapper was removed in Docker Engine 25, and the image's "
+        "engine version is not read here: it is configured as given."
+    )
 
 
 @pytest.mark.parametrize(

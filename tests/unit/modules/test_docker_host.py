@@ -28,6 +28,7 @@ def _facts(configured):
             "data_root": "/var/lib/docker",
             "data_root_source": "default",
             "fstype": "ext4",
+            "filesystem_seen": "the mount table: /dev/vda2 at /",
             "mount_point": "/",
             "separate_filesystem": True,
             "conflicts": [],

@@ -16,7 +16,8 @@ def facts_mod():
 @pytest.fixture
 def collect(facts_mod):
     def run(tree):
-        return facts_mod.collect(root=str(tree.root), kernel_options=True)
+        # The running system seen at the tree (as the minion option docker_host.root does).
+        return facts_mod._collect(str(tree.root), kernel_options=True)
 
     return run
 
@@ -147,7 +148,9 @@ def test_an_empty_root_gives_unknowns_and_never_raises(collect, tmp_path):
     assert "config" in facts["kernel"]["unknown"]
     assert facts["cgroup"]["version"] is None
     assert facts["storage"]["fstype"] is None
-    assert facts["storage"]["recommended"] == "vfs"
+    # No driver is recommended while a better one than vfs cannot be judged.
+    assert facts["storage"]["recommended"] is None
+    assert facts["storage"]["unknown"]["recommended"].startswith("btrfs cannot be judged")
     assert facts["network"]["ip_forward"] == {"ipv4": None, "ipv6": None}
     assert facts["docker"]["group"]["exists"] is None
     assert "group" in facts["docker"]["unknown"]
@@ -206,9 +209,11 @@ def test_devicemapper_without_dm_thin_pool(collect, tmp_path):
 
 def test_overlay2_refuses_overlay_and_zfs_backing(facts_mod):
     options = {"OVERLAY_FS": "y"}
-    on_overlay = facts_mod._driver_verdicts("overlay", None, {"overlay"}, options, set())
+    kernel = facts_mod._running_kernel({"overlay"}, options, set())
+    on_overlay = facts_mod._driver_verdicts("overlay", None, *kernel)
     assert on_overlay["overlay2"]["supported"] is False
-    on_zfs = facts_mod._driver_verdicts("zfs", None, {"overlay"}, options, {"zfs"})
+    with_zfs = facts_mod._running_kernel({"overlay"}, options, {"zfs"})
+    on_zfs = facts_mod._driver_verdicts("zfs", None, *with_zfs)
     assert on_zfs["overlay2"]["supported"] is False
     assert on_zfs["zfs"]["supported"] is True
 
@@ -252,7 +257,8 @@ def test_relative_and_empty_data_roots(collect, tmp_path, value, data_root, unkn
 
 @pytest.mark.parametrize("fstype", ["nfs", "nfs4", "ecryptfs", "overlay"])
 def test_overlay2_refuses_the_filesystems_moby_refuses(facts_mod, fstype):
-    verdicts = facts_mod._driver_verdicts(fstype, None, {"overlay"}, {"OVERLAY_FS": "y"}, set())
+    kernel = facts_mod._running_kernel({"overlay"}, {"OVERLAY_FS": "y"}, set())
+    verdicts = facts_mod._driver_verdicts(fstype, None, *kernel)
     assert verdicts["overlay2"]["supported"] is False
     assert verdicts["overlay"]["removed_in"] == 24
 
@@ -400,6 +406,7 @@ _VALUES_OF_UNKNOWN_FACTS = {
     "security": {"seccomp": [("seccomp",)]},
     "storage": {
         "filesystem": [("fstype",), ("mount_point",), ("separate_filesystem",), ("d_type",)],
+        "recommended": [("recommended",)],
         "engine_version": [("engine_version",)],
     },
     "network": {
@@ -432,7 +439,7 @@ def _unreadable_namespace_switches(tmp_path):
                 "kernel": {"release", "config", "root_maxkeys"},
                 "cgroup": {"version"},
                 "security": {"seccomp"},
-                "storage": {"filesystem", "engine_version"},
+                "storage": {"filesystem", "recommended", "engine_version"},
                 "network": {"ip_forward_ipv4", "ip_forward_ipv6", "bridge_nf_call_iptables"},
                 "docker": {"group"},
             },
@@ -444,7 +451,7 @@ def _unreadable_namespace_switches(tmp_path):
                 "cgroup": {"version"},
                 "namespaces": {"unprivileged_user"},
                 "security": {"seccomp"},
-                "storage": {"filesystem", "engine_version"},
+                "storage": {"filesystem", "recommended", "engine_version"},
                 "network": {"ip_forward_ipv4", "ip_forward_ipv6", "bridge_nf_call_iptables"},
                 "docker": {"group"},
             },

@@ -1,0 +1,164 @@
+"""An image root is judged as the image, through Salt's loader: ``docker_host.check``
+and ``docker_daemon.plan`` with ``root=``. Every image here also carries a /proc of
+a running system that is not the image's (another kernel release, overlay loaded,
+forwarding on, a btrfs mount table), as a build that mounts this machine's /proc
+into the root has: none of it may decide anything."""
+
+import re
+import subprocess
+
+import pytest
+from salt.exceptions import CommandExecutionError
+
+from tests import hosttrees
+
+RELEASE = "6.4.0-150600.23.25-default"
+
+
+_config = hosttrees.kernel_config
+
+
+@pytest.fixture
+def image(tmp_path):
+    tree = hosttrees.image_with_a_foreign_proc(tmp_path / "image")
+    tree.write("/var/lib/docker/.keep", "")
+    return tree
+
+
+def _by_id(report):
+    return {item["id"]: item for item in report["items"]}
+
+
+def _words(report):
+    return [text for item in report["items"] for text in (item["reason"], item["fix"]) if text]
+
+
+def test_an_image_without_a_kernel_is_reported_without_a_none(modules, image):
+    report = modules.docker_host.check(root=str(image.root))
+    items = _by_id(report)
+    assert not [text for text in _words(report) if re.search(r"\bNone\b", text)]
+    assert items["kernel.config"] == {
+        "id": "kernel.config",
+        "status": "warn",
+        "reason": "no kernel is installed in the image (no /boot/config-<version> or "
+        "/usr/lib/modules/<version>/config): its options cannot be checked before it boots",
+        "fix": "install a kernel in the image: SUSE's kernel packages ship /boot/config-<version>",
+    }
+    assert items["image.sources"]["reason"].startswith(
+        "judged as an image, from its own files only: kernel: none installed; data-root "
+        "filesystem: not known;"
+    )
+    assert "cgroup.hierarchy" not in items  # mounted at boot, listed as such
+    assert "the cgroup version, which systemd chooses" in items["image.at_boot"]["reason"]
+    assert items["storage.filesystem"]["status"] == "warn"
+    assert "docker_host:daemon:storage_driver" in items["storage.filesystem"]["fix"]
+    # The tree's /proc says forwarding is on; the image's files say nothing.
+    assert items["network.ip_forward"]["status"] == "warn"
+    assert "(the kernel's default)" in items["network.ip_forward"]["reason"]
+
+
+def test_the_images_kernel_fstab_and_sysctl_files_are_what_the_check_reads(modules, image):
+    image.write(f"/boot/config-{RELEASE}", _config(SECCOMP_FILTER=""))
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    modules.docker_forwarding.apply(modules.docker_forwarding.plan(root=str(image.root)))
+    items = _by_id(modules.docker_host.check(root=str(image.root)))
+    assert items["kernel.required"]["reason"].endswith(
+        f"(the image's kernel {RELEASE}, /boot/config-{RELEASE})"
+    )
+    assert items["security.seccomp"]["reason"] == (
+        f"seccomp filtering is not available in the image's kernel {RELEASE}: containers "
+        "run without the default seccomp profile"
+    )
+    assert items["storage.filesystem"]["reason"] == (
+        "data-root /var/lib/docker (default) is on ext4 (the image's /etc/fstab: /dev/vda2 at /)"
+    )
+    assert items["network.ip_forward"] == {
+        "id": "network.ip_forward",
+        "status": "ok",
+        "reason": "the boot sets net.ipv4.ip_forward to 1 (/etc/sysctl.d/"
+        "90-docker-host-forwarding.conf line 3: net.ipv4.ip_forward = 1)",
+        "fix": None,
+    }
+
+
+def _refusal(modules, image, **arguments):
+    with pytest.raises(CommandExecutionError) as raised:
+        modules.docker_daemon.plan(root=str(image.root), **arguments)
+    return str(raised.value)
+
+
+def test_auto_needs_the_images_filesystem_and_names_the_pillar_key(modules, image):
+    image.write(f"/boot/config-{RELEASE}", _config())
+    assert _refusal(modules, image, storage_driver="auto") == (
+        "storage_driver auto needs the data-root's filesystem, which cannot be seen in the "
+        f"image under {image.root} (nothing is mounted at /var/lib/docker under "
+        f"{image.root}, and the image's /etc/fstab names no filesystem that holds it): name "
+        "the driver (docker_host:daemon:storage_driver)"
+    )
+
+
+def test_auto_without_a_kernel_in_the_image_cannot_choose(modules, image):
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    assert _refusal(modules, image, storage_driver="auto") == (
+        f"storage_driver auto cannot choose in the image under {image.root}: overlay2 "
+        "cannot be judged: overlay cannot be checked: no kernel is installed in the image "
+        "(no /boot/config-<version> or /usr/lib/modules/<version>/config): its options "
+        "cannot be checked before it boots: name the driver (docker_host:daemon:storage_driver)"
+    )
+
+
+def test_an_explicit_driver_that_cannot_be_checked_is_taken_with_a_warning(modules, image):
+    image.write(f"/boot/config-{RELEASE}", _config())
+    planned = modules.docker_daemon.plan(root=str(image.root), storage_driver="btrfs")
+    assert planned["changes"]["DOCKER_OPTS"]["new"] == "--storage-driver=btrfs"
+    assert planned["comment"] == (
+        "DOCKER_OPTS would change. storage_driver btrfs could not be checked in the image "
+        f"under {image.root} (the data-root's filesystem is unknown): it is configured as "
+        "given."
+    )
+    applied = modules.docker_daemon.apply(planned)
+    assert applied["result"] is True
+    assert applied["comment"].endswith("it is configured as given.")
+
+
+def test_the_images_kernel_refuses_what_it_lacks(modules, image):
+    """The tree's /proc has overlay loaded; the image's kernel is built without it."""
+    image.write(f"/boot/config-{RELEASE}", _config(OVERLAY_FS=""))
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    assert _refusal(modules, image, storage_driver="overlay2") == (
+        f"storage_driver overlay2 cannot run in the image under {image.root}: the image's "
+        f"kernel {RELEASE} has no overlay (CONFIG_OVERLAY_FS is not set). Use vfs (or "
+        "storage_driver: auto)"
+    )
+
+
+def test_the_images_fstab_decides_btrfs_not_the_tree_s_proc(modules, image):
+    image.write(f"/boot/config-{RELEASE}", _config())
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    assert "the data-root is on ext4, not btrfs" in _refusal(modules, image, storage_driver="btrfs")
+    image.write(
+        "/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n/dev/vdb /var/lib/docker btrfs defaults 0 0\n"
+    )
+    planned = modules.docker_daemon.plan(root=str(image.root), storage_driver="auto")
+    assert planned["changes"]["DOCKER_OPTS"]["new"] == "--storage-driver=btrfs"
+    assert planned["comment"] == "DOCKER_OPTS would change."
+
+
+@pytest.mark.destructive_test
+@pytest.mark.skip_if_not_root
+def test_a_btrfs_mounted_at_the_images_data_root_is_the_images(modules, image, loop_btrfs):
+    """A real btrfs (a loop device) bound at <image>/var/lib/docker; the image's fstab
+    says ext4 for /, and this machine's own /var/lib/docker is not asked."""
+    image.write(f"/boot/config-{RELEASE}", _config())
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    data_root = image.root / "var/lib/docker"
+    subprocess.run(["mount", "--bind", str(loop_btrfs), str(data_root)], check=True)
+    try:
+        planned = modules.docker_daemon.plan(root=str(image.root), storage_driver="auto")
+        facts = modules.docker_host_facts.collect(root=str(image.root))
+    finally:
+        subprocess.run(["umount", str(data_root)], check=True)
+    assert planned["changes"]["DOCKER_OPTS"]["new"] == "--storage-driver=btrfs"
+    storage = facts["storage"]
+    assert (storage["fstype"], storage["mount_point"]) == ("btrfs", "/var/lib/docker")
+    assert storage["filesystem_seen"].startswith(f"mounted under {image.root}: /dev/loop")
