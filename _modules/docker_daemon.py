@@ -1126,14 +1126,17 @@ def _check_driver(driver, data_root, root):
     return driver, ""
 
 
-def _wanted(storage_driver, data_root, options, daemon_json, current):
+def _wanted(storage_driver, data_root, options, daemon_json, current, root=None):
     """Split the wanted settings between DOCKER_OPTS and daemon.json.
 
     Return (for DOCKER_OPTS, for daemon.json); a key written to one file is
     removed from the other (``None``), except the keys dockerd merges.
     """
     problems, in_opts, in_json = _settings(options, daemon_json)
-    _check_supported(set(in_opts) | {k for k, v in in_json.items() if v is not None}, problems)
+    if __salt__["sysconfig.image_root"](root) is None:
+        # Only this host's dockerd can be asked; an image's engine is its own.
+        keys = set(in_opts) | {k for k, v in in_json.items() if v is not None}
+        _check_supported(keys, problems)
 
     for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
         if value is None:
@@ -1332,7 +1335,7 @@ def plan(
         storage_driver, driver_warning = _check_driver(storage_driver, wanted_root, root)
     else:
         driver_warning = ""
-    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current)
+    in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current, root)
     new_opts, new_json = _new_files(current, in_opts, in_json, exclusive)
     flags = _flags_dockerd_would_start_with(new_opts, new_json)
     new_effective = {**(new_json or {}), **flags}

@@ -504,7 +504,10 @@ def _check_network(report, facts, root):
 def _check_docker(report, facts):
     docker = facts.get("docker", {})
     if not docker.get("installed"):
-        report.add("docker.installed", "warn", "docker is not installed", "zypper install docker")
+        into = f" --root {facts.get('root')}" if _image(facts) else ""
+        report.add(
+            "docker.installed", "warn", "docker is not installed", f"zypper{into} install docker"
+        )
     else:
         report.add("docker.installed", "ok", f"docker is installed ({docker['installed_seen']})")
     group = docker.get("group", {})

@@ -55,6 +55,9 @@ def test_an_image_without_a_kernel_is_reported_without_a_none(modules, image):
     # The tree's /proc says forwarding is on; the image's files say nothing.
     assert items["network.ip_forward"]["status"] == "warn"
     assert "(the kernel's default)" in items["network.ip_forward"]["reason"]
+    (image.root / "etc/sysconfig/docker").unlink()
+    items = _by_id(modules.docker_host.check(root=str(image.root)))
+    assert items["docker.installed"]["fix"] == f"zypper --root {image.root} install docker"
 
 
 def test_the_images_kernel_fstab_and_sysctl_files_are_what_the_check_reads(modules, image):
@@ -162,3 +165,15 @@ def test_a_btrfs_mounted_at_the_images_data_root_is_the_images(modules, image, l
     storage = facts["storage"]
     assert (storage["fstype"], storage["mount_point"]) == ("btrfs", "/var/lib/docker")
     assert storage["filesystem_seen"].startswith(f"mounted under {image.root}: /dev/loop")
+
+
+def test_an_images_options_are_not_checked_against_this_hosts_dockerd(
+    modules, image, tmp_path, monkeypatch
+):
+    """This machine's dockerd (Engine 20.10) does not know http-proxy, and here
+    none is on PATH at all: neither is the image's engine."""
+    image.write(f"/boot/config-{RELEASE}", _config())
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    proxy = {"http-proxy": "http://proxy.example.com:3128"}
+    planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
+    assert planned["changes"]["daemon.json"] == {"old": None, "new": proxy}
