@@ -828,6 +828,81 @@ def engine_version(url=None):  # pragma: no mutate block (a mutant could start d
     return match.group(1) if match else None
 
 
+# The packages that install dockerd: SUSE's, Debian's, Docker's own, Fedora's.
+ENGINE_PACKAGES = ("docker", "docker.io", "docker-ce", "moby-engine")
+DPKG_STATUS = "/var/lib/dpkg/status"
+# Where the rpm database lives: usrmerged SUSE releases, then the classic place.
+RPM_DATABASES = ("/usr/lib/sysimage/rpm", "/var/lib/rpm")
+
+
+def _dpkg_engine(text):
+    """(package, upstream version) of the installed engine in dpkg's status
+    file text (``5:24.0.7-1~debian.12`` gives ``24.0.7``), or None."""
+    for stanza in re.split(r"\n[ \t]*\n", text):
+        fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", stanza, re.M))
+        if fields.get("Package") in ENGINE_PACKAGES and fields.get("Status", "").endswith(
+            " installed"
+        ):
+            version = re.sub(r"^\d+:", "", fields.get("Version", ""))
+            return fields["Package"], version.rsplit("-", 1)[0]
+    return None
+
+
+def installed_engine(root):
+    """
+    Return the Docker Engine installed in the image under ``root``, from the
+    image's package database, without running anything of the image:
+    ``{"version": "24.0.7_ce", "seen": "..."}``, or ``{"version": None,
+    "seen": why}`` when it cannot be told. dpkg's status file is read as a
+    file; an rpm database is read with this machine's ``rpm --root``, which
+    reads every database format rpm has (SUSE's ndb and sqlite included).
+    This host's engine is ``engine_version``'s.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.installed_engine /srv/image-root
+    """
+    image = __salt__["sysconfig.image_root"](root)
+    if image is None:
+        raise SaltInvocationError(
+            "installed_engine reads an image root; this host's is engine_version"
+        )
+    status = __salt__["docker_host_files.read_text"](_path(DPKG_STATUS, image))
+    found = _dpkg_engine(status) if status else None
+    if found:
+        return {"version": found[1], "seen": f"the image's dpkg status: {found[0]} {found[1]}"}
+    database = next((path for path in RPM_DATABASES if os.path.isdir(_path(path, image))), None)
+    if database is None:
+        return {
+            "version": None,
+            "seen": f"the image has no docker package in {DPKG_STATUS} and no rpm database",
+        }
+    try:
+        result = __salt__["cmd.run_all"](
+            [
+                "rpm",
+                f"--root={image}",
+                f"--dbpath={database}",
+                "-q",
+                "--qf",
+                "%{NAME} %{VERSION}\\n",
+                *ENGINE_PACKAGES,
+            ],
+            python_shell=False,
+            ignore_retcode=True,
+            output_loglevel="quiet",
+        )
+    except CommandExecutionError as err:
+        return {"version": None, "seen": f"the image's rpm database cannot be read here: {err}"}
+    for line in (result.get("stdout") or "").splitlines():
+        name, _, version = line.partition(" ")
+        if name in ENGINE_PACKAGES and version and " " not in version:
+            return {"version": version, "seen": f"the image's rpm database: {name} {version}"}
+    return {"version": None, "seen": "the image's package databases hold no docker package"}
+
+
 def image_count(data_root=None, driver=None, root=None):
     """
     Count the images dockerd keeps under ``data_root`` for ``driver`` (every
@@ -1119,10 +1194,20 @@ def _check_driver(driver, data_root, root):
                 f"engine is {version}. Use {storage['recommended']}"
             )
     elif removed_in:
-        return driver, (
-            f" storage_driver {driver} was removed in Docker Engine {removed_in}, and the "
-            "image's engine version is not read here: it is configured as given."
-        )
+        engine = installed_engine(image)
+        major = engine_major(engine["version"])
+        if major is not None and major >= removed_in:
+            raise CommandExecutionError(
+                f"storage_driver {driver} was removed in Docker Engine {removed_in}; the "
+                f"image's engine is {engine['version']} ({engine['seen']}). Use "
+                f"{storage['recommended'] or 'another driver'}"
+            )
+        if major is None:
+            return driver, (
+                f" storage_driver {driver} was removed in Docker Engine {removed_in}, and "
+                f"the image's engine version is not known ({engine['seen']}): it is "
+                "configured as given."
+            )
     return driver, ""
 
 

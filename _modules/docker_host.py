@@ -535,7 +535,7 @@ def _check_docker(report, facts):
     _unknowns(report, "docker", docker)
 
 
-def _check_image_sources(report, facts):
+def _check_image_sources(report, facts, engine):
     """Say what an image's report is judged from, and what only its boot decides."""
     kernel = facts.get("kernel", {})
     storage = facts.get("storage", {})
@@ -544,6 +544,9 @@ def _check_image_sources(report, facts):
         if kernel.get("config_source")
         else "kernel: none installed",
         f"data-root filesystem: {storage.get('filesystem_seen') or 'not known'}",
+        f"engine: {engine['version']} ({engine['seen']})"
+        if engine["version"]
+        else f"engine: not known ({engine['seen']})",
         "forwarding: the image's sysctl files",
         "firewall, services, docker group: the image's files",
     ]
@@ -689,7 +692,9 @@ def check(root=None, daemon=True, url=None):
             daemon_report, facts, __salt__["docker_daemon.daemon_url"](url)
         )
     if _image(facts):
-        _check_image_sources(report, facts)
+        engine = __salt__["docker_daemon.installed_engine"](root)
+        engine_version = engine_version or engine["version"]
+        _check_image_sources(report, facts, engine)
     _check_kernel(report, facts)
     _check_storage(report, facts, engine_version)
     _check_daemon_files(report, root, engine_version)

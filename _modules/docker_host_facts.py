@@ -758,7 +758,8 @@ def _storage(host, filesystem_of, offers, wanted_data_root=None):
             recommended = name
             break
     unknown["engine_version"] = (
-        "not read from the image's files: drivers are judged without it"
+        "not read here: drivers are judged without it (docker_daemon.installed_engine "
+        "reads the image's docker package)"
         if host.image
         else "not readable from files; drivers are judged without it "
         "(docker_host.check asks the daemon)"

@@ -101,7 +101,6 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
             {"daemon_json": {"exec-opts": ["native.cgroupdriver=bogus"]}},
             "native.cgroupdriver must be cgroupfs or systemd",
         ),
-        ({"options": {"http-proxy": "http://p:3128"}}, "does not know http-proxy"),
         ({"daemon_json": {"log-driver": "journald"}}, "belong to json-file"),
         ({"options": {"graph": "/x"}}, "removed in Docker Engine 23"),
         (

@@ -46,7 +46,8 @@ def test_an_image_without_a_kernel_is_reported_without_a_none(modules, image):
     }
     assert items["image.sources"]["reason"].startswith(
         "judged as an image, from its own files only: kernel: none installed; data-root "
-        "filesystem: not known;"
+        "filesystem: not known; engine: not known (the image has no docker package in "
+        "/var/lib/dpkg/status and no rpm database);"
     )
     assert "cgroup.hierarchy" not in items  # mounted at boot, listed as such
     assert "the cgroup version, which systemd chooses" in items["image.at_boot"]["reason"]
@@ -177,3 +178,64 @@ def test_an_images_options_are_not_checked_against_this_hosts_dockerd(
     proxy = {"http-proxy": "http://proxy.example.com:3128"}
     planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
     assert planned["changes"]["daemon.json"] == {"old": None, "new": proxy}
+
+
+def _install_rpm(image, tmp_path, name, version):
+    """A package ``name``-``version`` built with rpmbuild and recorded in the image's
+    own rpm database (SUSE's place, /usr/lib/sysimage/rpm), as zypper would."""
+    top = tmp_path / "rpmbuild"
+    (top / "SPECS").mkdir(parents=True)
+    spec = top / "SPECS" / f"{name}.spec"
+    spec.write_text(
+        f"Name: {name}\nVersion: {version}\nRelease: 1\nSummary: engine\n"
+        "License: Apache-2.0\nBuildArch: noarch\n%description\nengine\n%files\n"
+    )
+    subprocess.run(
+        ["rpmbuild", "-bb", "--quiet", f"--define=_topdir {top}", str(spec)],
+        check=True,
+        capture_output=True,
+    )
+    (package,) = (top / "RPMS" / "noarch").glob(f"{name}-*.rpm")
+    database = "/usr/lib/sysimage/rpm"
+    rpm = ["rpm", f"--root={image.root}", f"--dbpath={database}"]
+    subprocess.run([*rpm, "--initdb"], check=True)
+    subprocess.run([*rpm, "-i", "--justdb", "--nodeps", str(package)], check=True)
+
+
+@pytest.mark.parametrize(
+    "install, refused",
+    [
+        (("rpm", "docker", "24.0.7_ce"), "24.0.7_ce (the image's rpm database: docker 24.0.7_ce)"),
+        (("rpm", "docker", "20.10.17_ce"), None),
+        (
+            ("dpkg", "docker-ce", "5:24.0.7-1~debian.12~bookworm"),
+            "24.0.7 (the image's dpkg status: docker-ce 24.0.7)",
+        ),
+        (("dpkg", "docker.io", "20.10.24+dfsg1-1+b3"), None),
+    ],
+    ids=["rpm-24", "rpm-20", "dpkg-24", "dpkg-20"],
+)
+def test_a_removed_driver_is_judged_by_the_images_installed_engine(
+    modules, image, tmp_path, install, refused
+):
+    """The legacy overlay driver, which Engine 24 removed: this machine's dockerd
+    (Engine 20.10) is never asked; the engine the image's packages install is."""
+    image.write(f"/boot/config-{RELEASE}", _config())
+    image.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    manager, name, version = install
+    if manager == "rpm":
+        _install_rpm(image, tmp_path, name, version)
+    else:
+        image.write(
+            "/var/lib/dpkg/status",
+            f"Package: {name}\nStatus: install ok installed\nVersion: {version}\n",
+        )
+    if refused:
+        assert _refusal(modules, image, storage_driver="overlay") == (
+            "storage_driver overlay was removed in Docker Engine 24; the image's engine is "
+            f"{refused}. Use overlay2"
+        )
+    else:
+        planned = modules.docker_daemon.plan(root=str(image.root), storage_driver="overlay")
+        assert planned["changes"]["DOCKER_OPTS"]["new"] == "--storage-driver=overlay"
+        assert planned["comment"] == "DOCKER_OPTS would change."

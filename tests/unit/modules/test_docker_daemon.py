@@ -22,9 +22,14 @@ FACTS = {
 @pytest.fixture
 def daemon(monkeypatch):
     module = _load("_modules/docker_daemon.py")
+    sysconfig = _load("_modules/sysconfig.py")
+    files = _load("_modules/docker_host_files.py")
+    files.__salt__ = {"sysconfig.image_root": sysconfig.image_root}
     module.__salt__ = {
         "docker_host_facts.collect": lambda **_: FACTS,
-        "sysconfig.image_root": _load("_modules/sysconfig.py").image_root,
+        "sysconfig.image_root": sysconfig.image_root,
+        "sysconfig.resolve": sysconfig.resolve,
+        "docker_host_files.read_text": files.read_text,
     }
     return module
 
@@ -51,8 +56,31 @@ def test_an_image_root_is_never_judged_by_this_hosts_engine(daemon, monkeypatch)
     assert driver == "devicemapper"
     assert warning == (
         " storage_driver devicemapper was removed in Docker Engine 25, and the image's "
-        "engine version is not read here: it is configured as given."
+        "engine version is not known (the image has no docker package in "
+        "/var/lib/dpkg/status and no rpm database): it is configured as given."
     )
+
+
+@pytest.mark.parametrize(
+    "status, found",
+    [
+        (
+            "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1+b3\n",
+            ("docker.io", "20.10.24+dfsg1"),
+        ),
+        (
+            "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n\n"
+            "Package: docker-ce\nStatus: install ok installed\n"
+            "Priority: optional\nVersion: 5:24.0.7-1~debian.12~bookworm\n",
+            ("docker-ce", "24.0.7"),
+        ),
+        # Removed, its configuration kept: not installed.
+        ("Package: docker.io\nStatus: deinstall ok config-files\nVersion: 20.10.24-1\n", None),
+        ("Package: docker-compose\nStatus: install ok installed\nVersion: 1.29.2-3\n", None),
+    ],
+)
+def test_the_engine_in_dpkgs_status_file(daemon, status, found):
+    assert daemon._dpkg_engine(status) == found
 
 
 @pytest.mark.parametrize(
