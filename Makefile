@@ -72,8 +72,19 @@ HIGHSTATE_TESTS := tests/integration/test_formula_highstate.py tests/integration
 test-highstate-oldest: $(SALT_LINES_DIR)/3006.0/.installed
 	$(SALT_LINES_DIR)/3006.0/bin/python -m pytest -q -p no:cacheprovider --run-destructive $(HIGHSTATE_TESTS)
 
+# KIWI, which the integration suite builds images with, in a virtualenv of
+# its own (its dependencies are not Salt's concern), from its lock exactly.
+# tests/integration/test_kiwi_proof.py finds it there.
+KIWI_VENV ?= $(HOME)/.cache/suse-docker-host/kiwi
+
+$(KIWI_VENV)/.installed: tests/kiwi.txt
+	rm -rf $(KIWI_VENV)
+	$(PYTHON) -m venv $(KIWI_VENV)
+	$(KIWI_VENV)/bin/python -m pip --quiet --disable-pip-version-check install --no-deps -r $<
+	touch $@
+
 # Then, on .venv's Salt: the integration suite (real daemons, one at a time).
-test: system-packages lint test-salt-lines test-highstate-oldest
+test: system-packages lint test-salt-lines test-highstate-oldest $(KIWI_VENV)/.installed
 	$(BIN)/python -m pytest --run-destructive tests/integration tests/unit/test_mutate.py
 
 bench: $(STAMP)
@@ -87,4 +98,4 @@ mutate: system-packages $(STAMP)
 	$(BIN)/python tools/mutate.py
 
 clean:
-	rm -rf $(VENV) $(SALT_LINES_DIR) build dist *.egg-info .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) $(SALT_LINES_DIR) $(KIWI_VENV) build dist *.egg-info .pytest_cache .ruff_cache mutants

@@ -38,6 +38,7 @@ import os
 import re
 import stat
 import sys
+import xml.etree.ElementTree
 
 log = logging.getLogger(__name__)
 
@@ -1060,10 +1061,60 @@ def _fstab(host):
     return table
 
 
+def _shell_values(text):
+    """``NAME='value'`` lines (KIWI's .profile) as a dict."""
+    values = {}
+    for line in (text or "").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.isidentifier():
+            values[name] = value.strip().strip("'\"")
+    return values
+
+
+def _kiwi_filesystem(host):
+    """The filesystem KIWI will make for the image's /, from the description
+    that ``kiwi-ng system prepare`` leaves in the root (``/image/config.xml``,
+    with the build type and profiles it chose in ``/.profile``) until
+    ``system create`` builds the disk: ``{"/": Mount}``, or ``{}``.
+
+    The build type is the one prepare chose, else the description's primary
+    (or only) type; only preferences of the chosen profiles count. KIWI makes
+    every volume of a system disk with that same filesystem."""
+    text = host.read("/image/config.xml")
+    if not text:
+        return {}
+    try:
+        description = xml.etree.ElementTree.fromstring(text)
+    except xml.etree.ElementTree.ParseError as err:
+        log.debug("the KIWI description in %s is not XML: %s", host.root, err)
+        return {}
+    chosen = _shell_values(host.read("/.profile"))
+    profiles = set(chosen.get("kiwi_profiles", "").replace(",", " ").split())
+    types = [
+        build_type
+        for preferences in description.iter("preferences")
+        if not preferences.get("profiles")
+        or profiles & set(preferences.get("profiles").replace(",", " ").split())
+        for build_type in preferences.iter("type")
+    ]
+    wanted = chosen.get("kiwi_type")
+    picked = [build_type for build_type in types if build_type.get("image") == wanted] or [
+        build_type for build_type in types if build_type.get("primary") == "true"
+    ]
+    if not picked and len(types) == 1:
+        picked = types
+    fstype = picked[0].get("filesystem") if picked else None
+    if not fstype:
+        return {}
+    source = f'<type image="{picked[0].get("image")}" filesystem="{fstype}">'
+    return {"/": Mount("/", "/", fstype, source, "defaults")}
+
+
 def _image_filesystem(host, mounts):
     """``filesystem_of(path)`` for an image: a filesystem this machine has
     mounted at or above the path inside the image root, else the one the
-    image's /etc/fstab names, else unknown."""
+    image's /etc/fstab names, else the one the KIWI description being built
+    makes for / (see _kiwi_filesystem), else unknown."""
     top = os.path.realpath(host.root)
     inside = {}
     for mount in mounts or ():
@@ -1074,11 +1125,13 @@ def _image_filesystem(host, mounts):
                 mount_point=mount.mount_point[len(top) :]
             )
     fstab = _fstab(host)
+    kiwi = {} if fstab else _kiwi_filesystem(host)
 
     def filesystem_of(path):
         for table, seen in (
             (inside, f"mounted under {host.root}"),
             (fstab, "the image's /etc/fstab"),
+            (kiwi, "the KIWI description being built, /image/config.xml"),
         ):
             mount = _mount_of(table, path) if table else None
             if mount is not None and mount.fstype not in ("auto", "none"):
@@ -1086,8 +1139,8 @@ def _image_filesystem(host, mounts):
         return _filesystem(
             None,
             None,
-            f"nothing is mounted at {path} under {host.root}, and the image's "
-            "/etc/fstab names no filesystem that holds it",
+            f"nothing is mounted at {path} under {host.root}, and neither the image's "
+            "/etc/fstab nor a KIWI description in it names the filesystem that holds it",
         )
 
     return filesystem_of

@@ -55,9 +55,10 @@ def minion_config(base, file_roots=None, pillar=None, grains=None):
     return config
 
 
-def state_apply(base, sls, pillar, grains=None, test=False, file_roots=None):
+def state_apply(base, sls, pillar, grains=None, test=False, file_roots=None, env=None):
     """``salt-call --local state.apply sls`` with ``pillar``, from ``file_roots``
-    (the formula's tree unless given); return (exit code, {state id: result}, stderr)."""
+    (the formula's tree unless given), in ``env`` (this process's environment
+    unless given); return (exit code, {state id: result}, stderr)."""
     config = minion_config(base, file_roots or formula_tree(), pillar=pillar, grains=grains)
     result = subprocess.run(
         [
@@ -73,6 +74,7 @@ def state_apply(base, sls, pillar, grains=None, test=False, file_roots=None):
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     try:
         states = json.loads(result.stdout)["local"]

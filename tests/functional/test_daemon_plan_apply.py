@@ -301,7 +301,8 @@ def test_auto_without_the_filesystem_says_where_it_cannot_be_seen(modules, tmp_p
     assert _refusal(modules, tree, storage_driver="auto") == (
         "storage_driver auto needs the data-root's filesystem, which cannot be seen in the "
         f"image under {tree.root} (nothing is mounted at /var/lib/docker under {tree.root}, "
-        "and the image's /etc/fstab names no filesystem that holds it): name the driver "
+        "and neither the image's /etc/fstab nor a KIWI description in it names the filesystem "
+        "that holds it): name the driver "
         "(docker_host:daemon:storage_driver)"
     )
 

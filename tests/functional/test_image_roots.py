@@ -96,7 +96,8 @@ def test_auto_needs_the_images_filesystem_and_names_the_pillar_key(modules, imag
     assert _refusal(modules, image, storage_driver="auto") == (
         "storage_driver auto needs the data-root's filesystem, which cannot be seen in the "
         f"image under {image.root} (nothing is mounted at /var/lib/docker under "
-        f"{image.root}, and the image's /etc/fstab names no filesystem that holds it): name "
+        f"{image.root}, and neither the image's /etc/fstab nor a KIWI description in it names "
+        "the filesystem that holds it): name "
         "the driver (docker_host:daemon:storage_driver)"
     )
 

@@ -72,7 +72,9 @@ def _expanded(words):
 
 SALT_LINES = sorted(path.stem for path in (REPO_ROOT / "tests" / "salt-lines").glob("*.txt"))
 # Outside the checkout, which tests copy and hand to Salt as file_roots.
-LINES_DIR = os.path.join(os.path.expanduser("~"), ".cache", "suse-docker-host", "salt-lines")
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "suse-docker-host")
+LINES_DIR = os.path.join(CACHE, "salt-lines")
+KIWI_VENV = os.path.join(CACHE, "kiwi")
 
 
 def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
@@ -97,6 +99,18 @@ def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
         ]
         at = [commands.index(step) for step in steps]
         assert at == sorted(at) and at[-1] < len(commands) - 1, commands
+    # KIWI in a virtualenv of its own, from its lock, before the integration
+    # suite builds images with it.
+    kiwi = [
+        ["python3", "-m", "venv", KIWI_VENV],
+        [
+            f"{KIWI_VENV}/bin/python",
+            *["-m", "pip", "--quiet", "--disable-pip-version-check"],
+            *["install", "--no-deps", "-r", "tests/kiwi.txt"],
+        ],
+    ]
+    at = [commands.index(step) for step in kiwi]
+    assert at == sorted(at) and at[-1] < len(commands) - 1, commands
     # The real master and minions' highstate on the oldest release too.
     oldest = f"{LINES_DIR}/3006.0/bin/python"
     highstate = [oldest, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--run-destructive"]
@@ -137,11 +151,11 @@ def test_python_names_the_interpreter_that_makes_the_virtualenv(python):
     commands = _make_test(python)
     made = [command for command in commands if command[1:] == ["-m", "venv", ".venv"]]
     assert made == [[python or "python3", "-m", "venv", ".venv"]], commands
-    # The Salt lines' virtualenvs are made by the same interpreter.
+    # The Salt lines' virtualenvs and KIWI's are made by the same interpreter.
     lines = [command for command in commands if command[2:3] == ["venv"] and command != made[0]]
-    assert len(lines) == 6 and {command[0] for command in lines} == {python or "python3"}
+    assert len(lines) == 7 and {command[0] for command in lines} == {python or "python3"}
     # Every other program after it runs from a virtualenv: its pip, ruff, salt-lint, pytest.
-    own = [c for c in commands if not any(LINES_DIR in word for word in c)]
+    own = [c for c in commands if not any(CACHE in word for word in c)]
     after = [c for c in own[own.index(made[0]) + 1 :] if c[:1] != ["touch"]]
     assert after and all(command[0].startswith(".venv/bin/") for command in after), after
     assert after[0][:3] == [".venv/bin/python", "-m", "pip"]

@@ -129,8 +129,8 @@ def test_without_fstab_or_a_mount_the_filesystem_is_unknown_and_nothing_is_guess
     storage = _collect(facts_mod, tree)["storage"]
     assert storage["fstype"] is None
     assert storage["unknown"]["filesystem"] == (
-        f"nothing is mounted at /var/lib/docker under {tree.root}, and the image's /etc/fstab "
-        "names no filesystem that holds it"
+        f"nothing is mounted at /var/lib/docker under {tree.root}, and neither the image's "
+        "/etc/fstab nor a KIWI description in it names the filesystem that holds it"
     )
     assert storage["drivers"]["btrfs"]["supported"] is None
     assert storage["drivers"]["zfs"]["supported"] is None
@@ -187,3 +187,66 @@ def test_what_only_the_boot_decides_is_said_not_read(facts_mod, tmp_path):
 def test_slash_is_the_live_system(facts_mod):
     assert facts_mod.collect(root="/")["target"] == "live"
     assert facts_mod.collect(root="//")["target"] == "live"
+
+
+def _kiwi_description(*preferences):
+    """A KIWI description as ``kiwi-ng system prepare`` leaves it in the root."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<image schemaversion="8.5" name="host">\n'
+        + "".join(preferences)
+        + "</image>\n"
+    )
+
+
+_KIWI_BOTH_PROFILES = _kiwi_description(
+    '<preferences><type image="oem" filesystem="btrfs"/><type image="kis"/></preferences>',
+    '<preferences profiles="Small"><type image="vmx" filesystem="xfs" primary="true"/></preferences>',
+)
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        # prepare chose oem: its filesystem, whatever the primary type is.
+        ("kiwi_type='oem'\nkiwi_profiles=''\n", ("btrfs", 'image="oem" filesystem="btrfs"')),
+        # The Small profile's primary vmx type, when prepare names no type.
+        ("kiwi_profiles='Small'\n", ("xfs", 'image="vmx" filesystem="xfs"')),
+        # Without the Small profile its preferences do not count, and two
+        # types remain: nothing can be told.
+        ("kiwi_profiles=''\n", (None, None)),
+        # kis makes no filesystem.
+        ("kiwi_type='kis'\n", (None, None)),
+    ],
+)
+def test_a_kiwi_root_between_prepare_and_create_takes_the_descriptions_filesystem(
+    facts_mod, tmp_path, profile, expected
+):
+    tree = _image(tmp_path)
+    tree.write(f"/boot/config-{OLDER}", _config())
+    tree.write("/image/config.xml", _KIWI_BOTH_PROFILES)
+    tree.write("/.profile", profile)
+    storage = _collect(facts_mod, tree)["storage"]
+    fstype, named = expected
+    assert storage["fstype"] == fstype
+    if fstype:
+        assert named in storage["filesystem_seen"]
+        assert storage["filesystem_seen"].startswith("the KIWI description being built")
+        assert storage["separate_filesystem"] is False
+    else:
+        assert "a KIWI description" in storage["unknown"]["filesystem"]
+
+
+def test_the_images_fstab_wins_over_the_kiwi_description_and_bad_xml_is_unknown(
+    facts_mod, tmp_path
+):
+    tree = _image(tmp_path)
+    tree.write(f"/boot/config-{OLDER}", _config())
+    tree.write("/image/config.xml", _KIWI_BOTH_PROFILES)
+    tree.write("/.profile", "kiwi_type='oem'\n")
+    tree.write("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n")
+    assert _collect(facts_mod, tree)["storage"]["fstype"] == "ext4"
+    tree.write("/etc/fstab", "# written by system create\n")
+    tree.write("/image/config.xml", "<image><preferences><type image=")
+    storage = _collect(facts_mod, tree)["storage"]
+    assert storage["fstype"] is None
+    assert "KIWI description" in storage["unknown"]["filesystem"]
