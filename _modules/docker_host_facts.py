@@ -16,7 +16,9 @@ Rules it keeps, because the grain runs it at every minion start on every host:
 
 - It runs no programs. It reads ``/proc``, ``/sys``, ``/etc`` and ``/boot``,
   and looks (``stat`` only) for ``/run/docker.sock`` and ``dockerd``; for an
-  image, ``/etc``, ``/boot`` and the modules directories under the root.
+  image, ``/etc``, ``/boot`` and the modules directories under the root,
+  and the description KIWI leaves in a prepared root (``/image/config.xml``,
+  ``/.profile``).
 - It never raises. A fact that cannot be read is ``None``, and the
   section's ``unknown`` mapping says why.
 - The Docker engine's version cannot be read from those files; storage

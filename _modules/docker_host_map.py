@@ -22,6 +22,8 @@ the states when they run.
     ``osfullname`` and ``osfinger``.
 """
 
+import os
+
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
@@ -142,9 +144,33 @@ def _derive(tplroot, layers, pillar, pillar_problems):
 _CONCERNS = ("package", "users", "daemon", "forwarding", "permissions", "service")
 
 
+def _kiwi_build_root():
+    """The marker that shows this minion's / to be an image KIWI is building
+    (salt-call run in its config.sh, or in a chroot of a prepared root), or
+    None. ``/.kconfig`` is there while KIWI's scripts run; ``/image/config.xml``
+    with ``/.profile`` from ``system prepare`` until ``system create``. The
+    minion option docker_host.root names where this system's / is seen."""
+    top = __opts__.get("docker_host.root") or "/"
+    for markers in (("/.kconfig",), ("/image/config.xml", "/.profile")):
+        if all(os.path.exists(os.path.join(top, marker.lstrip("/"))) for marker in markers):
+            return markers[0]
+    return None
+
+
 def _setup_problems(docker_host, root):
     """A valid pillar that cannot be applied on this minion."""
     package = docker_host["package"]
+    marker = None if root else _kiwi_build_root()
+    if marker:
+        # Its /proc, /sys and mounts are the build host's: the states would
+        # judge the build host and switch its kernel's forwarding.
+        return [
+            f"/ is an image that KIWI is building ({marker} is there), seen from inside: "
+            "its /proc, /sys and mounts are the build host's, which the formula would judge "
+            "and change. Apply the formula from outside instead, between kiwi-ng system "
+            "prepare and system create, with docker_host:root set to the image root "
+            "(README: Inside a KIWI image build)"
+        ]
     if root and package["install"] and __grains__.get("os_family") != "Suse":
         return [
             f"docker_host:package:install is true with docker_host:root set: installing "

@@ -200,7 +200,8 @@ def _kiwi_description(*preferences):
 
 _KIWI_BOTH_PROFILES = _kiwi_description(
     '<preferences><type image="oem" filesystem="btrfs"/><type image="kis"/></preferences>',
-    '<preferences profiles="Small"><type image="vmx" filesystem="xfs" primary="true"/></preferences>',
+    '<preferences profiles="Small">'
+    '<type image="vmx" filesystem="xfs" primary="true"/></preferences>',
 )
 
 

@@ -27,6 +27,7 @@ def map_mod(tmp_path):
     module.__grains__ = dict(SLES15)
     module.__pillar__ = {}
     module.__context__ = {}
+    module.__opts__ = {}
     module.read = []
 
     module.maps = REPO_ROOT  # where the formula's directory is read from
@@ -335,3 +336,32 @@ def test_keys_of_other_types_are_a_pillar_problem_not_a_crash(map_mod):
     data = _data(map_mod, {"daemon": {"options": {2375: "tcp", "log-level": "warn"}}})
     assert data["pillar_problems"]
     assert data["requisite"]["daemon"] is None
+
+
+@pytest.mark.parametrize(
+    ("markers", "found"),
+    [
+        ([".kconfig"], "/.kconfig"),  # KIWI's config.sh is running
+        (["image/config.xml", ".profile"], "/image/config.xml"),  # a prepared root
+        (["image/config.xml"], None),  # a directory that happens to be called image
+        ([], None),
+    ],
+)
+def test_inside_an_image_kiwi_builds_the_formula_refuses_to_judge_the_build_host(
+    map_mod, tmp_path, markers, found
+):
+    """Seen from inside (a chroot), the image's /proc is the build host's."""
+    system = tmp_path / "system"
+    for marker in markers:
+        (system / marker).parent.mkdir(parents=True, exist_ok=True)
+        (system / marker).write_text("")
+    map_mod.__opts__ = {"docker_host.root": str(system)}
+    problems = _data(map_mod, {})["setup_problems"]
+    if found is None:
+        assert problems == []
+    else:
+        (problem,) = problems
+        assert problem.startswith(f"/ is an image that KIWI is building ({found} is there)")
+        assert "with docker_host:root set to the image root" in problem
+    # Applied from outside with docker_host:root, the same image is fine.
+    assert _data(map_mod, {"root": str(tmp_path / "image")})["setup_problems"] == []
