@@ -844,7 +844,8 @@ def _dpkg_engine(text):
             " installed"
         ):
             version = re.sub(r"^\d+:", "", fields.get("Version", ""))
-            return fields["Package"], version.rsplit("-", 1)[0]
+            if version:
+                return fields["Package"], version.rsplit("-", 1)[0]
     return None
 
 

@@ -923,7 +923,8 @@ def _loaded_modules(host):
 # An image is judged from its own files: no kernel runs it yet, and the /proc,
 # /sys and mount table a build may have in it are this machine's. Its kernel
 # is the one installed in it; its data-root's filesystem is the one mounted
-# at that path inside the root, else the one its /etc/fstab names.
+# at that path inside the root, else the one its /etc/fstab names, else the
+# one the KIWI description being built will make.
 
 # Where distributions keep an installed kernel's configuration: SUSE and
 # Debian in /boot, usrmerged distributions (Tumbleweed) beside the modules.

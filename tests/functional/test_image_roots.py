@@ -240,3 +240,32 @@ def test_a_removed_driver_is_judged_by_the_images_installed_engine(
         planned = modules.docker_daemon.plan(root=str(image.root), storage_driver="overlay")
         assert planned["changes"]["DOCKER_OPTS"]["new"] == "--storage-driver=overlay"
         assert planned["comment"] == "DOCKER_OPTS would change."
+
+
+def test_the_boots_forwarding_comes_from_the_images_files_in_the_boots_order(modules, image):
+    """The tree's /proc says forwarding is on: the image's files alone decide."""
+    image.write(
+        "/etc/sysctl.d/50-forward.conf",
+        "net/ipv4/ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\n",
+    )
+    image.write("/etc/sysconfig/sysctl", 'IP_FORWARD="no"\nIPV6_FORWARD=""\n')
+    at_boot = modules.docker_forwarding.at_boot(root=str(image.root))
+    # Old SLES' IP_FORWARD comes last; an empty IPV6_FORWARD leaves it to sysctl.d.
+    assert at_boot == {
+        "ipv4": {"on": False, "seen": '/etc/sysconfig/sysctl: IP_FORWARD="no"'},
+        "ipv6": {
+            "on": True,
+            "seen": "/etc/sysctl.d/50-forward.conf line 2: net.ipv6.conf.all.forwarding = 1",
+        },
+    }
+    image.write("/etc/sysconfig/sysctl", 'IP_FORWARD="yes"\nIPV6_FORWARD="no"\n')
+    at_boot = modules.docker_forwarding.at_boot(root=str(image.root))
+    assert at_boot == {
+        "ipv4": {"on": True, "seen": '/etc/sysconfig/sysctl: IP_FORWARD="yes"'},
+        "ipv6": {"on": False, "seen": '/etc/sysconfig/sysctl: IPV6_FORWARD="no"'},
+    }
+    (image.root / "etc/sysconfig/sysctl").unlink()
+    assert modules.docker_forwarding.at_boot(root=str(image.root))["ipv4"] == {
+        "on": True,
+        "seen": "/etc/sysctl.d/50-forward.conf line 1: net/ipv4/ip_forward = 1",
+    }

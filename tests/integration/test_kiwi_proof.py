@@ -51,7 +51,8 @@ def base_archive(tmp_path_factory):
     )
     (archive,) = target.glob("*.docker.tar")
     shutil.rmtree(target / "build", ignore_errors=True)
-    return archive
+    yield archive
+    shutil.rmtree(work)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def prepared_root(tmp_path_factory):
     # enable docker); Debian's enables it as it installs.
     (root / "etc/systemd/system/multi-user.target.wants/docker.service").unlink()
     yield root
-    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(work)
 
 
 @pytest.fixture
@@ -82,7 +83,8 @@ def host_root(prepared_root, tmp_path):
     """A copy of the prepared root for one test."""
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", str(prepared_root), str(root)], check=True)
-    return root
+    yield root
+    shutil.rmtree(root)  # 600 MB: pytest would keep it with the test's other files
 
 
 def test_a_kiwi_base_image_is_loaded_run_and_built_on(tmp_path, base_archive):

@@ -2,7 +2,7 @@
 that removed a storage driver. The facts and the engine's version are given."""
 
 import pytest
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.unit.conftest import _load
 
@@ -77,6 +77,20 @@ def test_an_image_root_is_never_judged_by_this_hosts_engine(daemon, monkeypatch)
         # Removed, its configuration kept: not installed.
         ("Package: docker.io\nStatus: deinstall ok config-files\nVersion: 20.10.24-1\n", None),
         ("Package: docker-compose\nStatus: install ok installed\nVersion: 1.29.2-3\n", None),
+        # The engine first, then another package: stanzas are read one by one.
+        (
+            "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1\n\n"
+            "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\n",
+            ("docker.io", "20.10.24+dfsg1"),
+        ),
+        # The Debian revision is after the last hyphen; the upstream version may have more.
+        (
+            "Package: docker.io\nStatus: install ok installed\nVersion: 1:27.0-rc1-2\n",
+            ("docker.io", "27.0-rc1"),
+        ),
+        # A stanza without a status or a version (a damaged file) tells nothing.
+        ("Package: docker.io\nVersion: 20.10.24-1\n", None),
+        ("Package: docker.io\nStatus: install ok installed\n", None),
     ],
 )
 def test_the_engine_in_dpkgs_status_file(daemon, status, found):
@@ -141,3 +155,78 @@ def test_daemon_json_that_is_no_json_has_no_settings(daemon):
     assert settings is None
     assert problem.startswith("is not valid JSON (")
     assert problem.endswith("); dockerd would not start")
+
+
+def _rpm_image(tmp_path, daemon, answer):
+    """An image with an rpm database, whose query through ``cmd.run_all``
+    answers ``answer`` (a result dict, or an exception to raise); the real
+    rpm query runs in tests/functional/test_image_roots.py. Returns the calls."""
+    (tmp_path / "usr/lib/sysimage/rpm").mkdir(parents=True)
+    calls = []
+
+    def run_all(command, **options):
+        calls.append((command, options))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    daemon.__salt__["cmd.run_all"] = run_all
+    return calls
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (
+            {"retcode": 0, "stdout": "docker 24.0.7_ce\n"},
+            {"version": "24.0.7_ce", "seen": "the image's rpm database: docker 24.0.7_ce"},
+        ),
+        # rpm's words for a package it does not have are not a version.
+        (
+            {"retcode": 1, "stdout": "package docker is not installed\ndocker-ce 25.0.3\n"},
+            {"version": "25.0.3", "seen": "the image's rpm database: docker-ce 25.0.3"},
+        ),
+        (
+            {"retcode": 4, "stdout": "package docker is not installed\n"},
+            {"version": None, "seen": "the image's package databases hold no docker package"},
+        ),
+        (
+            {"retcode": 1, "stdout": None},
+            {"version": None, "seen": "the image's package databases hold no docker package"},
+        ),
+        (
+            CommandExecutionError("rpm: not found"),
+            {
+                "version": None,
+                "seen": "the image's rpm database cannot be read here: rpm: not found",
+            },
+        ),
+    ],
+)
+def test_the_engine_in_an_images_rpm_database(daemon, tmp_path, answer, expected):
+    calls = _rpm_image(tmp_path, daemon, answer)
+    assert daemon.installed_engine(str(tmp_path)) == expected
+    ((command, options),) = calls
+    assert command == [
+        "rpm",
+        f"--root={tmp_path}",
+        "--dbpath=/usr/lib/sysimage/rpm",
+        "-q",
+        "--qf",
+        "%{NAME} %{VERSION}\\n",
+        "docker",
+        "docker.io",
+        "docker-ce",
+        "moby-engine",
+    ]
+    # No shell; a missing package is an answer, not an error; nothing in the log.
+    assert options == {"python_shell": False, "ignore_retcode": True, "output_loglevel": "quiet"}
+
+
+def test_installed_engine_is_only_for_an_image_root(daemon):
+    for live in (None, "/", "//"):
+        with pytest.raises(SaltInvocationError) as raised:
+            daemon.installed_engine(live)
+        assert str(raised.value) == (
+            "installed_engine reads an image root; this host's is engine_version"
+        )

@@ -360,8 +360,14 @@ def test_inside_an_image_kiwi_builds_the_formula_refuses_to_judge_the_build_host
     if found is None:
         assert problems == []
     else:
-        (problem,) = problems
-        assert problem.startswith(f"/ is an image that KIWI is building ({found} is there)")
-        assert "with docker_host:root set to the image root" in problem
+        assert problems == [
+            f"/ is an image that KIWI is building ({found} is there), seen from inside: its "
+            "/proc, /sys and mounts are the build host's, which the formula would judge and "
+            "change. Apply the formula from outside instead, between kiwi-ng system prepare "
+            "and system create, with docker_host:root set to the image root (README: Inside "
+            "a KIWI image build)"
+        ]
     # Applied from outside with docker_host:root, the same image is fine.
-    assert _data(map_mod, {"root": str(tmp_path / "image")})["setup_problems"] == []
+    (tmp_path / "image").mkdir()
+    data = _data(map_mod, {"root": str(tmp_path / "image")})
+    assert (data["pillar_problems"], data["setup_problems"]) == ([], [])
