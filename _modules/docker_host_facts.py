@@ -40,7 +40,6 @@ import os
 import re
 import stat
 import sys
-import xml.etree.ElementTree
 
 log = logging.getLogger(__name__)
 
@@ -1086,6 +1085,10 @@ def _kiwi_filesystem(host):
     text = host.read("/image/config.xml")
     if not text:
         return {}
+    # Imported here: only a KIWI root needs it, and the grain runs at every
+    # minion start.
+    import xml.etree.ElementTree  # noqa: PLC0415
+
     try:
         description = xml.etree.ElementTree.fromstring(text)
     except xml.etree.ElementTree.ParseError as err:
