@@ -322,3 +322,25 @@ def test_the_data_roots_filesystem_is_the_images(tmp_path, host_root, tripwired,
     finally:
         if mounted is not None:
             subprocess.run(["umount", str(mounted)], check=True)
+
+
+@pytest.mark.parametrize("profile", ["Leap", "Debian"])
+@pytest.mark.parametrize("name", ["docker-host", "docker-base-image"])
+def test_each_profile_of_each_description_is_valid_for_kiwi(tmp_path, name, profile):
+    """KIWI loads and validates both profiles (its schema and its rules); the
+    Leap profile's packages are not resolved: SUSE's repositories are out of reach."""
+    result = subprocess.run(
+        [
+            str(kiwi.KIWI_NG),
+            f"--profile={profile}",
+            f"--temp-dir={tmp_path}",
+            "image",
+            "info",
+            f"--description={kiwi.REPO_ROOT / 'kiwi' / name}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Selected profiles: {profile}" in result.stdout
