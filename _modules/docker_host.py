@@ -535,6 +535,21 @@ def _check_docker(report, facts):
     _unknowns(report, "docker", docker)
 
 
+def _check_not_inside_kiwi(report):
+    """A running system's report made inside an image KIWI builds would be
+    the build host's: say so."""
+    marker = __salt__["docker_host_map.kiwi_build_root"]()
+    if marker:
+        report.add(
+            "image.inside_kiwi_build",
+            "fail",
+            f"/ is an image that KIWI is building ({marker} is there), seen from inside: "
+            "its /proc, /sys and mounts are the build host's, so this report is about "
+            "the build host, not the image",
+            "run docker_host.check root=<the image root> from outside the image",
+        )
+
+
 def _check_image_sources(report, facts, engine):
     """Say what an image's report is judged from, and what only its boot decides."""
     kernel = facts.get("kernel", {})
@@ -695,6 +710,8 @@ def check(root=None, daemon=True, url=None):
         engine = __salt__["docker_daemon.installed_engine"](root)
         engine_version = engine_version or engine["version"]
         _check_image_sources(report, facts, engine)
+    else:
+        _check_not_inside_kiwi(report)
     _check_kernel(report, facts)
     _check_storage(report, facts, engine_version)
     _check_daemon_files(report, root, engine_version)

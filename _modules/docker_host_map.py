@@ -144,12 +144,22 @@ def _derive(tplroot, layers, pillar, pillar_problems):
 _CONCERNS = ("package", "users", "daemon", "forwarding", "permissions", "service")
 
 
-def _kiwi_build_root():
-    """The marker that shows this minion's / to be an image KIWI is building
-    (salt-call run in its config.sh, or in a chroot of a prepared root), or
-    None. ``/.kconfig`` is there while KIWI's scripts run; ``/image/config.xml``
-    with ``/.profile`` from ``system prepare`` until ``system create``. The
-    minion option docker_host.root names where this system's / is seen."""
+def kiwi_build_root():
+    """
+    Return the file that shows this minion's / to be an image KIWI is
+    building (salt-call run in its ``config.sh``, or in a chroot of a
+    prepared root), or None. ``/.kconfig`` is there while KIWI's scripts
+    run; ``/image/config.xml`` with ``/.profile`` from ``kiwi-ng system
+    prepare`` until ``system create``. Seen from inside, such an image's
+    /proc, /sys and mounts are the build host's. The minion option
+    docker_host.root names where this system's / is seen.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call docker_host_map.kiwi_build_root
+    """
     top = __opts__.get("docker_host.root") or "/"
     for markers in (("/.kconfig",), ("/image/config.xml", "/.profile")):
         if all(os.path.exists(os.path.join(top, marker.lstrip("/"))) for marker in markers):
@@ -160,7 +170,7 @@ def _kiwi_build_root():
 def _setup_problems(docker_host, root):
     """A valid pillar that cannot be applied on this minion."""
     package = docker_host["package"]
-    marker = None if root else _kiwi_build_root()
+    marker = None if root else kiwi_build_root()
     if marker:
         # Its /proc, /sys and mounts are the build host's: the states would
         # judge the build host and switch its kernel's forwarding.

@@ -573,3 +573,22 @@ def test_without_either_the_daemon_is_asked_at_run_docker_sock(loaders, tmp_path
     assert seen["daemon"]["reason"].startswith(
         "the daemon does not answer at unix:///run/docker.sock: "
     )
+
+
+def test_inside_an_image_kiwi_builds_the_report_says_it_is_the_build_hosts(
+    modules, tmp_path, live_check
+):
+    """salt-call in KIWI's config.sh: the / it sees is the image, its /proc the build host's."""
+    tree = hosttrees.sles15_with_firewalld(tmp_path / "root")
+    assert "image.inside_kiwi_build" not in _by_id(live_check(tree)(daemon=False))
+    tree.write("/.kconfig", "")
+    report = live_check(tree)(daemon=False)
+    assert report["result"] == "fail"
+    assert _by_id(report)["image.inside_kiwi_build"] == {
+        "id": "image.inside_kiwi_build",
+        "status": "fail",
+        "reason": "/ is an image that KIWI is building (/.kconfig is there), seen from inside: "
+        "its /proc, /sys and mounts are the build host's, so this report is about the build "
+        "host, not the image",
+        "fix": "run docker_host.check root=<the image root> from outside the image",
+    }
