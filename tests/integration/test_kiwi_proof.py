@@ -4,7 +4,8 @@
   into a private dockerd, run, and built on with a Dockerfile;
 - the host of kiwi/docker-host after ``kiwi-ng system prepare``: the formula
   applied with docker_host:root, everything judged from the image, none of it
-  from this machine (another kernel, another filesystem under its data-root).
+  from this machine (another kernel, another engine, another filesystem under
+  its data-root).
 
 The host image gets SUSE's docker package layout (its sysconfig template,
 docker.service and daemon.json, from ../shared/fixtures/suse) as overlay
@@ -150,17 +151,23 @@ def _dpkg_version(root, package):
     )
 
 
-def _pillar(root):
+def _pillar(root, storage_driver="auto"):
     """The README's pillar for a KIWI build: the description installs the
     package; the formula configures it."""
     return {
         "docker_host": {
             "root": str(root),
             "package": {"install": False},
-            "daemon": {"storage_driver": "auto"},
+            "daemon": {"storage_driver": storage_driver},
             "forwarding": {"ipv4": True},
         }
     }
+
+
+def _engine_here():
+    """This machine's Docker engine, as its dockerd says (Debian 12's 20.10)."""
+    said = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=True)
+    return said.stdout.split()[2].rstrip(",")
 
 
 # Programs that would tell about this machine, not the image: each one, first
@@ -204,8 +211,8 @@ def tripwired(tmp_path):
     assert not log.exists(), log.read_text()
 
 
-def _apply(tmp_path, root, env, test=False):
-    return state_apply(tmp_path, "docker_host", _pillar(root), test=test, env=env)
+def _apply(tmp_path, root, env, test=False, storage_driver="auto"):
+    return state_apply(tmp_path, "docker_host", _pillar(root, storage_driver), test=test, env=env)
 
 
 def _call(tmp_path, env, *arguments):
@@ -243,9 +250,10 @@ def test_the_formula_configures_a_kiwi_prepared_root_judged_as_the_image(
     tmp_path, host_root, tripwired
 ):
     kernel, engine = _kernel_of(host_root), _dpkg_version(host_root, "docker.io")
-    # The image differs from this machine: another kernel, and / on btrfs (its
-    # KIWI description) where this machine's /var/lib is not.
+    # The image differs from this machine: another kernel, another engine, and
+    # / on btrfs (its KIWI description) where this machine's /var/lib is not.
     assert kernel != platform.release()
+    assert engine.split(".")[0] != _engine_here().split(".")[0]
     assert _data_root_fstype_here() != "btrfs"
 
     code, predicted, stderr = _apply(tmp_path, host_root, tripwired, test=True)
@@ -285,6 +293,31 @@ def test_the_formula_configures_a_kiwi_prepared_root_judged_as_the_image(
     assert f"the image's dpkg status: docker.io {engine.split('+')[0]}" in sources
     assert items["network.ip_forward"]["status"] == "ok"
     assert items["storage.driver"]["status"] == "ok", items["storage.driver"]
+
+
+def test_the_images_engine_not_this_machines_says_which_drivers_exist(
+    tmp_path, host_root, tripwired
+):
+    """The legacy overlay driver: Engine 24 removed it. This machine's dockerd
+    (20.10) still has it; the image's docker.io (26.1) has not."""
+    here = _engine_here()
+    assert int(here.split(".")[0]) < 24
+    upstream = _dpkg_version(host_root, "docker.io").rsplit("-", 1)[0]
+    assert int(upstream.split(".")[0]) >= 24
+    before = (host_root / "etc/sysconfig/docker").read_bytes()
+    for test in (True, False):
+        code, states, stderr = _apply(
+            tmp_path, host_root, tripwired, test=test, storage_driver="overlay"
+        )
+        assert code != 0, stderr
+        comment = states["docker-host-daemon-configured"]["comment"]
+        # The driver to use instead is the one that suits the image's btrfs.
+        assert comment == (
+            f"storage_driver overlay was removed in Docker Engine 24; the image's engine is "
+            f"{upstream} (the image's dpkg status: docker.io {upstream}). Use btrfs. "
+            "Nothing was changed."
+        )
+    assert (host_root / "etc/sysconfig/docker").read_bytes() == before
 
 
 @pytest.mark.parametrize("where", ["fstab", "mounted"])
