@@ -80,8 +80,9 @@ def data(tplroot="docker_host", saltenv="base"):
     key = f"{tplroot}:{saltenv}"
     if key not in kept:
         pillar = _plain(__pillar__.get("docker_host", {}))
+        grains = _target_grains(pillar.get("root"))
         layers = [__salt__["docker_host_pillar.defaults"]()]
-        layers += [_os_layer(tplroot, saltenv, name, grain) for name, grain in OS_MAPS]
+        layers += [_os_layer(tplroot, saltenv, name, grains.get(grain)) for name, grain in OS_MAPS]
         problems = __salt__["docker_host_pillar.problems"](pillar)
         kept[key] = _derive(tplroot, layers, pillar, problems)
     return kept[key]
@@ -102,8 +103,43 @@ def _plain(value):
     return value
 
 
-def _os_layer(tplroot, saltenv, name, grain):
-    """The entry of one OS map that the minion's grain selects, or {}."""
+# An image's os-release ID, as Salt's grains name the distribution
+# (os_family, osfullname); osfinger adds the major release.
+_IMAGE_OS = {
+    "sles": ("Suse", "SLES"),
+    "sles_sap": ("Suse", "SLES_SAP"),
+    "sled": ("Suse", "SLED"),
+    "opensuse-leap": ("Suse", "Leap"),
+    "opensuse": ("Suse", "Leap"),  # Leap 42's os-release
+    "opensuse-tumbleweed": ("Suse", "openSUSE Tumbleweed"),
+}
+
+
+def _target_grains(root):
+    """The grains the OS maps are chosen by: this minion's, or for an image
+    root the image's own, from its os-release (the build host's release is
+    not the image's). An image of another distribution, or without an
+    os-release, gets no OS layer."""
+    if not isinstance(root, str) or __salt__["sysconfig.image_root"](root) is None:
+        return {grain: __grains__.get(grain) for _, grain in OS_MAPS}
+    release = {}
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            release = __salt__["sysconfig.items"](path, root=root)
+            break
+        except CommandExecutionError:
+            continue
+    family, name = _IMAGE_OS.get(release.get("ID"), (None, None))
+    major = (release.get("VERSION_ID") or "").split(".")[0]
+    return {
+        "os_family": family,
+        "osfullname": name,
+        "osfinger": f"{name}-{major}" if name and major else None,
+    }
+
+
+def _os_layer(tplroot, saltenv, name, value):
+    """The entry of one OS map that ``value`` (of its grain) selects, or {}."""
     source = f"salt://{tplroot.replace('.', '/')}/{name}"
     text = __salt__["cp.get_file_str"](source, saltenv=saltenv)
     if text is False:
@@ -112,7 +148,7 @@ def _os_layer(tplroot, saltenv, name, grain):
             "docker_host directory of suse-docker-host from file_roots"
         )
     table = salt.utils.yaml.safe_load(text) or {}
-    return __salt__["grains.filter_by"](table, grain=grain) or {}
+    return table.get(value) or {} if value is not None else {}
 
 
 def _derive(tplroot, layers, pillar, pillar_problems):

@@ -74,10 +74,23 @@ def pillar(root, **more):
     return {"docker_host": data}
 
 
+def _image_release(root, os_release):
+    """The image's os-release: a fixture's name, or its text."""
+    text = (
+        os_release
+        if "\n" in os_release
+        else (hosttrees.SUSE_FIXTURES / "os-release" / os_release).read_text()
+    )
+    (root / "etc/os-release").unlink(missing_ok=True)
+    (root / "etc/os-release").write_text(text)
+
+
 def test_sles12_routes_through_susefirewall2_in_an_image_root(tmp_path, root, bash):
     """In an image root SuSEfirewall2 is installed but not yet enabled: the
-    release's firewall, from the OS map, is the one configured."""
-    code, states, _ = state_apply(tmp_path, "docker_host", pillar(root), grains=SLES12)
+    release's firewall, from the OS map, is the one configured. The release
+    is the image's (SLES 12), not the build host's (SLES 15)."""
+    _image_release(root, "sles-12-sp1.os-release")
+    code, states, _ = state_apply(tmp_path, "docker_host", pillar(root), grains=SLES15)
     assert code == 0, states
     forwarding = states["docker-host-forwarding-enabled"]
     assert forwarding["changes"]["firewall"] == {"FW_ROUTE": {"old": "", "new": "yes"}}
@@ -92,14 +105,22 @@ def test_sles15_leaves_susefirewall2_alone(tmp_path, root, bash):
 
 
 @pytest.mark.parametrize(
-    ("grains", "firewall"),
-    [(LEAP15, "firewalld"), (TUMBLEWEED, "firewalld"), (LEAP42, "SuSEfirewall2")],
+    ("os_release", "firewall"),
+    [
+        ("opensuse-leap-15.2.os-release", "firewalld"),
+        (TUMBLEWEED_OS_RELEASE, "firewalld"),
+        ("opensuse-leap-42.1.os-release", "SuSEfirewall2"),
+    ],
     ids=["leap15", "tumbleweed", "leap42"],
 )
-def test_leap15_and_tumbleweed_route_through_firewalld(tmp_path, root, bash, grains, firewall):
+def test_leap15_and_tumbleweed_route_through_firewalld(tmp_path, root, bash, os_release, firewall):
     """Both firewalls installed in the image root, neither enabled yet: the
     release's is the one configured. Leap 42, on SuSEfirewall2, shows that
-    the same root would get FW_ROUTE from a release that routes through it."""
+    the same root would get FW_ROUTE from a release that routes through it.
+    The build host runs the other kind of release each time: the image's
+    os-release decides."""
+    grains = SLES12 if firewall == "firewalld" else SLES15
+    _image_release(root, os_release)
     firewalld = root / "usr/sbin/firewalld"
     firewalld.parent.mkdir(parents=True, exist_ok=True)
     firewalld.write_text("#!/bin/sh\n")

@@ -12,7 +12,8 @@ import pytest
 import salt.utils.dictupdate
 from salt.exceptions import CommandExecutionError
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SUSE_FIXTURES
+from tests.functional import test_formula_local as local
 from tests.unit.conftest import _load, load_schema
 
 SLES15 = {"os_family": "Suse", "osfullname": "SLES", "osfinger": "SLES-15"}
@@ -37,7 +38,10 @@ def map_mod(tmp_path):
         path = module.maps / source.removeprefix("salt://").replace("formulas/", "")
         return path.read_text() if path.is_file() else False
 
+    sysconfig = _load("_modules/sysconfig.py")
     module.__salt__ = {
+        "sysconfig.image_root": sysconfig.image_root,
+        "sysconfig.items": sysconfig.items,
         "slsutil.merge": salt.utils.dictupdate.merge,
         "docker_host_pillar.defaults": schema.defaults,
         "docker_host_pillar.problems": schema.problems,
@@ -371,3 +375,62 @@ def test_inside_an_image_kiwi_builds_the_formula_refuses_to_judge_the_build_host
     (tmp_path / "image").mkdir()
     data = _data(map_mod, {"root": str(tmp_path / "image")})
     assert (data["pillar_problems"], data["setup_problems"]) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("os_release", "grains", "release_firewall"),
+    [
+        # A SLES 12 image built on a SLES 15 host: SLES 12's SuSEfirewall2.
+        ("sles-12-sp1.os-release", SLES15, "SuSEfirewall2"),
+        ("sles-15-sp6.os-release", SLES12, "firewalld"),
+        ("opensuse-leap-42.1.os-release", SLES15, "SuSEfirewall2"),
+        ("opensuse-leap-15.2.os-release", SLES12, "firewalld"),
+    ],
+)
+def test_an_image_roots_os_maps_are_chosen_by_its_os_release_not_the_build_hosts(
+    map_mod, tmp_path, os_release, grains, release_firewall
+):
+    image = tmp_path / "image"
+    (image / "usr/lib").mkdir(parents=True)
+    (image / "etc").mkdir()
+    (image / "usr/lib/os-release").write_text(
+        (SUSE_FIXTURES / "os-release" / os_release).read_text()
+    )
+    (image / "etc/os-release").symlink_to("../usr/lib/os-release")
+    data = _data(map_mod, {"root": str(image)}, grains=grains)
+    assert data["docker_host"]["forwarding"]["release_firewall"] == release_firewall
+    # The running system's maps still follow its grains.
+    live = _data(map_mod, {}, grains=grains)["docker_host"]["forwarding"]["release_firewall"]
+    assert live == ("SuSEfirewall2" if grains is SLES12 else "firewalld")
+
+
+def test_an_image_without_an_os_release_gets_no_os_layer(map_mod, tmp_path):
+    (tmp_path / "image").mkdir()
+    defaults = _data(map_mod, {"root": "/"}, grains={})["docker_host"]["forwarding"]
+    data = _data(map_mod, {"root": str(tmp_path / "image")}, grains=SLES12)
+    assert data["docker_host"]["forwarding"] == defaults
+
+
+@pytest.mark.parametrize(
+    ("os_release", "grains"),
+    [
+        ("sles-12-sp1.os-release", local.SLES12),
+        ("sles-15-sp6.os-release", local.SLES15),
+        ("opensuse-leap-15.1.os-release", local.LEAP15),
+        ("opensuse-leap-42.1.os-release", local.LEAP42),
+        (None, local.TUMBLEWEED),
+    ],
+)
+def test_an_images_grains_are_what_salt_reports_on_that_release(
+    map_mod, tmp_path, os_release, grains
+):
+    """The grains Salt's core grains report for each os-release (proven in
+    tests/functional/test_formula_local.py), read from an image root."""
+    text = (
+        local.TUMBLEWEED_OS_RELEASE
+        if os_release is None
+        else (SUSE_FIXTURES / "os-release" / os_release).read_text()
+    )
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/os-release").write_text(text)
+    assert map_mod._target_grains(str(tmp_path)) == grains
