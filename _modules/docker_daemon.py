@@ -1388,12 +1388,18 @@ def plan(
     exclusive=False,
     root=None,
     socket_group=None,
+    package=None,
 ):
     """
     Read DOCKER_OPTS and daemon.json and return what must change for the
     daemon to run with these settings (the arguments of the
     ``docker_host.daemon_configured`` state); change nothing. ``apply``
     carries the plan out.
+
+    ``package`` names the package that creates both files and that is
+    installed before them (the formula's ``docker``). While it is not
+    installed and /etc/sysconfig/docker does not exist, the files' changes
+    cannot be known: the plan is ``pending`` (no changes), and says so.
 
     Nothing is planned that dockerd would refuse: an unknown option or key,
     a value of the wrong kind, a directive left in both files, a storage
@@ -1409,9 +1415,19 @@ def plan(
 
         salt '*' docker_daemon.plan storage_driver=auto options='{"log-level": "warn"}'
         salt '*' docker_daemon.plan daemon_json='{"live-restore": true}' root=/srv/image-root
+        salt '*' docker_daemon.plan storage_driver=btrfs package=docker
     """
     _check_arguments(storage_driver, data_root, options, daemon_json, exclusive)
     current = _configuration(root)
+    if package and current["docker_opts"] is None and not _installed(package, root):
+        return {
+            "root": root,
+            "changes": {},
+            "pending": True,
+            "comment": f"/etc/sysconfig/docker and /etc/docker/daemon.json come with the "
+            f"{package} package, which is not installed yet: their changes are known once it "
+            "is, and the run that installs it reports them",
+        }
     options = _with_socket_group(options, socket_group, current)
     if storage_driver is not None:
         # None: the facts judge the data-root the files configure now.
@@ -1436,6 +1452,10 @@ def plan(
         changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
     if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
         changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
+    # userns-remap needs the remap user's subordinate IDs, or dockerd will not start.
+    userns = __salt__["docker_userns.plan"](new_effective.get("userns-remap"), root=root)
+    if userns["changes"]:
+        changes["subordinate ids"] = userns["changes"]
     warning = (_images_warning(current, new_effective, root) if changes else "") + driver_warning
     # A key moving from one file to the other leaves its old file first, so
     # that dockerd never finds it in both, even between the two writes.
@@ -1466,6 +1486,14 @@ def _with_socket_group(options, group, current):
     if group == "docker" and _socket_group_of(current) == "docker":
         return options
     return {**(options or {}), "group": group}
+
+
+def _installed(package, root):
+    options = {"root": root} if root else {}
+    try:
+        return bool(__salt__["pkg.version"](package, **options))
+    except (CommandExecutionError, TypeError):  # a package module without root
+        return False
 
 
 def _new_files(current, in_opts, in_json, exclusive):
@@ -1549,6 +1577,10 @@ def apply(planned):
             "Nothing was written"
         )
 
+    if "subordinate ids" in changes:
+        # Before the configuration that needs them: a restart never finds
+        # userns-remap without them.
+        __salt__["docker_userns.apply"]({"root": root, "changes": changes["subordinate ids"]})
     written = []
     for label in planned["order"]:
         try:

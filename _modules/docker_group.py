@@ -153,11 +153,19 @@ def _check_one_view(root):
             )
 
 
-def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
+def plan(
+    group="docker", users=None, exclusive=False, gid=None, root=None, socket=True, package=None
+):
     """
     Read ``group`` and return what must change for it to have ``users`` as
     members (the arguments of the ``docker_host.users`` state); change
     nothing. ``apply`` carries the plan out.
+
+    ``package`` names the package that creates the group when it is installed
+    (SUSE's docker package does, from its sysusers file), and that is
+    installed before the group is managed: while it is not installed, a
+    missing group is left to it, so that a test=True run before the package's
+    install predicts what the real run does.
 
     Every user must exist, and an existing group must have ``gid`` when it
     is given: otherwise the plan is refused, naming them. With ``socket``,
@@ -171,6 +179,7 @@ def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socke
 
         salt '*' docker_group.plan users='["alice", "bob"]'
         salt '*' docker_group.plan ops users='["alice"]' exclusive=True root=/srv/image-root
+        salt '*' docker_group.plan users='["alice"]' package=docker
     """
     users = [] if users is None else users
     _check_arguments(group, users, exclusive, gid)
@@ -188,7 +197,7 @@ def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socke
         )
     members, added, removed = _members_plan(list(info.get("members") or []), users, exclusive)
     changes = {}
-    if not info:
+    if not info and not (package and not _installed(package, root)):
         changes["group"] = {"old": None, "new": {"name": group, "gid": gid, "system": True}}
     if added:
         changes["added"] = added
@@ -212,6 +221,14 @@ def plan(group="docker", users=None, exclusive=False, gid=None, root=None, socke
         "changes": changes,
         "comment": comment,
     }
+
+
+def _installed(package, root):
+    options = {"root": root} if root else {}
+    try:
+        return bool(__salt__["pkg.version"](package, **options))
+    except (CommandExecutionError, TypeError):  # a package module without root
+        return False
 
 
 def _members_now(group, root):

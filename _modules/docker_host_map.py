@@ -234,10 +234,10 @@ def _requisites(tplroot, docker_host, root):
     service = (
         {"docker_host_service": "docker-host-service-enabled"}
         if root
-        else {"service": "docker-host-service-running"}
+        else {"docker_host_service": "docker-host-service-running"}
     )
     return {
-        "package": {"pkg": "docker-host-package-installed"}
+        "package": {"docker_host_package": "docker-host-package-installed"}
         if docker_host["package"]["install"]
         else None,
         "users": {"docker_host": "docker-host-users"} if docker_host["users"]["manage"] else None,

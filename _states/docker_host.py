@@ -49,7 +49,9 @@ def _plan_and_apply(name, plan, apply):
     try:
         planned = plan()
         ret.update(changes=planned["changes"], comment=planned["comment"])
-        if planned["changes"] and __opts__["test"]:
+        if planned.get("pending"):  # known only after a state before this one ran
+            ret["result"] = None if __opts__["test"] else False
+        elif planned["changes"] and __opts__["test"]:
             ret["result"] = None
         elif planned["changes"]:
             ret.update(apply(planned))
@@ -67,6 +69,7 @@ def daemon_configured(
     exclusive=False,
     root=None,
     socket_group=None,
+    package=None,
 ):
     """
     Configure the Docker daemon through DOCKER_OPTS and daemon.json.
@@ -105,6 +108,11 @@ def daemon_configured(
         state owns it: another group than ``docker`` is set, and a hand-set
         one is put back to ``docker``. ``None`` leaves it to ``options``.
 
+    package
+        The package that creates both files, installed before this state (the
+        formula names ``docker``). With test=True before its install, the
+        files' changes cannot be known: the state says so, with no changes.
+
     ``storage_driver`` and ``data_root`` go to DOCKER_OPTS, where SUSE keeps
     them, unless daemon.json already holds them. A directive this state
     writes to one file is removed from the other, since dockerd refuses to
@@ -120,6 +128,7 @@ def daemon_configured(
             exclusive=exclusive,
             root=root,
             socket_group=socket_group,
+            package=package,
         ),
         __salt__["docker_daemon.apply"],
     )
@@ -198,7 +207,9 @@ def forwarding(
 # --------------------------------------------------------------------------
 
 
-def users(name="docker", users=None, exclusive=False, gid=None, root=None, socket=True):
+def users(
+    name="docker", users=None, exclusive=False, gid=None, root=None, socket=True, package=None
+):
     """
     Declare who may use Docker: the members of the group that owns its socket.
 
@@ -225,6 +236,11 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None, socke
         ``daemon_configured`` sets the daemon's ``group`` option itself (the
         formula does), so that the two states never both change it.
 
+    package
+        The package that creates the group when it is installed, before this
+        state (the formula names ``docker``, whose SUSE package does): while
+        it is not installed, a missing group is left to it.
+
     Membership is root-equivalent; the comment always says so, names who
     gained it, and which of them still run processes without the group (they
     get it when they log in again).
@@ -232,7 +248,13 @@ def users(name="docker", users=None, exclusive=False, gid=None, root=None, socke
     return _plan_and_apply(
         name,
         lambda: __salt__["docker_group.plan"](
-            name, users=users, exclusive=exclusive, gid=gid, root=root, socket=socket
+            name,
+            users=users,
+            exclusive=exclusive,
+            gid=gid,
+            root=root,
+            socket=socket,
+            package=package,
         ),
         __salt__["docker_group.apply"],
     )

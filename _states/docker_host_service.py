@@ -1,12 +1,26 @@
 """
-The Docker service enabled inside an image root (a KIWI build root), where it
-cannot be started: ``systemctl --root`` makes the links its ``[Install]``
-section asks for, without a running systemd.
+The Docker service: running and enabled on a live host, or enabled inside an
+image root (a KIWI build root), where it cannot be started.
 
-Salt's ``service`` states work on the running system only; on a live host the
-formula uses ``service.running``.
+``running`` and its ``mod_watch`` leave the work to Salt's ``service.running``
+and ``service.mod_watch``; what they add is a prediction that tells the truth.
+With test=True Salt's service states say in their comment that the service
+would be started, enabled or restarted, but report no changes, while the real
+run reports ``{name: True}``: these report with test=True exactly the changes
+that the real run then reports.
+
+``enabled_in_root`` uses ``systemctl --root``, which makes the links the
+unit's ``[Install]`` section asks for without a running systemd: Salt's
+``service`` states work on the running system only.
 
 .. code-block:: yaml
+
+    docker-host-service-running:
+      docker_host_service.running:
+        - name: docker
+        - enable: true
+        - watch:
+          - docker_host: docker-host-daemon-configured
 
     docker-host-service-enabled-in-root:
       docker_host_service.enabled_in_root:
@@ -30,6 +44,31 @@ def _systemctl(root, *args):
     return __salt__["cmd.run_all"](
         ["systemctl", f"--root={root}", *args], python_shell=False, ignore_retcode=True
     )
+
+
+def running(name, enable=True):
+    """
+    The service ``name`` runs and, with ``enable``, starts at boot: Salt's
+    ``service.running``. With test=True, a service that would be started or
+    enabled reports ``{name: True}`` in ``changes``, as the real run does.
+    """
+    ret = __states__["service.running"](name, enable=enable)
+    if __opts__["test"] and ret["result"] is None:
+        ret["changes"] = {name: True}
+    return ret
+
+
+def mod_watch(name, sfun=None, **kwargs):
+    """
+    A watched state changed: Salt's ``service.mod_watch`` restarts the service
+    (or starts it, if it is not running). With test=True the restart to come
+    reports ``{name: True}`` in ``changes``, as the real restart does.
+    """
+    kwargs = {key: value for key, value in kwargs.items() if not key.startswith("__")}
+    ret = __states__["service.mod_watch"](name, sfun=sfun, **kwargs)
+    if __opts__["test"] and ret["result"] is None:
+        ret["changes"] = {name: True}
+    return ret
 
 
 def enabled_in_root(name, root):

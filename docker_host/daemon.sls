@@ -22,6 +22,12 @@ def run():
                 {"exclusive": daemon["exclusive"]},
                 {"root": formula["root"]},
                 {"socket_group": users["group"] if users["manage"] else None},
+                # The package creates both files: installed first, in this run.
+                {
+                    "package": formula["docker_host"]["package"]["name"]
+                    if formula["requisite"]["package"]
+                    else None
+                },
                 {"require": formula["requires"]["daemon"]},
             ]
         }

@@ -1,6 +1,7 @@
 #!py
-"""The docker package. On SUSE, zypper installs into an image root too
-(pkg.installed's root)."""
+"""The docker package, through pkg.installed (docker_host_package.installed
+adds the version to test=True's prediction). On SUSE, zypper installs into
+an image root too (pkg.installed's root)."""
 
 
 def run():
@@ -17,5 +18,5 @@ def run():
         if formula["root"]:
             args.append({"root": formula["root"]})
         args.append({"require": formula["requires"]["package"]})
-        states["docker-host-package-installed"] = {"pkg.installed": args}
+        states["docker-host-package-installed"] = {"docker_host_package.installed": args}
     return states

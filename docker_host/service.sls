@@ -1,8 +1,10 @@
 #!py
 """The docker service. On the running system its configuration is in place
 before docker first starts (require), and a change to it restarts the daemon
-(watch); nothing else does. In an image root the service cannot run: it is
-enabled, and starts when the image boots."""
+(watch); nothing else does. docker_host_service.running is Salt's
+service.running with a test=True prediction that names the start, enable or
+restart to come. In an image root the service cannot run: it is enabled, and
+starts when the image boots."""
 
 
 def run():
@@ -27,5 +29,5 @@ def run():
         args = [{"name": name}, {"enable": True}, {"require": requires["service"]}]
         if requires["service_watch"]:
             args.append({"watch": requires["service_watch"]})
-        states["docker-host-service-running"] = {"service.running": args}
+        states["docker-host-service-running"] = {"docker_host_service.running": args}
     return states

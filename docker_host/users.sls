@@ -21,6 +21,12 @@ def run():
                 {"gid": users["gid"]},
                 {"root": formula["root"]},
                 {"socket": not docker_host["daemon"]["manage"]},
+                # SUSE's docker package creates the docker group at install.
+                {
+                    "package": docker_host["package"]["name"]
+                    if formula["requisite"]["package"] and users["group"] == "docker"
+                    else None
+                },
                 {"require": formula["requires"]["users"]},
             ]
         }

@@ -293,7 +293,7 @@ def test_on_a_live_host_the_service_is_restarted_only_by_its_configuration(tmp_p
     assert {"docker_host": "docker-host-users"} in service["require"]
     assert {"docker_host": "docker-host-forwarding-enabled"} in service["require"]
     daemon = low["docker-host-daemon-configured"]
-    assert {"pkg": "docker-host-package-installed"} in daemon["require"]
+    assert {"docker_host_package": "docker-host-package-installed"} in daemon["require"]
     assert "failhard" not in low["docker-host-pillar-valid"]
 
 
@@ -388,10 +388,16 @@ def test_on_suse_the_package_is_installed_into_the_image_root(tmp_path, root):
     with its root argument (zypper's --root) the image root."""
     low = _low_chunks(tmp_path, pillar(root, package={"install": True}), grains=SLES15)
     package = low["docker-host-package-installed"]
-    assert (package["state"], package["fun"], package["name"]) == ("pkg", "installed", "docker")
+    assert (package["state"], package["fun"], package["name"]) == (
+        "docker_host_package",
+        "installed",
+        "docker",
+    )
     assert package["root"] == str(root)
     assert low["docker-host-pillar-valid"]["also"] == []
-    assert {"pkg": "docker-host-package-installed"} in low["docker-host-users"]["require"]
+    assert {"docker_host_package": "docker-host-package-installed"} in low["docker-host-users"][
+        "require"
+    ]
 
 
 @pytest.mark.parametrize("where", ["live host", "image root"])
@@ -400,10 +406,12 @@ def test_package_install_false_renders_no_package_state(tmp_path, root, where):
     if where == "image root":
         data = pillar(root)
     low = _low_chunks(tmp_path, data, grains=SLES15)
-    assert not [state_id for state_id, chunk in low.items() if chunk["state"] == "pkg"]
+    assert not [
+        state_id for state_id, chunk in low.items() if chunk["state"] == "docker_host_package"
+    ]
     requisites = [r for chunk in low.values() for r in chunk.get("require", [])]
     requisites += [r for chunk in low.values() for r in chunk.get("watch", [])]
-    assert requisites and not [r for r in requisites if "pkg" in r], requisites
+    assert requisites and not [r for r in requisites if "docker_host_package" in r], requisites
     assert {"docker-host-users", "docker-host-daemon-configured"} <= set(low)
     # The same pillar with the package on does render it.
     data["docker_host"]["package"] = {"install": True}

@@ -190,7 +190,11 @@ def test_an_empty_root_and_slash_are_the_running_system(map_mod, root):
 @pytest.mark.parametrize(
     "concern, pillar, requisite",
     [
-        ("package", {"package": {"install": False}}, {"pkg": "docker-host-package-installed"}),
+        (
+            "package",
+            {"package": {"install": False}},
+            {"docker_host_package": "docker-host-package-installed"},
+        ),
         ("users", {"users": {"manage": False}}, {"docker_host": "docker-host-users"}),
         ("daemon", {"daemon": {"manage": False}}, {"docker_host": "docker-host-daemon-configured"}),
         (
@@ -198,7 +202,11 @@ def test_an_empty_root_and_slash_are_the_running_system(map_mod, root):
             {"forwarding": {"manage": False}},
             {"docker_host": "docker-host-forwarding-enabled"},
         ),
-        ("service", {"service": {"manage": False}}, {"service": "docker-host-service-running"}),
+        (
+            "service",
+            {"service": {"manage": False}},
+            {"docker_host_service": "docker-host-service-running"},
+        ),
     ],
 )
 def test_a_concern_that_is_not_managed_is_no_requisite(map_mod, concern, pillar, requisite):
@@ -218,12 +226,12 @@ def test_permissions_are_a_requisite_only_when_enforced_with_files(map_mod):
 
 
 VALID = {"docker_host_pillar": "docker-host-pillar-valid"}
-PACKAGE = {"pkg": "docker-host-package-installed"}
+PACKAGE = {"docker_host_package": "docker-host-package-installed"}
 USERS = {"docker_host": "docker-host-users"}
 DAEMON = {"docker_host": "docker-host-daemon-configured"}
 FORWARDING = {"docker_host": "docker-host-forwarding-enabled"}
 PERMISSIONS = {"sls": "docker_host.permissions"}
-RUNNING = {"service": "docker-host-service-running"}
+RUNNING = {"docker_host_service": "docker-host-service-running"}
 
 
 @pytest.mark.parametrize(
