@@ -14,6 +14,7 @@ forwarding and the firewall, the docker group, and the running daemon.
 
 import logging
 import os
+import re
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -586,6 +587,17 @@ def _check_image_sources(report, facts, engine):
         )
 
 
+def _data_root_without_remap(info):
+    """The daemon's data-root as configured: with userns-remap, dockerd works
+    in ``<data-root>/<uid>.<gid>`` of the remapped root and reports that."""
+    root_dir = info.get("DockerRootDir")
+    remapped = any("name=userns" in option for option in info.get("SecurityOptions") or [])
+    parent, name = os.path.split(root_dir or "")
+    if remapped and re.fullmatch(r"\d+\.\d+", name):
+        return parent
+    return root_dir
+
+
 def _check_daemon(report, facts, url):
     """Ask the daemon; return its engine version, or None."""
     try:
@@ -620,7 +632,7 @@ def _check_daemon(report, facts, url):
         )
     else:
         report.add("daemon.storage_driver", "ok", f"running storage driver {running}")
-    root_dir = info.get("DockerRootDir")
+    root_dir = _data_root_without_remap(info)
     if storage.get("data_root") and root_dir and root_dir != storage["data_root"]:
         report.add(
             "daemon.data_root",
