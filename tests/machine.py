@@ -26,7 +26,16 @@ FILES = (
 # Where a dockerd started without the tests' private paths would write.
 DOCKER_PLACES = ("/var/lib/docker", "/run/docker", "/run/containerd", "/run/docker.sock")
 # Daemons the tests start, each of which must end with its test.
-DAEMONS = ("dockerd", "containerd", "firewalld", "docker-registry", "registry", "salt-minion")
+DAEMONS = (
+    "dockerd",
+    "containerd",
+    "firewalld",
+    "docker-registry",
+    "registry",
+    "salt-minion",
+    "salt-master",
+    "systemd-nspawn",
+)
 
 
 def _contents(top):
@@ -63,6 +72,23 @@ def _mounts():
         return sorted(line.split()[4] for line in handle)
 
 
+def _cgroups():
+    """The cgroups a booted guest (systemd-nspawn) would be left in: its own
+    (sdh-*) and nspawn's payload and supervisor, three levels deep at most."""
+    found = []
+    for base, names, _ in os.walk("/sys/fs/cgroup"):
+        depth = base.count("/") - 3
+        if depth >= 3:
+            names[:] = []
+            continue
+        found += [
+            os.path.join(base, name)
+            for name in names
+            if name in ("payload", "supervisor") or name.startswith("sdh-")
+        ]
+    return sorted(found)
+
+
 def _nft():
     if not shutil.which("nft"):
         return "nft is not installed"
@@ -79,6 +105,11 @@ def snapshot():
     seen["daemons"] = _daemons()
     seen["mounts"] = _mounts()
     seen["network links"] = sorted(os.listdir("/sys/class/net"))
+    seen["network namespaces"] = (
+        sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
+    )
+    seen["cgroups"] = _cgroups()
+    seen["nspawn's runtime directory"] = os.path.lexists("/run/systemd/nspawn")
     seen["nft ruleset"] = _nft()
     return seen
 

@@ -1,0 +1,344 @@
+"""SUSE's three steps and its Networking section on a booted SLES-like host.
+
+The guest (tests/guest.py) is a Debian userland that presents as SLES 15 SP6,
+booted with systemd as PID 1, with real zypper and rpm; its Salt minion (the
+release of SUSE's Salt Bundle, 3006.0) reaches a real salt-master over a veth
+pair between two network namespaces of the test's own. The master serves a
+clone of the repository and pillar-example/, whose top file gives the minion
+``prod-sles15`` the prod profile.
+
+What is mocked, because it cannot exist here: SUSE's repositories. The docker
+rpm is built by the test in SUSE's layout (tests/sles-guest/docker.spec) and
+served from a local repository that the test adds with ``zypper ar``, as an
+administrator adds one.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests import guest as guests
+from tests.saltcall import unconverged
+
+pytestmark = [
+    pytest.mark.destructive_test,
+    pytest.mark.skip_if_not_root,
+    pytest.mark.skipif(
+        not shutil.which("systemd-nspawn") or not shutil.which("mmdebstrap"),
+        reason="the booted guest needs systemd-nspawn and mmdebstrap (make test installs them)",
+    ),
+]
+
+MINION = "prod-sles15"
+# The master is Salt 3006.0 too, as where SUSE's Salt Bundle serves as the
+# master: a 3006.0 minion cannot sign in to a 3008 master ("bad load").
+SALT_BIN = guests.SALT_LINES_DIR / guests.GUEST_SALT[0] / "bin"
+
+
+class Master:
+    """A salt-master in the namespace at the other end of the guest's link."""
+
+    def __init__(self, work, booted, clone):
+        self.work = work
+        self.namespace = booted.outside
+        self.booted = booted
+        self.config = work / "master-conf"
+        self.config.mkdir()
+        states = work / "states"
+        states.mkdir()
+        (states / "top.sls").write_text("base:\n  '*':\n    - docker_host\n")
+        options = {
+            "root_dir": str(work / "master-root"),
+            "interface": guests.OUTSIDE_ADDRESS,
+            "auto_accept": True,
+            "file_roots": {"base": [str(states), str(clone)]},
+            "pillar_roots": {"base": [str(clone / "pillar-example")]},
+            "log_level_logfile": "info",
+        }
+        (self.config / "master").write_text(json.dumps(options))
+        self.process = booted.outside_run(
+            SALT_BIN / "salt-master",
+            "-c",
+            self.config,
+            "-l",
+            "quiet",
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+
+    def salt(self, *arguments, timeout=600):
+        """``salt prod-sles15 ARGUMENTS``: the minion's return."""
+        # The CLI reaches the master at its interface: from the master's namespace.
+        done = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.namespace,
+                str(SALT_BIN / "salt"),
+                "-c",
+                str(self.config),
+                "--out=json",
+                "--static",
+                f"--timeout={timeout}",
+                MINION,
+                *arguments,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout + 60,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        try:
+            return json.loads(done.stdout)[MINION]
+        except (ValueError, KeyError):
+            raise AssertionError(f"salt {arguments}: {done.stdout}\n{done.stderr}") from None
+
+    def highstate(self, test=False, pillar=None):
+        arguments = ["state.highstate", f"test={test}"]
+        if pillar is not None:
+            arguments.append(f"pillar={json.dumps(pillar)}")
+        ret = self.salt(*arguments)
+        assert isinstance(ret, dict), ret
+        return {key.split("_|-")[1]: value for key, value in ret.items()}
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def booted(tmp_path_factory):
+    work = tmp_path_factory.mktemp("guest")
+    started = time.monotonic()
+    with guests.Guest(work, MINION) as booted:
+        booted.boot_seconds = time.monotonic() - started
+        yield booted
+
+
+@pytest.fixture(scope="module")
+def master(booted, repository_clone, tmp_path_factory):
+    master = Master(tmp_path_factory.mktemp("master"), booted, repository_clone)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if master.salt("test.ping", timeout=5) is True:
+                    break
+            except AssertionError:  # the master is still starting
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(1)
+        yield master
+    finally:
+        master.stop()
+
+
+def _main_pid(booted):
+    return int(booted.run("systemctl", "show", "--property=MainPID", "--value", "docker").stdout)
+
+
+def _docker_info(booted):
+    return json.loads(booted.run("docker", "info", "--format", "{{json .}}").stdout)
+
+
+def _assert_predicted(predicted, applied, pending=()):
+    """Every state of the real run succeeded and changed exactly what the
+    test=True run before it said it would; except the states in ``pending``,
+    which could not know before the package was installed, and said so."""
+    assert set(predicted) == set(applied)
+    for state_id, state in applied.items():
+        assert state["result"] is True, (state_id, state)
+        if state_id in pending:
+            assert predicted[state_id]["result"] is None
+            assert predicted[state_id]["changes"] == {}
+            assert "package, which is not installed yet" in predicted[state_id]["comment"]
+            continue
+        assert state["changes"] == predicted[state_id]["changes"], (state_id, predicted[state_id])
+        assert predicted[state_id]["result"] is (None if state["changes"] else True), state_id
+
+
+def _converge(master, pillar=None, pending=()):
+    """test=True, the real run, then a second run: the changes of the real
+    run, which test=True predicted exactly and after which nothing is left."""
+    predicted = master.highstate(test=True, pillar=pillar)
+    applied = master.highstate(pillar=pillar)
+    try:
+        _assert_predicted(predicted, applied, pending)
+    except AssertionError as err:
+        journal = master.booted.run("journalctl", "--no-pager", "-n", "30", "-u", "docker").stdout
+        raise AssertionError(
+            f"{err}\n\nThe guest's journal of docker.service:\n{journal}"
+        ) from None
+    assert unconverged(master.highstate(pillar=pillar)) == {}
+    return {state_id: state["changes"] for state_id, state in applied.items() if state["changes"]}
+
+
+def test_the_prod_highstate_installs_docker_with_zypper_and_systemd_starts_it(booted, master):
+    assert master.salt("grains.item", "os", "os_family", "osfinger") == {
+        "os": "SUSE",
+        "os_family": "Suse",
+        "osfinger": "SLES-15",
+    }
+    # As an administrator adds a repository.
+    booted.run("zypper", "--non-interactive", "addrepo", "--no-gpgcheck",
+               f"file://{guests.DOCKER_REPO}", "docker-local")  # fmt: skip
+    assert booted.run("rpm", "-q", "docker", check=False).returncode != 0
+    synced = master.salt("saltutil.sync_all")
+    assert "states.docker_host_service" in synced["states"]
+    master.salt("saltutil.refresh_pillar")
+
+    # The daemon's files come with the package: before its install, test=True
+    # cannot know their changes, and says so.
+    changes = _converge(master, pending={"docker-host-daemon-configured"})
+
+    assert changes["docker-host-package-installed"]["docker"]["old"] == ""
+    assert booted.run("rpm", "-q", "docker").stdout.startswith("docker-")
+    assert changes["docker-host-service-running"] == {"docker": True}
+    assert booted.run("systemctl", "is-enabled", "docker").stdout.strip() == "enabled"
+    assert booted.run("systemctl", "is-active", "docker").stdout.strip() == "active"
+    # systemd started SUSE's unit with the formula's configuration.
+    info = _docker_info(booted)
+    assert info["Driver"] == "btrfs"
+    # userns-remap: default. SUSE's package made dockremap without subordinate
+    # IDs, without which dockerd does not start: the formula added them.
+    assert "name=userns" in info["SecurityOptions"]
+    (remap,) = [
+        line
+        for line in booted.run("cat", "/etc/subuid").stdout.split()
+        if line.startswith("dockremap:")
+    ]
+    _, start, count = remap.split(":")
+    assert info["DockerRootDir"] == f"/var/lib/docker/{start}.{start}"
+    assert count == "65536"
+    assert info["LiveRestoreEnabled"] is True
+    assert info["LoggingDriver"] == "json-file"
+    argv = booted.run("cat", f"/proc/{_main_pid(booted)}/cmdline").stdout.split("\0")
+    opts = booted.run("bash", "-c", ". /etc/sysconfig/docker; echo $DOCKER_OPTS").stdout.split()
+    assert argv[: 3 + len(opts)] == [
+        "/usr/bin/dockerd",
+        "--add-runtime",
+        "oci=/usr/sbin/runc",
+        *opts,
+    ]
+    assert "operator" in booted.run("getent", "group", "docker").stdout
+
+
+def test_only_the_daemons_configuration_restarts_it(booted, master):
+    before = _main_pid(booted)
+
+    # A member added: the group changes, the daemon keeps running.
+    members = {"docker_host": {"users": {"members": ["operator", "deploy"]}}}
+    changes = _converge(master, members)
+    assert "docker-host-users" in changes
+    assert "docker-host-service-running" not in changes
+    assert _main_pid(booted) == before
+    assert "deploy" in booted.run("getent", "group", "docker").stdout
+
+    # The daemon's configuration changed: systemd restarts dockerd with it.
+    restore = {"docker_host": {"users": {"members": ["operator", "deploy"]},
+                               "daemon": {"daemon_json": {"live-restore": False}}}}  # fmt: skip
+    changes = _converge(master, restore)
+    assert changes["docker-host-service-running"] == {"docker": True}
+    assert _main_pid(booted) != before
+    assert _docker_info(booted)["LiveRestoreEnabled"] is False
+
+    # Stopped by hand: the next highstate starts it, and says so beforehand.
+    booted.run("systemctl", "stop", "docker")
+    changes = _converge(master, restore)
+    assert changes == {"docker-host-service-running": {"docker": True}}
+    assert booted.run("systemctl", "is-active", "docker").stdout.strip() == "active"
+
+    # Back to the profile as it is.
+    changes = _converge(master)
+    assert changes["docker-host-service-running"] == {"docker": True}
+    assert _docker_info(booted)["LiveRestoreEnabled"] is True
+
+
+def _fetch(booted):
+    """From a container on Docker's default bridge, a page of the server in
+    the namespace outside the guest: the status line, or what failed."""
+    request = f"printf 'GET /page HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {guests.OUTSIDE_ADDRESS} 8080"
+    done = booted.run("docker", "run", "--rm", "busybox:guest", "sh", "-c", request, check=False)
+    return done.stdout + done.stderr
+
+
+def test_a_container_reaches_the_outside_network_through_the_formulas_forwarding(
+    booted, master, tmp_path
+):
+    """SUSE's README: containers reach the external network only with
+    forwarding on. The outside is a web server in the namespace at the other
+    end of the guest's link; the container's packets are routed by the guest
+    (forwarded, masqueraded by Docker's rules)."""
+    (tmp_path / "page").write_text("from the outside\n")
+    server = booted.outside_run(
+        sys.executable, "-m", "http.server", "--bind", guests.OUTSIDE_ADDRESS,
+        "--directory", tmp_path, "8080",
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        booted.run("docker", "import", guests.BUSYBOX_IMAGE, "busybox:guest")
+        deadline = time.monotonic() + 20
+        while "200 OK" not in (reply := _fetch(booted)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "200 OK" in reply and "from the outside" in reply, reply
+
+        # Forwarding switched off, as a firewall restart or `sysctl --system` does.
+        booted.run("sysctl", "-w", "net.ipv4.ip_forward=0")
+        assert "200 OK" not in _fetch(booted)
+
+        predicted = master.salt("state.apply", "docker_host.forwarding", "test=True")
+        applied = master.salt("state.apply", "docker_host.forwarding")
+        changed = {key.split("_|-")[1]: state["changes"] for key, state in applied.items()}
+        assert changed == {
+            key.split("_|-")[1]: state["changes"] for key, state in predicted.items()
+        }
+        assert changed["docker-host-forwarding-enabled"]
+        assert booted.run("sysctl", "-n", "net.ipv4.ip_forward").stdout.strip() == "1"
+        assert "200 OK" in _fetch(booted)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=10)[1]
+    # The server saw the guest's address: Docker's masquerading, not the
+    # container's own address on the bridge.
+    assert f"{guests.GUEST_ADDRESS} - - " in log and '"GET /page HTTP/1.0" 200' in log
+
+
+def test_the_check_on_the_configured_host_passes_and_says_what_it_has(booted, master):
+    done = booted.run(
+        f"/opt/salt-{booted.salt_line}/bin/salt-call", "--out=json", "--retcode-passthrough",
+        "docker_host.check", check=False,
+    )  # fmt: skip
+    report = json.loads(done.stdout)["local"]
+    items = {item["id"]: item for item in report["items"]}
+    # The guest runs this machine's kernel: what the report fails is what
+    # that kernel lacks, read here from its own configuration, and salt-call
+    # exits non-zero for it. Nothing else fails.
+    config = subprocess.run(
+        ["zcat", "/proc/config.gz"], capture_output=True, text=True, check=True
+    ).stdout
+    lacking = {
+        item["id"]
+        for item in report["items"]
+        if item["id"].startswith("kernel.CONFIG_")
+        and not re.search(rf"^{item['id'][len('kernel.') :]}=[ym]$", config, re.MULTILINE)
+    }
+    failing = {item["id"] for item in report["items"] if item["status"] == "fail"}
+    assert failing == lacking, report["items"]
+    assert (report["result"] == "fail") is bool(lacking)
+    assert done.returncode == (1 if lacking else 0)
+    assert "Docker Engine 20.10.24" in items["daemon"]["reason"]
+    assert items["daemon.storage_driver"]["reason"] == "running storage driver btrfs"
+    assert items["network.ip_forward"]["status"] == "ok"
+    assert items["docker.installed"]["status"] == "ok"
