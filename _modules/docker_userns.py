@@ -18,6 +18,8 @@ CLI Example:
     salt '*' docker_userns.plan default
 """
 
+import os
+
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "docker_userns"
@@ -127,6 +129,11 @@ def apply(planned):
     if not changes:
         return {}
     user = next(iter(changes.values()))["new"].split(":")[0]
+    for kind in changes:
+        # usermod adds to the files but does not create them (shadow ships them).
+        path = __salt__["sysconfig.resolve"](FILES[kind], root=planned["root"])
+        if not os.path.exists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     command = ["usermod"]
     if planned["root"]:
         command += ["--root", planned["root"]]

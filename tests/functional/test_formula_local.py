@@ -13,7 +13,6 @@ import stat
 import subprocess
 
 import pytest
-import salt.version
 import yaml
 
 from tests import hosttrees
@@ -218,7 +217,7 @@ def test_a_broken_pillar_fails_the_run_but_stops_no_other_formula(tmp_path, root
     formula in the same run is applied."""
     tree = tmp_path / "file-roots"
     tree.mkdir()
-    # A copy: Salt 3007.0 serves no directory linked into file_roots (see below).
+    # A copy, as the README says to install it.
     shutil.copytree(os.path.join(REPO_ROOT, "docker_host"), tree / "docker_host")
     marker = tmp_path / "other-formula-ran"
     (tree / "other.sls").write_text(
@@ -238,11 +237,10 @@ def test_a_broken_pillar_fails_the_run_but_stops_no_other_formula(tmp_path, root
     assert after == before
 
 
-def test_a_formula_linked_into_file_roots_is_served_but_by_salt_3007_0(tmp_path, root):
+def test_a_formula_linked_into_file_roots_is_served(tmp_path, root):
     """The formula's directory as a symbolic link in file_roots, as administrators
-    often install formulas: every Salt release serves it but 3007.0, whose fileserver
-    does not follow the link (the README says to put the clone itself on
-    file_roots)."""
+    often install formulas: every tested Salt release serves it (3007.0, out of
+    support, did not: the README says to put the clone itself on file_roots)."""
     tree = tmp_path / "file-roots"
     tree.mkdir()
     (tree / "docker_host").symlink_to(os.path.join(REPO_ROOT, "docker_host"))
@@ -251,12 +249,6 @@ def test_a_formula_linked_into_file_roots_is_served_but_by_salt_3007_0(tmp_path,
         0,
         ["docker-host-forwarding-enabled", "docker-host-pillar-valid"],
     )
-
-
-if salt.version.__version__ == "3007.0":
-    test_a_formula_linked_into_file_roots_is_served_but_by_salt_3007_0 = pytest.mark.xfail(
-        raises=AssertionError, strict=True, reason="Salt 3007.0 serves no linked directory"
-    )(test_a_formula_linked_into_file_roots_is_served_but_by_salt_3007_0)
 
 
 def test_each_concern_applies_alone(tmp_path, root):

@@ -86,7 +86,7 @@ def test_make_test_installs_the_packages_lints_and_then_runs_every_test():
     # tests/salt-lines/, each in a virtualenv installed from its lock, exactly:
     # what shares nothing of this machine on all cores, then the destructive
     # tests alone.
-    assert len(SALT_LINES) == 6
+    assert len(SALT_LINES) == 4
     for line in SALT_LINES:
         venv = f"{LINES_DIR}/{line}"
         pip = [f"{venv}/bin/python", "-m", "pip", "--quiet", "--disable-pip-version-check"]
@@ -153,7 +153,9 @@ def test_python_names_the_interpreter_that_makes_the_virtualenv(python):
     assert made == [[python or "python3", "-m", "venv", ".venv"]], commands
     # The Salt lines' virtualenvs and KIWI's are made by the same interpreter.
     lines = [command for command in commands if command[2:3] == ["venv"] and command != made[0]]
-    assert len(lines) == 7 and {command[0] for command in lines} == {python or "python3"}
+    assert len(lines) == len(SALT_LINES) + 1 and {command[0] for command in lines} == {
+        python or "python3"
+    }
     # Every other program after it runs from a virtualenv: its pip, ruff, salt-lint, pytest.
     own = [c for c in commands if not any(CACHE in word for word in c)]
     after = [c for c in own[own.index(made[0]) + 1 :] if c[:1] != ["touch"]]
@@ -198,3 +200,15 @@ def _listeners(path):
         if {f"socket:[{inode}]" for inode in inodes} & links:
             found.append(f"pid {pid} ({command})")
     return ", ".join(found) or "processes not found"
+
+
+def test_the_guests_salt_releases_are_tested_lines_installed_before_the_integration_suite():
+    """tests/guest.py builds the guest's Salt with the virtualenvs of its
+    releases (pip wheel from their locks): make test installs them first."""
+    from tests import guest
+
+    assert set(guest.GUEST_SALT) <= set(SALT_LINES)
+    commands = _make_test()
+    for line in guest.GUEST_SALT:
+        at = commands.index(["python3", "-m", "venv", f"{LINES_DIR}/{line}"])
+        assert at < len(commands) - 1

@@ -55,3 +55,81 @@ def test_a_masked_unit_is_left_masked(state):
     assert (ret["result"], ret["changes"]) == (False, {})
     assert "docker.socket is masked in /srv/image" in ret["comment"]
     assert calls == [["--root=/srv/image", "is-enabled", "docker.socket"]]
+
+
+class FakeInit:
+    """An init system for Salt's own service states: what systemctl would
+    answer, and what it did. systemd itself runs in the booted guest
+    (tests/integration/test_booted_host.py); here it cannot (not PID 1)."""
+
+    def __init__(self, running, enabled):
+        self.running, self.enabled, self.done = running, enabled, []
+
+    def functions(self):
+        def act(verb, running=None, enabled=None):
+            def call(name, *args, **kwargs):
+                self.done.append(verb)
+                if running is not None:
+                    self.running = running
+                if enabled is not None:
+                    self.enabled = enabled
+                return True
+
+            return call
+
+        return {
+            "service.available": lambda name: True,
+            "service.status": lambda name, sig=None, **kwargs: self.running,
+            "service.enabled": lambda name, **kwargs: self.enabled,
+            "service.start": act("start", running=True),
+            "service.stop": act("stop", running=False),
+            "service.restart": act("restart", running=True),
+            "service.enable": act("enable", enabled=True),
+        }
+
+
+def _salt_service_states(init, test):
+    from salt.states import service
+
+    service.__salt__ = init.functions()
+    service.__opts__ = {"test": test}
+    service.__context__ = {}
+    return {"service.running": service.running, "service.mod_watch": service.mod_watch}
+
+
+@pytest.mark.parametrize(
+    "running, enabled, watched",
+    [
+        (False, False, False),  # first start: started and enabled
+        (True, False, False),  # enabled only
+        (False, True, False),  # stopped by hand: started
+        (True, True, True),  # its configuration changed: restarted
+        (True, True, False),  # nothing to do
+    ],
+)
+def test_the_prediction_is_what_salts_own_service_state_then_reports(
+    state, running, enabled, watched
+):
+    """Salt's service.running and mod_watch with test=True say what they would
+    do in the comment but report no changes; the real run reports
+    {docker: True}. The wrapper's test=True run reports exactly that."""
+
+    def run(test):
+        init = FakeInit(running, enabled)
+        state.__states__ = _salt_service_states(init, test)
+        state.__opts__ = {"test": test}
+        ret = state.running("docker", enable=True)
+        # The state system calls mod_watch when a watched state changed and
+        # running() itself changed nothing.
+        if watched and not ret["changes"]:
+            ret = state.mod_watch("docker", sfun="running", enable=True, __reqs__={})
+        return ret, init.done
+
+    predicted, done_by_prediction = run(test=True)
+    applied, done = run(test=False)
+    assert done_by_prediction == []
+    assert predicted["changes"] == applied["changes"]
+    assert predicted["result"] is (None if applied["changes"] else True)
+    assert applied["result"] is True
+    assert bool(done) is bool(applied["changes"])
+    assert applied["changes"] in ({}, {"docker": True})
