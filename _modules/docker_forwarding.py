@@ -54,6 +54,10 @@ SUSEFIREWALL2_FILE = "/etc/sysconfig/SuSEfirewall2"
 FIREWALLD_BINARY = "/usr/sbin/firewalld"
 # What shows that a firewall is installed (in an image root, not yet enabled).
 INSTALLED = {"SuSEfirewall2": SUSEFIREWALL2_FILE, "firewalld": FIREWALLD_BINARY}
+# Docker Engine 20.10+ puts its bridge into firewalld's zone "docker" (target
+# ACCEPT) when it starts while firewalld runs, at runtime only: a firewalld
+# started after dockerd has docker0 in no zone and drops what containers send.
+DOCKER_ZONE, BRIDGE = "docker", "docker0"
 # Old SLES applies these from /etc/sysconfig/sysctl at boot, after the sysctl files.
 LEGACY_FILE = "/etc/sysconfig/sysctl"
 LEGACY = {"ipv4": "IP_FORWARD", "ipv6": "IPV6_FORWARD"}
@@ -342,6 +346,23 @@ def _firewalld_plan(zone, masquerading, ipv4):
     return plan
 
 
+def _docker_zone_plan(permanent_zones, runtime_zones, bound):
+    """docker0 in firewalld's docker zone, runtime and permanent, where the zone
+    exists; ``bound`` is ``{permanent: bool}``."""
+    plan = {}
+    for permanent, zones in ((False, runtime_zones), (True, permanent_zones)):
+        if DOCKER_ZONE in zones and not bound[permanent]:
+            label = f"{BRIDGE} in zone {DOCKER_ZONE} ({'permanent' if permanent else 'runtime'})"
+            plan[label] = {
+                "old": False,
+                "new": True,
+                "permanent": permanent,
+                "zone": DOCKER_ZONE,
+                "interface": BRIDGE,
+            }
+    return plan
+
+
 def _check_arguments(ipv4, ipv6, firewall, masquerade, release_firewall):
     problems = []
     if not isinstance(ipv4, bool):
@@ -569,10 +590,33 @@ def _plan_running_firewalld(result):
             f"firewalld does not answer ({err}): start it, or give firewall: none"
         ) from err
     result["firewalld"] = _firewalld_plan(zone, masquerading, ipv4)
+    if ipv4:
+        result["firewalld"].update(_plan_docker_zone(result))
     if result["firewalld"]:
         result["changes"]["firewall"] = {
             label: {"old": c["old"], "new": c["new"]} for label, c in result["firewalld"].items()
         }
+
+
+def _plan_docker_zone(result):
+    """docker0 bound to the docker zone for good, so that containers keep the
+    network when firewalld starts after dockerd (a restart, a boot order)."""
+    zones = {
+        permanent: __salt__["firewalld.get_zones"](permanent=permanent)
+        for permanent in (False, True)
+    }
+    if DOCKER_ZONE not in zones[True]:
+        result["notes"].append(
+            f"firewalld has no zone {DOCKER_ZONE} yet: dockerd makes it when it starts while "
+            f"firewalld runs; apply this state again then, so that {BRIDGE} stays in it."
+        )
+        return {}
+    bound = {
+        permanent: DOCKER_ZONE in zones[permanent]
+        and BRIDGE in __salt__["firewalld.get_interfaces"](DOCKER_ZONE, permanent=permanent)
+        for permanent in (False, True)
+    }
+    return _docker_zone_plan(zones[True], zones[False], bound)
 
 
 # The writers, one per layer of a plan; apply calls each with the whole plan.
@@ -610,9 +654,15 @@ def _write_susefirewall2(planned):
         raise _changed_after_plan(SUSEFIREWALL2_FILE)
 
 
-def _set_masquerading(planned):
-    """The running firewalld's masquerading, runtime and permanent."""
+def _set_firewalld(planned):
+    """The running firewalld's masquerading and the bridge's zone, runtime and
+    permanent."""
     for change in planned["firewalld"].values():
+        if "interface" in change:
+            __salt__["firewalld.add_interface"](
+                change["zone"], change["interface"], permanent=change["permanent"]
+            )
+            continue
         action = "firewalld.add_masquerade" if change["new"] else "firewalld.remove_masquerade"
         __salt__[action](change["zone"], permanent=change["permanent"])
 
@@ -666,7 +716,7 @@ def _set_kernel(planned):
 LAYERS = (
     ("legacy", "legacy", _write_legacy),
     ("susefirewall2", "firewall", _write_susefirewall2),
-    ("firewalld", "firewall", _set_masquerading),
+    ("firewalld", "firewall", _set_firewalld),
     ("persistent", "persistent", _write_persistent),
     ("runtime", "runtime", _set_kernel),
 )

@@ -266,53 +266,128 @@ def test_only_the_daemons_configuration_restarts_it(booted, master):
     assert _docker_info(booted)["LiveRestoreEnabled"] is True
 
 
+@pytest.fixture(scope="module")
+def outside(booted, tmp_path_factory):
+    """A web server in the namespace at the other end of the guest's link: the
+    external network. Yields the path of its request log."""
+    site = tmp_path_factory.mktemp("outside")
+    (site / "page").write_text("from the outside\n")
+    log = site / "requests.log"
+    with open(log, "w") as requests:
+        server = booted.outside_run(
+            sys.executable, "-u", "-m", "http.server", "--bind", guests.OUTSIDE_ADDRESS,
+            "--directory", site, "8080", stdout=subprocess.DEVNULL, stderr=requests,
+        )  # fmt: skip
+    try:
+        yield log
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def _fetch(booted):
     """From a container on Docker's default bridge, a page of the server in
-    the namespace outside the guest: the status line, or what failed."""
+    the namespace outside the guest: what it answered, or what failed."""
     request = f"printf 'GET /page HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {guests.OUTSIDE_ADDRESS} 8080"
     done = booted.run("docker", "run", "--rm", "busybox:guest", "sh", "-c", request, check=False)
     return done.stdout + done.stderr
 
 
+def _reaches(booted):
+    reply = _fetch(booted)
+    return "200 OK" in reply and "from the outside" in reply
+
+
+def _forwarding(master):
+    """docker_host.forwarding alone: test=True, then for real; the changes,
+    which the prediction named exactly."""
+    predicted = master.salt("state.apply", "docker_host.forwarding", "test=True")
+    applied = master.salt("state.apply", "docker_host.forwarding")
+    changed = {key.split("_|-")[1]: state["changes"] for key, state in applied.items()}
+    assert changed == {key.split("_|-")[1]: state["changes"] for key, state in predicted.items()}
+    assert all(state["result"] is True for state in applied.values()), applied
+    return changed["docker-host-forwarding-enabled"]
+
+
 def test_a_container_reaches_the_outside_network_through_the_formulas_forwarding(
-    booted, master, tmp_path
+    booted, master, outside
 ):
     """SUSE's README: containers reach the external network only with
-    forwarding on. The outside is a web server in the namespace at the other
-    end of the guest's link; the container's packets are routed by the guest
-    (forwarded, masqueraded by Docker's rules)."""
-    (tmp_path / "page").write_text("from the outside\n")
-    server = booted.outside_run(
-        sys.executable, "-m", "http.server", "--bind", guests.OUTSIDE_ADDRESS,
-        "--directory", tmp_path, "8080",
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        booted.run("docker", "import", guests.BUSYBOX_IMAGE, "busybox:guest")
-        deadline = time.monotonic() + 20
-        while "200 OK" not in (reply := _fetch(booted)) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert "200 OK" in reply and "from the outside" in reply, reply
-
-        # Forwarding switched off, as a firewall restart or `sysctl --system` does.
-        booted.run("sysctl", "-w", "net.ipv4.ip_forward=0")
-        assert "200 OK" not in _fetch(booted)
-
-        predicted = master.salt("state.apply", "docker_host.forwarding", "test=True")
-        applied = master.salt("state.apply", "docker_host.forwarding")
-        changed = {key.split("_|-")[1]: state["changes"] for key, state in applied.items()}
-        assert changed == {
-            key.split("_|-")[1]: state["changes"] for key, state in predicted.items()
-        }
-        assert changed["docker-host-forwarding-enabled"]
-        assert booted.run("sysctl", "-n", "net.ipv4.ip_forward").stdout.strip() == "1"
-        assert "200 OK" in _fetch(booted)
-    finally:
-        server.terminate()
-        log = server.communicate(timeout=10)[1]
+    forwarding on. The container's packets are routed by the guest (forwarded,
+    masqueraded by Docker's rules) to the server outside. No firewall runs."""
+    booted.run("docker", "import", guests.BUSYBOX_IMAGE, "busybox:guest")
+    deadline = time.monotonic() + 20
+    while not _reaches(booted):
+        assert time.monotonic() < deadline, _fetch(booted)
+        time.sleep(0.5)
     # The server saw the guest's address: Docker's masquerading, not the
     # container's own address on the bridge.
-    assert f"{guests.GUEST_ADDRESS} - - " in log and '"GET /page HTTP/1.0" 200' in log
+    assert f"{guests.GUEST_ADDRESS} - - [" in outside.read_text()
+    assert '"GET /page HTTP/1.0" 200' in outside.read_text()
+
+    # Forwarding switched off, as a firewall restart or `sysctl --system` does.
+    booted.run("sysctl", "-w", "net.ipv4.ip_forward=0")
+    assert not _reaches(booted)
+
+    assert _forwarding(master) == {"runtime": {"net.ipv4.ip_forward": {"old": "0", "new": "1"}}}
+    assert booted.run("sysctl", "-n", "net.ipv4.ip_forward").stdout.strip() == "1"
+    assert _reaches(booted)
+
+
+def _restart_docker(booted):
+    """systemctl restart docker, also a fourth time within a minute: SUSE's
+    unit allows three starts in 60 s (StartLimitBurst=3), and the tests
+    restart it more often than an administrator would."""
+    booted.run("systemctl", "reset-failed", "docker")
+    booted.run("systemctl", "restart", "docker")
+
+
+def _firewalld_after_dockerd(booted):
+    """firewalld (re)started while dockerd runs, after it: at boot when
+    firewalld comes up late, or an administrator's `systemctl restart`."""
+    booted.run("systemctl", "stop", "firewalld")
+    _restart_docker(booted)
+    booted.run("systemctl", "start", "firewalld")
+
+
+def test_with_firewalld_containers_keep_the_network_whatever_starts_first(booted, master, outside):
+    """SLES 15 runs firewalld. Docker Engine 20.10 puts docker0 into firewalld's
+    zone docker when it starts while firewalld runs, at runtime only: when
+    firewalld starts after dockerd, docker0 is in no zone and firewalld drops
+    what containers send. The formula binds docker0 to the zone for good, and
+    masquerades in the default zone."""
+    booted.run("systemctl", "enable", "--now", "firewalld")
+    try:
+        _restart_docker(booted)  # dockerd makes its zone
+        assert _reaches(booted)
+        _firewalld_after_dockerd(booted)
+        assert not _reaches(booted), "without the formula, firewalld drops the containers"
+        _restart_docker(booted)
+        assert _reaches(booted)
+
+        changes = _forwarding(master)
+        assert changes == {
+            "firewall": {
+                "masquerade in zone public (runtime)": {"old": False, "new": True},
+                "masquerade in zone public (permanent)": {"old": False, "new": True},
+                "docker0 in zone docker (permanent)": {"old": False, "new": True},
+            }
+        }
+        assert booted.run(
+            "firewall-cmd", "--permanent", "--zone=docker", "--list-interfaces"
+        ).stdout.split() == ["docker0"]
+
+        _firewalld_after_dockerd(booted)
+        assert _reaches(booted)
+        booted.run("firewall-cmd", "--reload")
+        assert _reaches(booted)
+        booted.run("sysctl", "-w", "net.ipv4.ip_forward=0")
+        assert not _reaches(booted)
+        assert _forwarding(master) == {"runtime": {"net.ipv4.ip_forward": {"old": "0", "new": "1"}}}
+        assert _reaches(booted)
+        assert _forwarding(master) == {}
+    finally:
+        booted.run("systemctl", "disable", "--now", "firewalld")
 
 
 def test_the_check_on_the_configured_host_passes_and_says_what_it_has(booted, master):

@@ -95,6 +95,25 @@ def test_susefirewall2_routes_exactly_what_is_wanted(
     assert forwarding._susefirewall2_plan(route, ipv4, ipv6, masquerade) == values
 
 
+def test_docker0_is_bound_to_the_docker_zone_where_the_zone_exists(forwarding):
+    both = {"docker", "public"}
+    assert forwarding._docker_zone_plan(both, both, {False: True, True: True}) == {}
+    assert forwarding._docker_zone_plan(both, both, {False: True, True: False}) == {
+        "docker0 in zone docker (permanent)": {
+            "old": False,
+            "new": True,
+            "permanent": True,
+            "zone": "docker",
+            "interface": "docker0",
+        }
+    }
+    # Made permanent by dockerd, not yet in the runtime configuration: only
+    # the permanent binding can be made.
+    planned = forwarding._docker_zone_plan(both, {"public"}, {False: False, True: False})
+    assert list(planned) == ["docker0 in zone docker (permanent)"]
+    assert forwarding._docker_zone_plan({"public"}, {"public"}, {False: False, True: False}) == {}
+
+
 def test_firewalld_masquerades_runtime_and_permanent_as_ipv4_wants(forwarding):
     assert forwarding._firewalld_plan("public", {False: True, True: True}, True) == {}
     assert forwarding._firewalld_plan("public", {False: False, True: True}, True) == {
@@ -287,7 +306,7 @@ def test_the_writers_go_from_what_the_boot_reads_last_to_the_running_kernel(forw
     assert [(key, layer, write.__name__) for key, layer, write in forwarding.LAYERS] == [
         ("legacy", "legacy", "_write_legacy"),
         ("susefirewall2", "firewall", "_write_susefirewall2"),
-        ("firewalld", "firewall", "_set_masquerading"),
+        ("firewalld", "firewall", "_set_firewalld"),
         ("persistent", "persistent", "_write_persistent"),
         ("runtime", "runtime", "_set_kernel"),
     ]
