@@ -37,7 +37,7 @@ pytestmark = [
 
 MINION = "prod-sles15"
 # The master is Salt 3006.0 too, as where SUSE's Salt Bundle serves as the
-# master: a 3006.0 minion cannot sign in to a 3008 master ("bad load").
+# master: a 3006.0 minion cannot sign in to a 3008.4 master ("bad load").
 SALT_BIN = guests.SALT_LINES_DIR / guests.GUEST_SALT[0] / "bin"
 
 

@@ -71,6 +71,7 @@ def test_a_real_run_applies_the_plan_it_made_and_returns_what_apply_says(state):
             "exclusive": False,
             "root": "/srv/image",
             "socket_group": None,
+            "package": None,
         },
     )
     assert calls[1] == ("apply", PLAN)
