@@ -1419,7 +1419,11 @@ def plan(
     """
     _check_arguments(storage_driver, data_root, options, daemon_json, exclusive)
     current = _configuration(root)
-    if package and current["docker_opts"] is None and not _installed(package, root):
+    if (
+        package
+        and current["docker_opts"] is None
+        and not __salt__["docker_package.installed"](package, root=root)
+    ):
         return {
             "root": root,
             "changes": {},
@@ -1486,14 +1490,6 @@ def _with_socket_group(options, group, current):
     if group == "docker" and _socket_group_of(current) == "docker":
         return options
     return {**(options or {}), "group": group}
-
-
-def _installed(package, root):
-    options = {"root": root} if root else {}
-    try:
-        return bool(__salt__["pkg.version"](package, **options))
-    except (CommandExecutionError, TypeError):  # a package module without root
-        return False
 
 
 def _new_files(current, in_opts, in_json, exclusive):

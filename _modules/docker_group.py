@@ -197,8 +197,11 @@ def plan(
         )
     members, added, removed = _members_plan(list(info.get("members") or []), users, exclusive)
     changes = {}
-    if not info and not (package and not _installed(package, root)):
-        changes["group"] = {"old": None, "new": {"name": group, "gid": gid, "system": True}}
+    if not info:
+        # The package creates the group at install: until then, it is the package's to make.
+        left_to_package = package and not __salt__["docker_package.installed"](package, root=root)
+        if not left_to_package:
+            changes["group"] = {"old": None, "new": {"name": group, "gid": gid, "system": True}}
     if added:
         changes["added"] = added
     if removed:
@@ -221,14 +224,6 @@ def plan(
         "changes": changes,
         "comment": comment,
     }
-
-
-def _installed(package, root):
-    options = {"root": root} if root else {}
-    try:
-        return bool(__salt__["pkg.version"](package, **options))
-    except (CommandExecutionError, TypeError):  # a package module without root
-        return False
 
 
 def _members_now(group, root):

@@ -89,6 +89,8 @@ DISABLED_UNITS = (
 BUILD_STEPS = 1
 NSPAWN_RUN = pathlib.Path("/run/systemd/nspawn")
 GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Commands in the guest (or its root) run with this environment only.
+CLEAN_ENV = ("env", "-i", f"PATH={GUEST_PATH}", "LANG=C.UTF-8")
 
 
 def _key():
@@ -108,17 +110,7 @@ def _run(*command, check=True, **kwargs):
 
 
 def _chroot(root, *command):
-    return _run(
-        "chroot",
-        root,
-        "env",
-        "-i",
-        f"PATH={GUEST_PATH}",
-        "LANG=C.UTF-8",
-        *command,
-        capture_output=True,
-        text=True,
-    )
+    return _run("chroot", root, *CLEAN_ENV, *command, capture_output=True, text=True)
 
 
 def rootfs():
@@ -515,10 +507,7 @@ class Guest:
                 "-t",
                 str(self.pid),
                 "-a",
-                "env",
-                "-i",
-                f"PATH={GUEST_PATH}",
-                "LANG=C.UTF-8",
+                *CLEAN_ENV,
                 *map(str, command),
             ],
             capture_output=True,
