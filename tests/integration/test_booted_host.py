@@ -235,6 +235,31 @@ def test_the_prod_highstate_installs_docker_with_zypper_and_systemd_starts_it(bo
     assert "operator" in booted.run("getent", "group", "docker").stdout
 
 
+def test_the_newest_salt_in_the_guest_sees_sles_and_what_zypper_and_systemd_did(booted, master):
+    """The guest's other Salt release, 3008.5, on the host the formula just
+    configured: SUSE by its os-release, the package through rpm, the unit
+    through systemd."""
+
+    def call(*arguments):
+        done = booted.run(
+            f"/opt/salt-{guests.GUEST_SALT[-1]}/bin/salt-call", "--local", "--out=json",
+            *arguments,
+        )  # fmt: skip
+        return json.loads(done.stdout)["local"]
+
+    assert call("grains.item", "os", "os_family", "osfinger") == {
+        "os": "SUSE",
+        "os_family": "Suse",
+        "osfinger": "SLES-15",
+    }
+    assert (
+        call("pkg.version", "docker")
+        == booted.run("rpm", "-q", "--queryformat", "%{VERSION}-%{RELEASE}", "docker").stdout
+    )
+    assert call("service.enabled", "docker") is True
+    assert call("service.status", "docker") is True
+
+
 def test_only_the_daemons_configuration_restarts_it(booted, master):
     before = _main_pid(booted)
 
