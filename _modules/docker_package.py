@@ -23,8 +23,9 @@ def __virtual__():
 def installed(name, root=None):
     """
     ``True`` when the package ``name`` is installed (under ``root``, when
-    given). A package module that cannot look under a root, or fails, gives
-    ``False``: the caller then plans as if nothing came with the package.
+    given: on SUSE, where zypper looks into it). Where the answer cannot come
+    from the root, or the package module fails, ``False``: the caller then
+    plans as if nothing came with the package.
 
     CLI Example:
 
@@ -33,7 +34,13 @@ def installed(name, root=None):
         salt '*' docker_package.installed docker
         salt '*' docker_package.installed docker root=/srv/image-root
     """
-    options = {"root": root} if root else {}
+    options = {}
+    if root:
+        # zypper (rpm --root) looks into the root; other package modules
+        # answer for this host whatever root they are given.
+        if __grains__.get("os_family") != "Suse":
+            return False
+        options["root"] = root
     try:
         # zypper answers {} for a package that is not installed.
         return bool(__salt__["pkg.version"](name, **options))

@@ -115,3 +115,52 @@ def test_the_group_the_package_creates_is_left_to_it(modules, tmp_path):
         "old": None,
         "new": {"name": "docker", "gid": None, "system": True},
     }
+
+
+def test_whether_a_package_is_installed_is_the_package_managers_answer(modules, tmp_path):
+    assert modules.docker_package.installed("bash") is True
+    assert modules.docker_package.installed("no-such-package-here") is False
+    # dpkg answers for this machine whatever root it is given: under a root,
+    # only zypper's answer (rpm --root) counts.
+    assert modules.docker_package.installed("bash", root=str(tmp_path)) is False
+
+
+def test_the_group_is_left_to_an_installed_package_only_while_it_is_not_installed(
+    modules, tmp_path
+):
+    tree = hosttrees.accounts(tmp_path / "root", ["alice"])
+    # bash is installed on this machine: a group it would have made is
+    # missing all the same, so the plan makes it.
+    live = modules.docker_group.plan("sdh-no-such-group", socket=False, package="bash")
+    assert live["changes"] == {
+        "group": {"old": None, "new": {"name": "sdh-no-such-group", "gid": None, "system": True}}
+    }
+    under_root = modules.docker_group.plan(users=["alice"], root=str(tree.root), package="bash")
+    assert under_root["changes"] == {"added": ["alice"]}
+
+
+def test_ranges_of_other_users_by_name_or_uid_and_lines_that_are_not_ranges(modules, tree):
+    tree.write(
+        "/etc/subuid",
+        "alice:100000:65536\n"
+        "1001:165536:65536\n"  # dockremap's uid: its range
+        "mallory:x:5\n"  # not a range
+        "eve:300000:2:extra\n"  # not a range
+        "trudy:400000\n",  # not a range
+    )
+    planned = modules.docker_userns.plan("default", root=str(tree.root))
+    # dockremap has its uids (by uid), not yet its gids.
+    assert planned["changes"] == {"subgid": {"old": None, "new": "dockremap:165536:65536"}}
+
+
+@pytest.mark.skip_if_not_root  # usermod --root
+def test_a_failing_usermod_is_reported_with_its_message(modules, tree):
+    planned = {
+        "root": str(tree.root),
+        "changes": {"subuid": {"old": None, "new": "nobody-here:200000:65536"}},
+    }
+    with pytest.raises(CommandExecutionError) as raised:
+        modules.docker_userns.apply(planned)
+    message = str(raised.value)
+    assert message.startswith("usermod could not add the subordinate IDs of nobody-here: ")
+    assert "nobody-here" in message.split(": ", 1)[1]

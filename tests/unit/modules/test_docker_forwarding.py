@@ -107,6 +107,15 @@ def test_docker0_is_bound_to_the_docker_zone_where_the_zone_exists(forwarding):
             "interface": "docker0",
         }
     }
+    assert forwarding._docker_zone_plan(both, both, {False: False, True: True}) == {
+        "docker0 in zone docker (runtime)": {
+            "old": False,
+            "new": True,
+            "permanent": False,
+            "zone": "docker",
+            "interface": "docker0",
+        }
+    }
     # Made permanent by dockerd, not yet in the runtime configuration: only
     # the permanent binding can be made.
     planned = forwarding._docker_zone_plan(both, {"public"}, {False: False, True: False})
