@@ -28,6 +28,7 @@ Why it is written by hand: no library knows dockerd's flags, their
 ``daemon.json`` names and systemd's splitting together.
 """
 
+import difflib
 import json
 import os
 import re
@@ -144,6 +145,7 @@ SHORTHANDS = {
 # Spellings dockerd no longer takes, and the release that removed them.
 REMOVED = {"graph": ("data-root", 23), "g": ("data-root", 23)}
 FLAGS_BY_KEY = {key: name for name, (_, key) in FLAGS.items() if key}
+FLAGS_WITH_KEYS = sorted(name for name, (_, key) in FLAGS.items() if key)
 # Legacy daemon.json keys and their current names.
 JSON_ALIASES = {"graph": "data-root"}
 
@@ -419,10 +421,20 @@ def _configuration(root):
         "daemon_json": from_json,
         "effective": effective,
         "sources": sources,
-        "conflicts": sorted((set(parsed["flags"]) & set(from_json or {})) - MERGED_KEYS),
+        "conflicts": sorted(set(parsed["flags"]) & _directives(from_json)),
         "unknown": parsed["unknown"],
         "removed": parsed["removed"],
     }
+
+
+def _directives(daemon_json):
+    """The directives a daemon.json sets, as dockerd compares them with its flags:
+    proxies' keys each on their own; runtimes, which it merges, not at all."""
+    found = set(daemon_json or {}) - MERGED_KEYS
+    proxies = (daemon_json or {}).get("proxies")
+    if isinstance(proxies, dict):
+        found |= set(proxies)
+    return found
 
 
 def socket_group(root=None):
@@ -484,9 +496,9 @@ def normalize_key(name):
         return text
     found = _flag(text)
     if found is None or found[2] is None:
-        raise SaltInvocationError(
-            f"{name!r} is not a dockerd option; see 'dockerd --help' for the names"
-        )
+        match = difflib.get_close_matches(text, [*FLAGS_BY_KEY, *FLAGS_WITH_KEYS], n=1, cutoff=0.75)
+        hint = f"did you mean {match[0]}?" if match else "see 'dockerd --help' for the names"
+        raise SaltInvocationError(f"{name!r} is not a dockerd option: {hint}")
     if found[3]:
         raise SaltInvocationError(
             f"{name!r} was removed in Docker Engine {found[3][1]}: use {found[0]!r}"
@@ -977,8 +989,6 @@ def _check_text(key, text):
         return f"must be one of {', '.join(sorted(_CHOICES[key]))}, not {text!r}"
     if key in _ABSOLUTE and not text.startswith("/"):
         return f"must be an absolute path, not {text!r}"
-    if key == "labels" and "=" not in text:
-        return f"a label is key=value, not {text!r}"
     if key == "exec-opts" and text.startswith("native.cgroupdriver="):
         driver = text.split("=", 1)[1]
         if driver not in ("cgroupfs", "systemd"):
@@ -993,16 +1003,32 @@ def _check_text(key, text):
 def validate(key, value, target):
     """
     Return why ``value`` cannot be ``key`` in ``target`` (``DOCKER_OPTS`` or
-    ``daemon.json``), or None: the types and values dockerd takes.
+    ``daemon.json``), or None: the types and values dockerd takes (the
+    values' own syntax is ``docker_daemon_values``').
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' docker_daemon.validate mtu 1500 daemon.json
+        salt '*' docker_daemon.validate registry-mirrors '["mirror.example.com"]' daemon.json
     """
     if value is None:
         return None
+    if target == "daemon.json" and key in PROXY_FLAGS:
+        return (
+            "belongs under proxies in daemon.json ({proxies: {"
+            f"{key}: ...}}}}, read by Engine 23 and later); dockerd refuses it at the top"
+        )
+    return _form_problem(key, value, target) or __salt__["docker_daemon_values.problem"](key, value)
+
+
+# The proxy's flags (Engine 23 and later); daemon.json nests them under proxies.
+PROXY_FLAGS = ("http-proxy", "https-proxy", "no-proxy")
+
+
+def _form_problem(key, value, target):
+    """Why ``value`` is not of the kind and form ``key`` takes in ``target``."""
     if key in JSON_ONLY_KEYS:
         if target == "DOCKER_OPTS":
             return "has no flag: put it in daemon_json"
@@ -1167,7 +1193,7 @@ def _check_driver(driver, data_root, root):
     if driver not in drivers:
         raise CommandExecutionError(
             f"storage_driver {driver!r} is not a storage driver; use one of "
-            f"{', '.join(sorted(drivers))}, or auto"
+            f"{', '.join(_drivers_to_offer(drivers, image))}, or auto"
         )
     verdict = drivers[driver]
     if verdict["supported"] is None:
@@ -1212,6 +1238,20 @@ def _check_driver(driver, data_root, root):
     return driver, ""
 
 
+def _drivers_to_offer(drivers, image):
+    """The drivers that work under the data-root and that the target's engine still
+    has (one whose release is not known has none of those its successors removed)."""
+    version = engine_version() if image is None else installed_engine(image)["version"]
+    major = engine_major(version)
+    kept = [
+        name
+        for name, verdict in drivers.items()
+        if not verdict.get("removed_in") or (major is not None and major < verdict["removed_in"])
+    ]
+    working = [name for name in kept if drivers[name]["supported"] is not False]
+    return sorted(working or kept)
+
+
 def _wanted(storage_driver, data_root, options, daemon_json, current, root=None):
     """Split the wanted settings between DOCKER_OPTS and daemon.json.
 
@@ -1219,10 +1259,13 @@ def _wanted(storage_driver, data_root, options, daemon_json, current, root=None)
     removed from the other (``None``), except the keys dockerd merges.
     """
     problems, in_opts, in_json = _settings(options, daemon_json)
-    if __salt__["sysconfig.image_root"](root) is None:
+    keys = set(in_opts) | {k for k, v in in_json.items() if v is not None}
+    image = __salt__["sysconfig.image_root"](root)
+    if image is None:
         # Only this host's dockerd can be asked; an image's engine is its own.
-        keys = set(in_opts) | {k for k, v in in_json.items() if v is not None}
         _check_supported(keys, problems)
+    if "proxies" in keys:
+        _check_proxies_supported(image, problems)
 
     for key, value in (("storage-driver", storage_driver), ("data-root", data_root)):
         if value is None:
@@ -1272,38 +1315,76 @@ def _settings(options, daemon_json):
         try:
             key = normalize_key(name)
         except SaltInvocationError as err:
-            problems.append(f"options: {err}")
+            problems.append(f"options:{name} {_without_prefix(str(err), repr(name))}")
             continue
         # Nothing left of a repeatable flag: remove it.
         value = None if given in ([], {}) else given
         why = validate(key, value, "DOCKER_OPTS")
         if why:
-            problems.append(f"options: {key} {why}")
+            problems.append(f"options:{name} {why}")
         elif value is not None:
             try:
                 _render_flag(key, value)  # what systemd would split is refused there
             except SaltInvocationError as err:
-                problems.append(f"options: {err}")
+                problems.append(f"options:{name}{_without_prefix(str(err), key, ' ')}")
         in_opts[key] = value
     known = known_json_keys()
     for given, value in (daemon_json or {}).items():
         key = JSON_ALIASES.get(given, given)
         if key not in known:
             problems.append(
-                f"daemon_json: {key!r} is not a daemon.json key; dockerd refuses unknown keys"
+                f"daemon_json:{given} is not a daemon.json key, and dockerd refuses unknown "
+                f"keys: {_json_key_hint(given)}"
             )
             continue
         why = validate(key, value, "daemon.json")
         if why:
-            problems.append(f"daemon_json: {key} {why}")
+            problems.append(f"daemon_json:{given} {why}")
+            continue
         in_json[key] = value
     both = sorted(k for k in set(in_opts) & set(in_json) if None not in (in_opts[k], in_json[k]))
+    both += sorted(set(in_opts) & set(in_json.get("proxies") or {}) - set(both))
     if both:
         problems.append(
             f"{', '.join(both)} given in both options and daemon_json: dockerd refuses a "
             "directive set twice; give each in one place"
         )
+    given = {**in_json, **in_opts}
+    if given.get("log-opts"):
+        # Without log-driver, the driver is the files' (known to the plan only).
+        why = __salt__["docker_daemon_values.log_opts_problem"](
+            given.get("log-driver"), _as_mapping(given["log-opts"])
+        )
+        if why:
+            problems.append(why)
     return problems, in_opts, in_json
+
+
+def _without_prefix(message, prefix, joint=""):
+    """``message`` without the name it starts with, to follow the pillar key."""
+    return message[len(prefix) :].lstrip() if message.startswith(prefix) else joint + message
+
+
+def _as_mapping(value):
+    """A map option's value as a mapping (DOCKER_OPTS gives ["key=value", ...])."""
+    if isinstance(value, dict):
+        return value
+    items = value if isinstance(value, list) else [value]
+    return dict(str(item).partition("=")[::2] for item in items)
+
+
+def _json_key_hint(given):
+    """What the daemon.json key ``given`` is probably meant to be."""
+    name = str(given).strip().lstrip("-").replace("_", "-")
+    found = _flag(name)
+    if found and found[2] and found[2] != given and not found[3]:
+        return (
+            f"did you mean {found[2]}? ({name} is the flag's name; daemon.json calls it {found[2]})"
+        )
+    match = difflib.get_close_matches(name, known_json_keys(), n=1, cutoff=0.75)
+    if match:
+        return f"did you mean {match[0]}?"
+    return "'salt-call docker_daemon.known_json_keys' lists them"
 
 
 def _check_supported(keys, problems):
@@ -1314,6 +1395,31 @@ def _check_supported(keys, problems):
         problems.append(
             f"this host's dockerd (Engine {version}) does not know {', '.join(unknown)}: it "
             "would refuse to start"
+        )
+
+
+# The release that added daemon.json's proxies (and the --http-proxy flags).
+PROXIES_SINCE = 23
+
+
+def _check_proxies_supported(image, problems):
+    """Refuse daemon.json's proxies for an engine older than Engine 23, which
+    refuses the key: such an engine reads its proxy from its environment only."""
+    if image is None:
+        supported = supported_keys()
+        version = engine_version() or "unknown"
+        older = supported is not None and "http-proxy" not in supported
+    else:
+        version = installed_engine(image)["version"]
+        major = engine_major(version)
+        older = major is not None and major < PROXIES_SINCE
+    if older:
+        where = "this host's dockerd" if image is None else "the image's engine"
+        problems.append(
+            f"daemon_json:proxies is read by Engine {PROXIES_SINCE} and later, and "
+            f"{where} is {version}, which refuses it: give the daemon's proxy in its "
+            "environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY in a systemd drop-in for "
+            "docker.service)"
         )
 
 
@@ -1350,10 +1456,18 @@ def _check_effective(old, new, in_opts, in_json, root):
     if (driver, data_root) != (old.get("storage-driver"), old.get("data-root")) and driver:
         warning = _check_driver(driver, data_root or "/var/lib/docker", root)[1]
     managed = {k for k, v in {**in_opts, **in_json}.items() if v is not None}
+    opts = _as_mapping(new["log-opts"]) if new.get("log-opts") else {}
+    why = __salt__["docker_daemon_values.log_opts_problem"](
+        new.get("log-driver") or "json-file", opts
+    )
+    judged = (new.get("log-driver") or "json-file") in __salt__[
+        "docker_daemon_values.log_drivers_with_fixed_options"
+    ]()
     if (
         new.get("log-driver") != old.get("log-driver")
-        and new.get("log-opts")
+        and opts
         and "log-opts" not in managed
+        and (why or not judged)
     ):
         raise CommandExecutionError(
             f"log-driver changes to {new.get('log-driver') or 'the default'}, but the "
@@ -1362,6 +1476,8 @@ def _check_effective(old, new, in_opts, in_json, root):
             "its driver does not know: set log-opts for the new driver too (or null to "
             "remove them)"
         )
+    if why:
+        raise CommandExecutionError(f"{why}: dockerd would refuse to start")
     return warning
 
 
@@ -1517,9 +1633,7 @@ def _flags_dockerd_would_start_with(new_opts, new_json):
             f"DOCKER_OPTS would hold {', '.join(parsed['unknown'])}, which dockerd does not "
             "take: remove it, or manage DOCKER_OPTS with exclusive: true"
         )
-    conflicts = sorted(
-        k for k in set(parsed["flags"]) & set(new_json or {}) if k not in MERGED_KEYS
-    )
+    conflicts = sorted(set(parsed["flags"]) & _directives(new_json))
     if conflicts:
         raise CommandExecutionError(
             f"{', '.join(conflicts)} would be set both in DOCKER_OPTS and in daemon.json, "

@@ -423,11 +423,35 @@ def _described(kinds):
     return " or ".join(_ARTICLE.get(kind, f"a {kind}") for kind in kinds)
 
 
-def _closest(key, candidates):
-    match = difflib.get_close_matches(str(key), list(candidates), n=1, cutoff=0.5)
+def _closest(key, candidates, path):
+    """The key ``key`` under ``path`` is unknown: where it probably belongs."""
+    name = str(key).replace("-", "_")
+    # The same name one level off: docker_host:data_root is docker_host:daemon:data_root.
+    elsewhere = sorted(
+        where
+        for where in keys()
+        if where.rsplit(":", 1)[1] == name and ":N:" not in where and where != f"{path}:{name}"
+    )
+    if elsewhere:
+        return f"did you mean {' or '.join(elsewhere)}?"
+    # A dockerd setting given where the daemon's keys are.
+    if path in ("docker_host", "docker_host:daemon") and _dockerd_key(key):
+        return (
+            f"did you mean docker_host:daemon:daemon_json:{_dockerd_key(key)} (or "
+            f"docker_host:daemon:options:{_dockerd_key(key)})? dockerd's own settings go there"
+        )
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     if match:
-        return f"did you mean {match[0]}?"
+        return f"did you mean {path}:{match[0]}?"
     return f"valid keys: {', '.join(sorted(candidates))}"
+
+
+def _dockerd_key(key):
+    """The daemon.json name of ``key`` when it is a dockerd setting, else None."""
+    try:
+        return __salt__["docker_daemon.normalize_key"](key)
+    except Exception:  # pylint: disable=broad-except  # SaltInvocationError: not one
+        return None
 
 
 def _check(value, schema, path, problems):
@@ -440,7 +464,7 @@ def _check(value, schema, path, problems):
     for key, item in value.items():
         where = f"{path}:{key}"
         if key not in schema:
-            problems.append(f"{where} is not a key of {path}: {_closest(key, schema)}")
+            problems.append(f"{where} is not a key of {path}: {_closest(key, schema, path)}")
         elif isinstance(schema[key], dict):
             _check(item, schema[key], where, problems)
         else:

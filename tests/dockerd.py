@@ -122,6 +122,46 @@ def run_dockerd(base, args, config_file, timeout=60):
     return result.returncode, result.stdout + result.stderr
 
 
+def refusal(base, args, config_file, prefix=(), timeout=30):
+    """Start dockerd with ``args`` and ``config_file``; return (exit code, log) when it
+    refuses to start, or (None, log) when it starts (it is stopped then). With
+    ``prefix`` (from ``network_namespace``) it makes its bridge in that namespace."""
+    base.mkdir(parents=True, exist_ok=True)
+    log_path = base / "dockerd.log"
+    with _no_traces_left(), _exec_root() as exec_root, open(log_path, "wb") as log:
+        command = [
+            *prefix,
+            "dockerd",
+            *args,
+            *private_args(base, exec_root, network=bool(prefix)),
+            f"--config-file={config_file}",
+        ]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while process.poll() is None and time.monotonic() < deadline:
+                if b"API listen on" in log_path.read_bytes():
+                    break
+                time.sleep(0.05)
+            code = process.poll()
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            for root in [base, *_data_roots(args)]:
+                unmount_under(root)
+            # A dockerd that fails after it has bound its data-root onto itself
+            # leaves that mount behind.
+            for root in _data_roots(args):
+                for _ in range(_mounts_at(root)):
+                    subprocess.run(["umount", "-l", root], check=False, capture_output=True)
+    return code, log_path.read_text(errors="replace")
+
+
 @contextlib.contextmanager
 def private_dockerd(
     base, storage_driver="vfs", data_root=None, args=None, config_file=None, prefix=()

@@ -86,9 +86,9 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
 @pytest.mark.parametrize(
     "arguments, words",
     [
-        ({"options": {"--bogus": "1"}}, "'--bogus' is not a dockerd option"),
+        ({"options": {"--bogus": "1"}}, "options:--bogus is not a dockerd option"),
         ({"options": {"label": "k=a b"}}, "put it in daemon_json"),
-        ({"options": {"label": "nokv"}}, "a label is key=value"),
+        ({"options": {"label": "nokv"}}, "options:label 'nokv' is not key=value"),
         ({"options": {"mtu": "abc"}}, "mtu is a whole number"),
         ({"options": {"log-level": "loud"}}, "log-level must be one of"),
         ({"options": {"data-root": "rel/path"}}, "must be an absolute path"),
@@ -440,9 +440,9 @@ def test_a_driver_refused_for_what_daemon_json_sets_by_hand(states, bash, tmp_pa
 @pytest.mark.parametrize(
     "options, shown",
     [
-        ({"label": "k=a\\b"}, "labels='k=a\\\\b'"),
+        ({"label": "k=a\\b"}, "options:label='k=a\\\\b'"),
         ({"exec-root": "/run/it's"}, '''exec-root="/run/it's"'''),
-        ({"label": 'k="v"'}, """labels='k="v"'"""),
+        ({"label": 'k="v"'}, """options:label='k="v"'"""),
         ({"pidfile": "/run/a\tb.pid"}, "pidfile='/run/a\\tb.pid'"),
     ],
 )

@@ -62,10 +62,12 @@ def _refusal(modules, tree, **arguments):
                 "options": {"bogus-a": 1, "bogus-b": 2},
                 "daemon_json": {"nope-1": 1, "nope-2": 2},
             },
-            "options: 'bogus-a' is not a dockerd option; see 'dockerd --help' for the names; "
-            "options: 'bogus-b' is not a dockerd option; see 'dockerd --help' for the names; "
-            "daemon_json: 'nope-1' is not a daemon.json key; dockerd refuses unknown keys; "
-            "daemon_json: 'nope-2' is not a daemon.json key; dockerd refuses unknown keys",
+            "options:bogus-a is not a dockerd option: see 'dockerd --help' for the names; "
+            "options:bogus-b is not a dockerd option: see 'dockerd --help' for the names; "
+            "daemon_json:nope-1 is not a daemon.json key, and dockerd refuses unknown keys: "
+            "'salt-call docker_daemon.known_json_keys' lists them; "
+            "daemon_json:nope-2 is not a daemon.json key, and dockerd refuses unknown keys: "
+            "'salt-call docker_daemon.known_json_keys' lists them",
         ),
         (
             {
@@ -96,10 +98,16 @@ def _refusal(modules, tree, **arguments):
             "not know: set log-opts for the new driver too (or null to remove them)",
         ),
         (
-            {"daemon_json": {"log-driver": None}, "daemon_json_file": SUSE_JSON},
-            "log-driver changes to the default, but the log-opts already set (max-file, "
-            "max-size) belong to json-file, and dockerd refuses options its driver does "
-            "not know: set log-opts for the new driver too (or null to remove them)",
+            {
+                "daemon_json": {"log-driver": None},
+                "daemon_json_file": {
+                    "log-driver": "syslog",
+                    "log-opts": {"syslog-facility": "daemon"},
+                },
+            },
+            "log-driver changes to the default, but the log-opts already set (syslog-facility) "
+            "belong to syslog, and dockerd refuses options its driver does not know: set "
+            "log-opts for the new driver too (or null to remove them)",
         ),
         (
             {"daemon_json": {"log-driver": "journald"}, "daemon_json_file": {"log-opts": {"x": 1}}},
@@ -156,12 +164,21 @@ def test_options_this_engine_does_not_know_are_refused_with_its_version(modules,
         f"this host's dockerd (Engine {engine}) does not know http-proxy, log-format: it "
         "would refuse to start"
     )
-    assert _live_refusal(modules, daemon_json={"http-proxy": "http://p:3128"}) == (
-        f"this host's dockerd (Engine {engine}) does not know http-proxy: it would refuse to start"
+    assert _live_refusal(modules, daemon_json={"proxies": {"http-proxy": "http://p:3128"}}) == (
+        "daemon_json:proxies is read by Engine 23 and later, and this host's dockerd is "
+        f"{engine}, which refuses it: give the daemon's proxy in its environment (HTTP_PROXY, "
+        "HTTPS_PROXY, NO_PROXY in a systemd drop-in for docker.service)"
     )
     # Removing what the engine would not know asks nothing of it.
-    removed = _plan(modules, tree, daemon_json={"http-proxy": None})
+    removed = _plan(modules, tree, daemon_json={"http-proxy": None, "proxies": None})
     assert removed["changes"] == {}
+
+
+def test_in_daemon_json_the_proxy_is_under_proxies(modules):
+    assert _live_refusal(modules, daemon_json={"http-proxy": "http://p:3128"}) == (
+        "daemon_json:http-proxy belongs under proxies in daemon.json ({proxies: {http-proxy: "
+        "...}}, read by Engine 23 and later); dockerd refuses it at the top"
+    )
 
 
 def test_a_missing_sysconfig_file_is_named_with_its_remedy(modules, tmp_path):

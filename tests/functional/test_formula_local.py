@@ -204,7 +204,7 @@ def test_a_broken_pillar_stops_the_run_before_anything(tmp_path, root):
         assert code != 0
         assert list(states) == ["docker-host-pillar-valid"]
         comment = states["docker-host-pillar-valid"]["comment"]
-        assert "did you mean storage_driver?" in comment
+        assert "did you mean docker_host:daemon:storage_driver?" in comment
         assert "docker_host:users:gid must be a whole number or null, not a string ('docker')" in (
             comment
         )
@@ -230,7 +230,10 @@ def test_a_broken_pillar_fails_the_run_but_stops_no_other_formula(tmp_path, root
     assert code != 0
     assert set(states) == {"docker-host-pillar-valid", "other-formula"}
     assert states["docker-host-pillar-valid"]["result"] is False
-    assert "did you mean storage_driver?" in states["docker-host-pillar-valid"]["comment"]
+    assert (
+        "did you mean docker_host:daemon:storage_driver?"
+        in states["docker-host-pillar-valid"]["comment"]
+    )
     assert states["other-formula"]["result"] is True
     assert marker.read_text() == "ran\n"
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}

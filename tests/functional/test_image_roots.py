@@ -172,11 +172,12 @@ def test_a_btrfs_mounted_at_the_images_data_root_is_the_images(modules, image, l
 def test_an_images_options_are_not_checked_against_this_hosts_dockerd(
     modules, image, tmp_path, monkeypatch
 ):
-    """This machine's dockerd (Engine 20.10) does not know http-proxy, and here
-    none is on PATH at all: neither is the image's engine."""
+    """This machine's dockerd (Engine 20.10) refuses daemon.json's proxies, and
+    here none is on PATH at all: neither is the image's engine, whose release is
+    not known (no package)."""
     image.write(f"/boot/config-{RELEASE}", _config())
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    proxy = {"http-proxy": "http://proxy.example.com:3128"}
+    proxy = {"proxies": {"http-proxy": "http://proxy.example.com:3128"}}
     planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
     assert planned["changes"]["daemon.json"] == {"old": None, "new": proxy}
 
@@ -269,3 +270,25 @@ def test_the_boots_forwarding_comes_from_the_images_files_in_the_boots_order(mod
         "on": True,
         "seen": "/etc/sysctl.d/50-forward.conf line 1: net/ipv4/ip_forward = 1",
     }
+
+
+@pytest.mark.parametrize(
+    "version, refused", [("20.10.17_ce", True), ("24.0.7_ce", False)], ids=["rpm-20", "rpm-24"]
+)
+def test_daemon_json_proxies_are_judged_by_the_images_engine(
+    modules, image, tmp_path, version, refused
+):
+    """daemon.json's proxies came with Engine 23: an image whose package installs an
+    older engine is refused them, whatever this machine runs."""
+    image.write(f"/boot/config-{RELEASE}", _config())
+    _install_rpm(image, tmp_path, "docker", version)
+    proxy = {"proxies": {"https-proxy": "http://proxy.example.com:3128"}}
+    if refused:
+        assert _refusal(modules, image, daemon_json=proxy) == (
+            "daemon_json:proxies is read by Engine 23 and later, and the image's engine is "
+            f"{version}, which refuses it: give the daemon's proxy in its environment "
+            "(HTTP_PROXY, HTTPS_PROXY, NO_PROXY in a systemd drop-in for docker.service)"
+        )
+    else:
+        planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
+        assert planned["changes"]["daemon.json"] == {"old": None, "new": proxy}

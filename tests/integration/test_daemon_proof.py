@@ -6,13 +6,16 @@ docker.service does, and dockerd starts with those arguments and the
 sandbox's daemon.json (plus a socket, exec-root and pidfile of its own).
 """
 
+import re
 import shutil
 import subprocess
 
 import docker
 import pytest
+import yaml
 
 from tests import dockerd, hosttrees
+from tests.conftest import REPO_ROOT
 from tests.readers import systemd_argv
 from tests.saltcall import state_single
 
@@ -206,3 +209,57 @@ def test_every_configuration_the_state_accepts_starts(label, tmp_path):
         assert info["Debug"] is True and "env=test" in info["Labels"]
     if label == "another log driver with its options":
         assert info["LoggingDriver"] == "local"
+
+
+def _documented_daemons():
+    """The docker_host:daemon pillars the documentation shows: README.md's pillar
+    blocks and pillar-example's profiles that are plain YAML (prod, a Jinja
+    template of the minion's grains, starts its dockerd in
+    test_formula_highstate.py)."""
+    found = {}
+    for readme in ("README.md", "pillar-example/README.md"):
+        text = (REPO_ROOT / readme).read_text()
+        for match in re.finditer(r"```yaml\n(docker_host:\n.*?)```", text, re.S):
+            data = yaml.safe_load(match.group(1))
+            daemon = ((data or {}).get("docker_host") or {}).get("daemon")
+            if isinstance(data, dict) and daemon:
+                found[f"{readme}:{text[: match.start()].count(chr(10)) + 2}"] = daemon
+    for profile in sorted((REPO_ROOT / "pillar-example/docker_host").glob("*.sls")):
+        text = profile.read_text()
+        if "{%" not in text:
+            found[f"pillar-example/docker_host/{profile.name}"] = yaml.safe_load(text)[
+                "docker_host"
+            ].get("daemon", {})
+    return found
+
+
+DOCUMENTED = _documented_daemons()
+
+
+def test_the_documentation_shows_daemon_examples():
+    assert {
+        "pillar-example/docker_host/dev.sls",
+        "pillar-example/docker_host/build-host.sls",
+    } <= set(DOCUMENTED)
+    assert any(where.startswith("README.md:") for where in DOCUMENTED)
+
+
+@pytest.mark.parametrize("where", sorted(DOCUMENTED))
+def test_every_daemon_example_in_the_documentation_starts(where, tmp_path, busybox_tarball):
+    """Applied as written to SUSE's files, with a vfs data-root of the test's own in
+    place of the example's storage driver and data-root (which name this host's
+    disks); dockerd then starts as SUSE's unit starts it and runs a container."""
+    daemon = dict(DOCUMENTED[where])
+    data_root = tmp_path / "data"
+    tree = hosttrees.sandbox_of_this_host(tmp_path / "root", data_root)
+    tree.copy("docker/docker-daemon.json", "/etc/docker/daemon.json")
+    daemon.update(storage_driver="vfs", data_root=str(data_root))
+    state = apply(tmp_path, root=str(tree.root), **daemon)
+    assert state["result"] is True, state["comment"]
+    with start_as_suse_does(tmp_path / "daemon", tree.root) as url:
+        info, output = run_busybox(url, busybox_tarball)
+    assert info["Driver"] == "vfs"
+    assert output == b"hello from busybox\n"
+    wanted = daemon.get("daemon_json", {})
+    if "log-driver" in wanted:
+        assert info["LoggingDriver"] == wanted["log-driver"]

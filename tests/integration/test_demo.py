@@ -42,7 +42,10 @@ def test_make_demo_runs_and_leaves_this_machine_as_it_was():
         assert f"\n    {section}\n" in check, check
     assert re.search(r"\n    (OK|WARN|FAIL): \d+ ok, \d+ warn, \d+ fail\n", check), check
     assert "the second highstate changed nothing: all " in output
-    assert "docker_host:forwardng is not a key of docker_host: did you mean forwarding?" in output
+    assert (
+        "docker_host:forwardng is not a key of docker_host: did you mean docker_host:forwarding?"
+        in output
+    )
     assert "the sandbox is unchanged" in output
     assert "This machine is untouched" in output
     assert _machine() == before

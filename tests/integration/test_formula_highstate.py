@@ -280,8 +280,8 @@ def test_the_broken_pillar_fails_first_and_changes_nothing(runs, roots):
         (state,) = states.values()
         assert state["result"] is False
         assert (
-            "docker_host:forwardng is not a key of docker_host: did you mean forwarding?"
-            in (state["comment"])
+            "docker_host:forwardng is not a key of docker_host: did you mean "
+            "docker_host:forwarding?" in (state["comment"])
         )
         assert (
             "docker_host:users:members must be a list, not a string ('alice')" in (state["comment"])

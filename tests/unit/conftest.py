@@ -25,15 +25,36 @@ def sysconfig_mod():
     return module
 
 
+def load_daemon():
+    """docker_daemon with the rules it asks docker_daemon_values for."""
+    module = _load("_modules/docker_daemon.py")
+    module.__salt__ = values_salt()
+    return module
+
+
+def values_salt():
+    """docker_daemon_values' functions, as docker_daemon calls them."""
+    values = _load("_modules/docker_daemon_values.py")
+    return {
+        "docker_daemon_values.problem": values.problem,
+        "docker_daemon_values.log_opts_problem": values.log_opts_problem,
+        "docker_daemon_values.log_drivers_with_fixed_options": (
+            values.log_drivers_with_fixed_options
+        ),
+    }
+
+
 def load_schema():
     """docker_host_pillar, loaded anew (the schema is built when the module loads,
     and make mutate must see every test that depends on how it is built), with
     the other modules' rules it calls: what a name may be, and how the daemon
     spells a tag."""
     module = _load("_modules/docker_host_pillar.py")
+    daemon = load_daemon()
     module.__salt__ = {
         "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
         "docker_images.normalize": _load("_modules/docker_images.py").normalize,
-        "docker_daemon.check_settings": _load("_modules/docker_daemon.py").check_settings,
+        "docker_daemon.check_settings": daemon.check_settings,
+        "docker_daemon.normalize_key": daemon.normalize_key,
     }
     return module

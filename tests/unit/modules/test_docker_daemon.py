@@ -4,7 +4,7 @@ that removed a storage driver. The facts and the engine's version are given."""
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-from tests.unit.conftest import _load
+from tests.unit.conftest import _load, values_salt
 
 FACTS = {
     "storage": {
@@ -26,6 +26,7 @@ def daemon(monkeypatch):
     files = _load("_modules/docker_host_files.py")
     files.__salt__ = {"sysconfig.image_root": sysconfig.image_root}
     module.__salt__ = {
+        **values_salt(),
         "docker_host_facts.collect": lambda **_: FACTS,
         "sysconfig.image_root": sysconfig.image_root,
         "sysconfig.resolve": sysconfig.resolve,
@@ -98,19 +99,32 @@ def test_the_engine_in_dpkgs_status_file(daemon, status, found):
 
 
 @pytest.mark.parametrize(
-    "driver, message",
+    "version, offered",
     [
-        (
-            "aufs",
-            "storage_driver 'aufs' is not a storage driver; use one of devicemapper, "
-            "overlay2, or auto",
-        ),
+        ("24.0.7", "devicemapper, overlay2"),
+        ("25.0.5", "overlay2"),
+        # An engine of unknown release: only drivers no release has removed.
+        (None, "overlay2"),
     ],
 )
-def test_a_driver_that_is_no_driver_is_named_with_the_choices(daemon, driver, message):
+def test_a_driver_that_is_no_driver_is_named_with_the_engines_choices(
+    daemon, monkeypatch, version, offered
+):
+    monkeypatch.setattr(daemon, "engine_version", lambda url=None: version)
     with pytest.raises(CommandExecutionError) as raised:
-        daemon._check_driver(driver, None, None)
-    assert str(raised.value) == message
+        daemon._check_driver("aufs", None, None)
+    assert str(raised.value) == (
+        f"storage_driver 'aufs' is not a storage driver; use one of {offered}, or auto"
+    )
+
+
+def test_the_choices_for_an_image_are_its_engines(daemon, monkeypatch):
+    monkeypatch.setattr(daemon, "engine_version", lambda url=None: "24.0.7")
+    monkeypatch.setattr(daemon, "installed_engine", lambda image: {"version": "25.0.5"})
+    monkeypatch.setitem(daemon.__salt__, "sysconfig.image_root", lambda root: root)
+    with pytest.raises(CommandExecutionError) as raised:
+        daemon._check_driver("aufs", None, "/srv/image")
+    assert "use one of overlay2, or auto" in str(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ so that what is not touched stays as written.
 
 import pytest
 
-from tests.unit.conftest import _load
+from tests.unit.conftest import load_daemon
 
 RUNTIME_OF_THE_UNIT = "runtime 'oci' is defined by SUSE's docker.service already"
 
 
 @pytest.fixture(scope="module")
 def daemon():
-    return _load("_modules/docker_daemon.py")
+    return load_daemon()
 
 
 @pytest.mark.parametrize(
@@ -128,11 +128,15 @@ def test_default_network_opts_in_daemon_json_map_drivers_to_options(daemon):
     [
         ("--graph", "'--graph' was removed in Docker Engine 23: use 'data-root'"),
         ("-g", "'-g' was removed in Docker Engine 23: use 'data-root'"),
-        ("Xdebug", "'Xdebug' is not a dockerd option; see 'dockerd --help' for the names"),
+        ("Xdebug", "'Xdebug' is not a dockerd option: did you mean debug?"),
+        (
+            "--insecure-registrys",
+            "'--insecure-registrys' is not a dockerd option: did you mean insecure-registry?",
+        ),
         # A flag that has no daemon.json key is no option to set.
         (
             "--config-file",
-            "'--config-file' is not a dockerd option; see 'dockerd --help' for the names",
+            "'--config-file' is not a dockerd option: see 'dockerd --help' for the names",
         ),
     ],
 )

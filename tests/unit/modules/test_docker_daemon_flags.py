@@ -2,12 +2,12 @@
 
 import pytest
 
-from tests.unit.conftest import _load
+from tests.unit.conftest import load_daemon
 
 
 @pytest.fixture(scope="module")
 def daemon():
-    return _load("_modules/docker_daemon.py")
+    return load_daemon()
 
 
 def test_flags_are_named_by_their_daemon_json_keys(daemon):

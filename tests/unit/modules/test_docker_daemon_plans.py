@@ -4,12 +4,12 @@ the way ``salt '*' docker_daemon.plan_…`` calls them, with their defaults."""
 
 import pytest
 
-from tests.unit.conftest import _load
+from tests.unit.conftest import load_daemon
 
 
 @pytest.fixture(scope="module")
 def daemon():
-    return _load("_modules/docker_daemon.py")
+    return load_daemon()
 
 
 @pytest.mark.parametrize(

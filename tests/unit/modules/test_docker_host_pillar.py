@@ -92,11 +92,12 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
         (
             {"daemon": {"storage_drivr": "btrfs"}},
             "docker_host:daemon:storage_drivr is not a key of docker_host:daemon: "
-            "did you mean storage_driver?",
+            "did you mean docker_host:daemon:storage_driver?",
         ),
         (
             {"forwardng": {}},
-            "docker_host:forwardng is not a key of docker_host: did you mean forwarding?",
+            "docker_host:forwardng is not a key of docker_host: did you mean "
+            "docker_host:forwarding?",
         ),
         (
             {"users": {"members": "alice"}},
@@ -124,7 +125,7 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
         (
             {"images": {"pull": [{"name": "a", "forse": True}]}},
             "docker_host:images:pull:0:forse is not a key of docker_host:images:pull:0: "
-            "did you mean force?",
+            "did you mean docker_host:images:pull:0:force?",
         ),
         (
             {"permissions": {"paths": {"/etc/docker": {"mode": 493}}}},

@@ -17,11 +17,11 @@ def schema():
         # The closest key when one is close enough (difflib, cutoff 0.5) ...
         (
             {"frwd": {}},
-            ["docker_host:frwd is not a key of docker_host: did you mean forwarding?"],
+            ["docker_host:frwd is not a key of docker_host: did you mean docker_host:forwarding?"],
         ),
         (
             {"pkgs": {}},
-            ["docker_host:pkgs is not a key of docker_host: did you mean package?"],
+            ["docker_host:pkgs is not a key of docker_host: did you mean docker_host:package?"],
         ),
         # ... else every valid key, sorted.
         (
@@ -336,7 +336,7 @@ def test_without_data_the_minions_own_pillar_is_checked(schema):
     """salt-call docker_host_pillar.problems: Salt hands the module the minion's pillar."""
     schema.__pillar__ = {"docker_host": {"frwd": {}}, "other": {"x": 1}}
     assert schema.problems() == [
-        "docker_host:frwd is not a key of docker_host: did you mean forwarding?"
+        "docker_host:frwd is not a key of docker_host: did you mean docker_host:forwarding?"
     ]
     schema.__pillar__ = {"other": {"x": 1}}  # no docker_host: the defaults apply
     assert schema.problems() == []
@@ -351,29 +351,32 @@ def test_without_data_the_minions_own_pillar_is_checked(schema):
         # systemd would split these at the space or take the newline as the end.
         (
             {"options": {"log-opt": "tag=a b"}},
-            "docker_host:daemon:options: log-opts='tag=a b': systemd splits DOCKER_OPTS at "
+            "docker_host:daemon:options:log-opt='tag=a b': systemd splits DOCKER_OPTS at "
             "whitespace",
         ),
         (
             {"options": {"labels": ["a=b\nc"]}},
-            "docker_host:daemon:options: labels='a=b\\nc': systemd splits DOCKER_OPTS",
+            "docker_host:daemon:options:labels='a=b\\nc': systemd splits DOCKER_OPTS",
         ),
         (
             {"options": {"data-root": "$(id)"}},
-            "docker_host:daemon:options: data-root must be an absolute path, not '$(id)'",
+            "docker_host:daemon:options:data-root must be an absolute path, not '$(id)'",
         ),
         (
             {"options": {"log-level": "loud"}},
-            "docker_host:daemon:options: log-level must be one of debug, error, fatal, info, "
+            "docker_host:daemon:options:log-level must be one of debug, error, fatal, info, "
             "warn, not 'loud'",
         ),
         (
             {"options": {"storage-drivr": "btrfs"}},
-            "docker_host:daemon:options: 'storage-drivr' is not a dockerd option",
+            "docker_host:daemon:options:storage-drivr is not a dockerd option: did you mean "
+            "storage-driver?",
         ),
         (
             {"daemon_json": {"insecure-registry": ["r:5000"]}},
-            "docker_host:daemon:daemon_json: 'insecure-registry' is not a daemon.json key",
+            "docker_host:daemon:daemon_json:insecure-registry is not a daemon.json key, and "
+            "dockerd refuses unknown keys: did you mean insecure-registries? (insecure-registry "
+            "is the flag's name; daemon.json calls it insecure-registries)",
         ),
         (
             {"options": {"debug": True}, "daemon_json": {"debug": True}},
@@ -384,5 +387,88 @@ def test_without_data_the_minions_own_pillar_is_checked(schema):
 def test_what_the_daemon_state_would_refuse_is_refused_before_any_state_runs(
     schema, daemon, problem
 ):
+    found = schema.problems({"daemon": daemon})
+    assert len(found) == 1 and found[0].startswith(problem), found
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        # The same name one level off: never the top-level root for data_root.
+        (
+            {"data_root": "/srv/docker"},
+            "docker_host:data_root is not a key of docker_host: did you mean "
+            "docker_host:daemon:data_root?",
+        ),
+        (
+            {"storage-driver": "btrfs"},
+            "docker_host:storage-driver is not a key of docker_host: did you mean "
+            "docker_host:daemon:storage_driver?",
+        ),
+        (
+            {"daemon": {"members": ["alice"]}},
+            "docker_host:daemon:members is not a key of docker_host:daemon: did you mean "
+            "docker_host:users:members?",
+        ),
+        (
+            {"users": {"manage": True, "name": "docker"}},
+            "docker_host:users:name is not a key of docker_host:users: did you mean "
+            "docker_host:package:name or docker_host:service:name?",
+        ),
+        # dockerd's own settings where the formula's keys are.
+        (
+            {"daemon": {"log-level": "warn"}},
+            "docker_host:daemon:log-level is not a key of docker_host:daemon: did you mean "
+            "docker_host:daemon:daemon_json:log-level (or docker_host:daemon:options:log-level)? "
+            "dockerd's own settings go there",
+        ),
+        (
+            {"insecure-registry": ["r:5000"]},
+            "docker_host:insecure-registry is not a key of docker_host: did you mean "
+            "docker_host:daemon:daemon_json:insecure-registries (or "
+            "docker_host:daemon:options:insecure-registries)? dockerd's own settings go there",
+        ),
+    ],
+)
+def test_a_key_in_the_wrong_place_is_sent_where_it_belongs(schema, data, problem):
+    assert schema.problems(data) == [problem]
+
+
+@pytest.mark.parametrize(
+    ("daemon", "problem"),
+    [
+        (
+            {"daemon_json": {"registry-mirrors": ["mirror.example.com"]}},
+            "docker_host:daemon:daemon_json:registry-mirrors 'mirror.example.com' is not an "
+            "http:// or https:// URL, and dockerd takes no other mirror: write "
+            "https://mirror.example.com",
+        ),
+        (
+            {"daemon_json": {"log-driver": "journald", "log-opts": {"max-size": "10m"}}},
+            "docker_host:daemon:log-opts: the journald log driver has no option max-size",
+        ),
+        (
+            {"options": {"log-driver": "local"}, "daemon_json": {"log-opts": {"tag": "x"}}},
+            "docker_host:daemon:log-opts: the local log driver has no option tag",
+        ),
+        (
+            {"daemon_json": {"http-proxy": "http://proxy:3128"}},
+            "docker_host:daemon:daemon_json:http-proxy belongs under proxies in daemon.json "
+            "({proxies: {http-proxy: ...}}, read by Engine 23 and later)",
+        ),
+        (
+            {
+                "options": {"http-proxy": "http://proxy:3128"},
+                "daemon_json": {"proxies": {"http-proxy": "http://proxy:3128"}},
+            },
+            "docker_host:daemon:http-proxy given in both options and daemon_json",
+        ),
+        (
+            {"options": {"bip": "10.20.0.0/16"}},
+            "docker_host:daemon:options:bip '10.20.0.0/16' is the network's own address",
+        ),
+    ],
+)
+def test_values_dockerd_refuses_are_refused_with_the_pillar_key(schema, daemon, problem):
     found = schema.problems({"daemon": daemon})
     assert len(found) == 1 and found[0].startswith(problem), found
