@@ -83,7 +83,7 @@ def data(tplroot="docker_host", saltenv="base"):
         grains = _target_grains(pillar.get("root"))
         layers = [__salt__["docker_host_pillar.defaults"]()]
         layers += [_os_layer(tplroot, saltenv, name, grains.get(grain)) for name, grain in OS_MAPS]
-        problems = __salt__["docker_host_pillar.problems"](pillar)
+        problems = __salt__["docker_host_pillar.problems_in"](pillar)
         kept[key] = _derive(tplroot, layers, pillar, problems)
     return kept[key]
 

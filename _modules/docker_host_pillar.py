@@ -529,18 +529,39 @@ def _is_octal_mode(mode):
 
 def problems(data=None):
     """
-    Return what is wrong with the ``docker_host`` pillar (or ``data``), one
-    message per problem; an empty list when it is valid.
+    Check the ``docker_host`` pillar (or ``data``) and say what is wrong with
+    it: a list with one message per problem, and the exit code 1 (with
+    ``salt-call --retcode-passthrough``, to gate a CI pipeline); when it is
+    valid, one line that says so, and the exit code 0.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt '*' docker_host_pillar.problems
+        salt-call --retcode-passthrough docker_host_pillar.problems
         salt '*' docker_host_pillar.problems '{"daemon": {"storage_drivr": "btrfs"}}'
     """
     if data is None:
         data = __pillar__.get("docker_host", {})
+    found = problems_in(data)
+    if found:
+        __context__["retcode"] = 1
+        return found
+    return "The docker_host pillar is valid: no problems found."
+
+
+def problems_in(data):
+    """
+    Return what is wrong with the ``docker_host`` pillar data ``data``, one
+    message per problem; an empty list when it is valid. What the formula's
+    map and its first state ask.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_pillar.problems_in '{"users": {"members": "alice"}}'
+    """
     found = []
     _check(data, SCHEMA, "docker_host", found)
     if not found:

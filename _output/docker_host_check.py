@@ -2,7 +2,8 @@
 Print ``docker_host.check`` reports for people.
 
 One line per item, grouped by area, with the fix under each item that is
-not ok, and a closing count. ``--out=json`` or ``--out=yaml`` give the data.
+not ok, and a closing count; one line when every item is ok. ``--out=json``
+or ``--out=yaml`` give the data.
 """
 
 __virtualname__ = "docker_host_check"
@@ -19,6 +20,10 @@ def _is_report(data):
 
 
 def _render(report, indent=""):
+    counts = report["counts"]
+    if report["result"] == "ok":
+        # Nothing to act on: one line (--out=json lists what was checked).
+        return f"{indent}OK: all {counts['ok']} checks pass"
     lines, area = [], None
     for item in report["items"]:
         item_area = item["id"].split(".", 1)[0]
@@ -28,7 +33,6 @@ def _render(report, indent=""):
         lines.append(f"{indent}  {_MARKS.get(item['status'], item['status'])}  {item['reason']}")
         if item["status"] != "ok" and item.get("fix"):
             lines.append(f"{indent}        fix: {item['fix']}")
-    counts = report["counts"]
     lines.append(
         f"{indent}{report['result'].upper()}: {counts['ok']} ok, {counts['warn']} warn, "
         f"{counts['fail']} fail"

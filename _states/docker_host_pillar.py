@@ -16,7 +16,7 @@ __virtualname__ = "docker_host_pillar"
 
 
 def __virtual__():
-    if "docker_host_pillar.problems" not in __salt__:
+    if "docker_host_pillar.problems_in" not in __salt__:
         return (False, "the docker_host_pillar execution module is not loaded")
     return __virtualname__
 
@@ -37,7 +37,7 @@ def valid(name="docker_host", data=None, also=None):
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     if data is None:
         data = __pillar__.get(name, {})
-    found = __salt__["docker_host_pillar.problems"](data) + list(also or [])
+    found = __salt__["docker_host_pillar.problems_in"](data) + list(also or [])
     if found:
         ret["result"] = False
         ret["comment"] = (

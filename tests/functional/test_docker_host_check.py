@@ -592,3 +592,15 @@ def test_inside_an_image_kiwi_builds_the_report_says_it_is_the_build_hosts(
         "host, not the image",
         "fix": "run docker_host.check root=<the image root> from outside the image",
     }
+
+
+def test_the_outputter_says_all_is_well_in_one_line(loaders):
+    import salt.loader
+
+    items = [
+        {"id": "kernel.required", "status": "ok", "reason": "namespaces", "fix": None},
+        {"id": "storage.driver", "status": "ok", "reason": "btrfs", "fix": None},
+    ]
+    report = {"result": "ok", "counts": {"ok": 2, "warn": 0, "fail": 0}, "items": items}
+    text = salt.loader.outputters(loaders.opts)["docker_host_check"]({"local": report})
+    assert text == "local:\n    OK: all 2 checks pass"

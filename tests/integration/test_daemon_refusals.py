@@ -2,7 +2,7 @@
 
 Table-driven. Each row gives a ``docker_host:daemon`` pillar and, written by
 hand beside it, the same configuration as dockerd takes it (daemon.json and
-flags). The pillar check (``docker_host_pillar.problems``, through Salt's
+flags). The pillar check (``docker_host_pillar.problems_in``, through Salt's
 loader) must refuse the pillar with exactly one problem that names the
 pillar key and the reason; dockerd, started with the same configuration,
 must refuse it for the same reason: its error is matched. Most refusals
@@ -345,7 +345,7 @@ def test_what_the_formula_refuses_dockerd_refuses_for_the_same_reason(
     label, modules, tmp_path, busybox_tarball
 ):
     pillar, daemon_json, flags, ours, theirs, when = REFUSALS[label]
-    problems = modules.docker_host_pillar.problems({"daemon": pillar})
+    problems = modules.docker_host_pillar.problems_in({"daemon": pillar})
     assert len(problems) == 1, problems
     assert problems[0].startswith("docker_host:daemon:"), problems
     assert ours in problems[0], problems

@@ -44,7 +44,7 @@ def map_mod(tmp_path):
         "sysconfig.items": sysconfig.items,
         "slsutil.merge": salt.utils.dictupdate.merge,
         "docker_host_pillar.defaults": schema.defaults,
-        "docker_host_pillar.problems": schema.problems,
+        "docker_host_pillar.problems_in": schema.problems_in,
         "docker_host_pillar.socket_group": schema.socket_group,
         "grains.filter_by": lambda table, grain: table.get(module.__grains__.get(grain)),
         "cp.get_file_str": get_file_str,

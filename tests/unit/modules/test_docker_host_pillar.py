@@ -16,10 +16,10 @@ def schema():
 
 
 def test_the_example_profiles_and_the_defaults_are_valid(schema):
-    assert schema.problems(schema.defaults()) == []
+    assert schema.problems_in(schema.defaults()) == []
     for profile in ("dev", "build-host"):
         data = yaml.safe_load((REPO_ROOT / f"pillar-example/docker_host/{profile}.sls").read_text())
-        assert schema.problems(data["docker_host"]) == [], profile
+        assert schema.problems_in(data["docker_host"]) == [], profile
 
 
 def test_the_prod_profile_is_valid_with_and_without_user_namespaces(schema):
@@ -29,7 +29,7 @@ def test_the_prod_profile_is_valid_with_and_without_user_namespaces(schema):
     for userns in (True, False):
         grains = {"docker_host": {"namespaces": {"user": userns}}}
         data = yaml.safe_load(jinja2.Template(text).render(grains=grains))
-        assert schema.problems(data["docker_host"]) == []
+        assert schema.problems_in(data["docker_host"]) == []
         assert ("userns-remap" in data["docker_host"]["daemon"]["daemon_json"]) is userns
 
 
@@ -77,7 +77,7 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
                 item = item.setdefault(part, {})
             item[above[-2]] = [{}]
             needs = f"docker_host:{':'.join(above[:-1])}:0 needs {name}"
-            assert (needs in schema.problems(data)) is (documented is REQUIRED), key
+            assert (needs in schema.problems_in(data)) is (documented is REQUIRED), key
         if documented is not REQUIRED:
             # JSON tells true from 1 and "" from null, as the pillar's reader does.
             assert json.dumps(documented, sort_keys=True) == json.dumps(
@@ -145,7 +145,7 @@ def test_every_key_is_documented_with_its_type_and_default(schema):
     ],
 )
 def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, message):
-    found = schema.problems(data)
+    found = schema.problems_in(data)
     assert any(message in problem for problem in found), found
 
 
@@ -218,7 +218,7 @@ def test_each_problem_names_the_key_what_it_must_be_and_the_value(schema, data, 
     ],
 )
 def test_values_are_held_to_their_syntax(schema, data, message):
-    found = schema.problems(data)
+    found = schema.problems_in(data)
     assert any(message in problem for problem in found), found
 
 
@@ -235,28 +235,28 @@ def test_values_are_held_to_their_syntax(schema, data, message):
     ],
 )
 def test_real_image_references_are_accepted(schema, name):
-    assert schema.problems({"images": {"pull": [{"name": name}]}}) == []
+    assert schema.problems_in({"images": {"pull": [{"name": name}]}}) == []
 
 
 def test_directory_users_are_accepted_as_members(schema):
     members = ["john.doe", "JDoe", "user@example.com", "svc_build$"]
-    assert schema.problems({"users": {"members": members}}) == []
+    assert schema.problems_in({"users": {"members": members}}) == []
 
 
 def test_an_image_root_that_exists_is_accepted(schema, tmp_path):
-    assert schema.problems({"root": str(tmp_path)}) == []
-    assert schema.problems({"root": "/"}) == []
+    assert schema.problems_in({"root": str(tmp_path)}) == []
+    assert schema.problems_in({"root": "/"}) == []
     (tmp_path / "host").symlink_to("/")
-    assert "this host's own root" in schema.problems({"root": str(tmp_path / "host")})[0]
+    assert "this host's own root" in schema.problems_in({"root": str(tmp_path / "host")})[0]
 
 
 def test_all_problems_are_reported_at_once(schema):
-    found = schema.problems({"forwardng": {}, "users": {"members": "alice"}, "root": 1})
+    found = schema.problems_in({"forwardng": {}, "users": {"members": "alice"}, "root": 1})
     assert len(found) == 3
 
 
 def test_a_default_path_is_dropped_with_null(schema):
-    assert schema.problems({"permissions": {"paths": {"/var/run/docker.sock": None}}}) == []
+    assert schema.problems_in({"permissions": {"paths": {"/var/run/docker.sock": None}}}) == []
 
 
 def test_the_readmes_pillar_examples_are_the_formulas_own_keys(schema, tmp_path):
@@ -274,7 +274,7 @@ def test_the_readmes_pillar_examples_are_the_formulas_own_keys(schema, tmp_path)
     for example in examples:
         if "root" in example["docker_host"]:
             example["docker_host"]["root"] = str(tmp_path)
-        assert schema.problems(example["docker_host"]) == [], example
+        assert schema.problems_in(example["docker_host"]) == [], example
     looked_up = re.findall(r"pillar\.get'\]\('(docker_host:[^']+)'", readme)
     assert len(looked_up) >= 10
     assert sorted(set(looked_up) - set(schema.keys())) == []
@@ -292,4 +292,4 @@ def test_the_readmes_pillar_examples_are_the_formulas_own_keys(schema, tmp_path)
     ],
 )
 def test_real_unit_package_and_version_names_pass(schema, given):
-    assert schema.problems(given) == []
+    assert schema.problems_in(given) == []

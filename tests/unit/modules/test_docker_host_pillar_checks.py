@@ -138,7 +138,7 @@ def schema():
     ],
 )
 def test_each_problem_is_named_whole(schema, data, problems):
-    assert schema.problems(data) == problems
+    assert schema.problems_in(data) == problems
 
 
 @pytest.mark.parametrize(
@@ -149,9 +149,9 @@ def test_whole_numbers_are_taken_up_to_their_bounds(schema, key, low, high):
     section, name = key
     where = f"docker_host:{section}:{name}"
     for value in (low, high, None):
-        assert schema.problems({section: {name: value}}) == [], value
+        assert schema.problems_in({section: {name: value}}) == [], value
     for value in (low - 1, high + 1):
-        assert schema.problems({section: {name: value}}) == [
+        assert schema.problems_in({section: {name: value}}) == [
             f"{where} must be between {low} and {high}, not {value}"
         ]
 
@@ -160,7 +160,7 @@ def test_whole_numbers_are_taken_up_to_their_bounds(schema, key, low, high):
     ("timeout", "taken"), [(1, True), (86400, True), (0, False), (86401, False)]
 )
 def test_a_pull_timeout_is_one_second_to_a_day(schema, timeout, taken):
-    found = schema.problems({"images": {"pull": [{"name": "busybox", "timeout": timeout}]}})
+    found = schema.problems_in({"images": {"pull": [{"name": "busybox", "timeout": timeout}]}})
     assert found == (
         []
         if taken
@@ -184,7 +184,7 @@ def test_a_pull_timeout_is_one_second_to_a_day(schema, timeout, taken):
     ],
 )
 def test_permission_modes_are_three_or_four_octal_digits(schema, mode, taken):
-    found = schema.problems({"permissions": {"paths": {"/etc/docker": {"mode": mode}}}})
+    found = schema.problems_in({"permissions": {"paths": {"/etc/docker": {"mode": mode}}}})
     assert found == (
         []
         if taken
@@ -205,7 +205,7 @@ def test_every_bad_permission_path_is_reported(schema):
         "/run/docker.sock": None,  # null drops a default path
         "/etc/docker/daemon.json": {"user": "Root"},
     }
-    assert schema.problems({"permissions": {"paths": paths}}) == [
+    assert schema.problems_in({"permissions": {"paths": paths}}) == [
         "docker_host:permissions:paths:/usr/lib/systemd/system/docker.service must be a "
         "mapping, not a string ('0644'); its keys are user, group, mode",
         "docker_host:permissions:paths: the path 5 must be a string",
@@ -237,7 +237,7 @@ def test_one_image_under_two_spellings_is_listed_twice(schema, first, second):
     """As the daemon spells its tags: docker.io/library/ and :latest are implied."""
     for kind, extra in (("load", {"source": "/srv/base.tar"}), ("pull", {})):
         images = {kind: [{"name": first, **extra}, {"name": second, **extra}]}
-        (problem,) = schema.problems({"images": images})
+        (problem,) = schema.problems_in({"images": images})
         assert problem.startswith(
             f"docker_host:images:{kind}:1:name {second} is listed twice (as "
         ), problem
@@ -258,17 +258,17 @@ def test_one_image_under_two_spellings_is_listed_twice(schema, first, second):
 def test_different_images_are_not_listed_twice(schema, first, second):
     for kind, extra in (("load", {"source": "/srv/base.tar"}), ("pull", {})):
         images = {kind: [{"name": first, **extra}, {"name": second, **extra}]}
-        assert schema.problems({"images": images}) == []
+        assert schema.problems_in({"images": images}) == []
 
 
 def test_the_same_image_loaded_and_pulled_is_no_duplicate(schema):
     images = {"load": [{"name": "busybox", "source": "/srv/b.tar"}], "pull": [{"name": "busybox"}]}
-    assert schema.problems({"images": images}) == []
+    assert schema.problems_in({"images": images}) == []
 
 
 def test_the_twice_listed_message_names_the_spelling_compared(schema):
     images = {"pull": [{"name": "docker.io/library/busybox"}, {"name": "busybox"}]}
-    assert schema.problems({"images": images}) == [
+    assert schema.problems_in({"images": images}) == [
         "docker_host:images:pull:1:name busybox is listed twice (as busybox:latest): list it once"
     ]
 
@@ -276,27 +276,27 @@ def test_the_twice_listed_message_names_the_spelling_compared(schema):
 @pytest.mark.parametrize("spelling", ["group", "-G", "G", "--group"])
 def test_the_socket_group_is_named_once(schema, spelling):
     data = {"users": {"group": "ops"}, "daemon": {"options": {spelling: "docker"}}}
-    assert schema.problems(data) == [
+    assert schema.problems_in(data) == [
         f"docker_host:daemon:options:{spelling} is 'docker' but docker_host:users:group is "
         "'ops': name the socket's group once, in docker_host:users:group"
     ]
     # The same group, or unmanaged users, leave the daemon's option to the daemon.
-    assert schema.problems({**data, "users": {"group": "docker"}}) == []
-    assert schema.problems({**data, "users": {"group": "ops", "manage": False}}) == []
+    assert schema.problems_in({**data, "users": {"group": "docker"}}) == []
+    assert schema.problems_in({**data, "users": {"group": "ops", "manage": False}}) == []
 
 
 def test_the_socket_group_in_daemon_json_is_checked_against_the_default_group(schema):
-    assert schema.problems({"daemon": {"daemon_json": {"group": "ops"}}}) == [
+    assert schema.problems_in({"daemon": {"daemon_json": {"group": "ops"}}}) == [
         "docker_host:daemon:daemon_json:group is 'ops' but docker_host:users:group is "
         "'docker': name the socket's group once, in docker_host:users:group"
     ]
-    assert schema.problems({"daemon": {"daemon_json": {"group": "docker"}}}) == []
+    assert schema.problems_in({"daemon": {"daemon_json": {"group": "docker"}}}) == []
 
 
 def test_a_pillar_with_a_wrong_type_is_not_checked_together(schema):
     """Problems of shape come first: the cross-checks read only a well-formed pillar."""
     data = {"users": {"group": "ops", "gid": "1"}, "daemon": {"options": {"group": "docker"}}}
-    assert schema.problems(data) == [
+    assert schema.problems_in(data) == [
         "docker_host:users:gid must be a whole number or null, not a string ('1')"
     ]
 
@@ -333,16 +333,24 @@ def test_defaults_follow_the_sections(schema):
 
 
 def test_without_data_the_minions_own_pillar_is_checked(schema):
-    """salt-call docker_host_pillar.problems: Salt hands the module the minion's pillar."""
+    """salt-call docker_host_pillar.problems: Salt hands the module the minion's pillar;
+    problems set the exit code 1, a valid pillar says so in one line."""
     schema.__pillar__ = {"docker_host": {"frwd": {}}, "other": {"x": 1}}
+    schema.__context__ = {}
     assert schema.problems() == [
         "docker_host:frwd is not a key of docker_host: did you mean docker_host:forwarding?"
     ]
+    assert schema.__context__ == {"retcode": 1}
     schema.__pillar__ = {"other": {"x": 1}}  # no docker_host: the defaults apply
-    assert schema.problems() == []
+    schema.__context__ = {}
+    assert schema.problems() == "The docker_host pillar is valid: no problems found."
+    assert schema.__context__ == {}
     # Data given is checked instead of the pillar.
     schema.__pillar__ = {"docker_host": {"frwd": {}}}
-    assert schema.problems({"users": {"members": []}}) == []
+    assert schema.problems({"users": {"members": []}}) == (
+        "The docker_host pillar is valid: no problems found."
+    )
+    assert schema.problems_in({"frwd": {}}) and schema.__context__ == {}
 
 
 @pytest.mark.parametrize(
@@ -387,7 +395,7 @@ def test_without_data_the_minions_own_pillar_is_checked(schema):
 def test_what_the_daemon_state_would_refuse_is_refused_before_any_state_runs(
     schema, daemon, problem
 ):
-    found = schema.problems({"daemon": daemon})
+    found = schema.problems_in({"daemon": daemon})
     assert len(found) == 1 and found[0].startswith(problem), found
 
 
@@ -431,7 +439,7 @@ def test_what_the_daemon_state_would_refuse_is_refused_before_any_state_runs(
     ],
 )
 def test_a_key_in_the_wrong_place_is_sent_where_it_belongs(schema, data, problem):
-    assert schema.problems(data) == [problem]
+    assert schema.problems_in(data) == [problem]
 
 
 @pytest.mark.parametrize(
@@ -470,5 +478,5 @@ def test_a_key_in_the_wrong_place_is_sent_where_it_belongs(schema, data, problem
     ],
 )
 def test_values_dockerd_refuses_are_refused_with_the_pillar_key(schema, daemon, problem):
-    found = schema.problems({"daemon": daemon})
+    found = schema.problems_in({"daemon": daemon})
     assert len(found) == 1 and found[0].startswith(problem), found

@@ -13,7 +13,7 @@ def state():
 
 
 def test_every_problem_and_every_also_is_listed(state):
-    state.__salt__ = {"docker_host_pillar.problems": lambda data: [f"checked {sorted(data)}"]}
+    state.__salt__ = {"docker_host_pillar.problems_in": lambda data: [f"checked {sorted(data)}"]}
     ret = state.valid(also=["needs zypper"])
     assert (ret["result"], ret["changes"]) == (False, {})
     assert ret["comment"] == (
@@ -23,7 +23,7 @@ def test_every_problem_and_every_also_is_listed(state):
 
 
 def test_a_valid_pillar_says_so(state):
-    state.__salt__ = {"docker_host_pillar.problems": lambda data: []}
+    state.__salt__ = {"docker_host_pillar.problems_in": lambda data: []}
     assert state.valid(data={"root": ""}) == {
         "name": "docker_host",
         "result": True,
