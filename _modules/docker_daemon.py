@@ -1558,6 +1558,7 @@ def plan(
     else:
         driver_warning = ""
     in_opts, in_json = _wanted(storage_driver, data_root, options, daemon_json, current, root)
+    kept = _security_kept(current, in_opts, in_json) if exclusive else {}
     new_opts, new_json = _new_files(current, in_opts, in_json, exclusive)
     flags = _flags_dockerd_would_start_with(new_opts, new_json)
     new_effective = {**(new_json or {}), **flags}
@@ -1572,6 +1573,9 @@ def plan(
         changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
     if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
         changes["daemon.json"] = {"old": current["daemon_json"], "new": new_json}
+    for label, keys in kept.items():
+        if label in changes:
+            changes[label]["kept"] = {key: new_effective[key] for key in keys}
     # userns-remap needs the remap user's subordinate IDs, or dockerd will not start.
     userns = __salt__["docker_userns.plan"](new_effective.get("userns-remap"), root=root)
     if userns["changes"]:
@@ -1582,7 +1586,7 @@ def plan(
     moves_to_opts = set(flags) & set(current["daemon_json"] or {})
     order = ["daemon.json", "DOCKER_OPTS"] if moves_to_opts else ["DOCKER_OPTS", "daemon.json"]
     if changes:
-        comment = f"{' and '.join(changes)} would change." + warning
+        comment = f"{' and '.join(changes)} would change." + _kept_note(kept) + warning
     else:
         comment = "The Docker daemon's configuration is already as specified." + driver_warning
     return {
@@ -1593,6 +1597,38 @@ def plan(
         "warning": warning,
         "comment": comment,
     }
+
+
+# Security settings a package ships (SUSE's daemon.json has selinux-enabled:
+# true) that exclusive keeps unless the pillar names them: their secure values.
+SECURITY_SETTINGS = {"selinux-enabled": True, "no-new-privileges": True, "icc": False}
+
+
+def _security_kept(current, in_opts, in_json):
+    """Add to ``in_opts``/``in_json`` the security settings the files hold with their
+    secure values and the pillar does not name, where they are; return them by file."""
+    named = set(in_opts) | set(in_json)
+    kept = {}
+    for key, secure in SECURITY_SETTINGS.items():
+        if key in named:
+            continue
+        if current["flags"].get(key) is secure:
+            in_opts[key] = secure
+            kept.setdefault("DOCKER_OPTS", []).append(key)
+        elif (current["daemon_json"] or {}).get(key) is secure:
+            in_json[key] = secure
+            kept.setdefault("daemon.json", []).append(key)
+    return kept
+
+
+def _kept_note(kept):
+    keys = sorted(key for keys in kept.values() for key in keys)
+    if not keys:
+        return ""
+    return (
+        f" exclusive keeps {', '.join(keys)}, security settings the files hold: to change "
+        "or remove one, name it in the pillar (null removes it)."
+    )
 
 
 def _with_socket_group(options, group, current):

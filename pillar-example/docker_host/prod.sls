@@ -14,19 +14,17 @@ docker_host:
     data_root: /var/lib/docker
     # Own the whole configuration: hand-made changes are removed.
     exclusive: true
+    # CIS Docker Benchmark 1.6.0, section 2 (pillar-example/README.md).
     daemon_json:
-      icc: false                  # no traffic between containers on docker0
-      log-level: info
-      iptables: true              # Docker keeps its firewall rules
-      live-restore: true          # containers survive a daemon restart
-      userland-proxy: false       # published ports through iptables, no proxy
-      no-new-privileges: true     # no setuid escalation in containers
-      log-driver: json-file       # rotated, for a log shipper
-      log-opts:
-        max-size: 10m
-        max-file: '5'
+      icc: false                  # 2.2: no traffic between containers on docker0
+      log-level: info             # 2.3
+      iptables: true              # 2.4: Docker keeps its firewall rules
+      live-restore: true          # 2.15: containers survive a daemon restart
+      userland-proxy: false       # 2.16: published ports through iptables, no proxy
+      no-new-privileges: true     # 2.14: no setuid escalation in containers
+      log-driver: journald        # 2.13: container logs in the journal, collected centrally
 {%- if userns %}
-      userns-remap: default       # container root is not host root
+      userns-remap: default       # 2.9: container root is not host root
 {%- endif %}
   users:
     members:

@@ -578,3 +578,89 @@ def test_the_socket_group_goes_to_daemon_json_without_a_sysconfig_file(modules, 
     result = modules.docker_daemon.set_socket_group("ops", root=str(tree.root))
     assert (result["old"], result["new"], result["changed"]) == (None, {"group": "ops"}, True)
     assert (tree.root / "etc/docker/daemon.json").read_text() == '{\n  "group": "ops"\n}\n'
+
+
+@pytest.mark.parametrize(
+    "hand_set, daemon_json_file, wanted, changes, note",
+    [
+        # SUSE's daemon.json: exclusive removes all but selinux-enabled.
+        (
+            "",
+            SUSE_JSON,
+            {"daemon_json": {"log-level": "info"}},
+            {
+                "daemon.json": {
+                    "old": SUSE_JSON,
+                    "new": {"selinux-enabled": True, "log-level": "info"},
+                    "kept": {"selinux-enabled": True},
+                }
+            },
+            " exclusive keeps selinux-enabled, security settings the files hold",
+        ),
+        # Named in the pillar, it is the pillar's: turned off, or removed with null.
+        (
+            "",
+            SUSE_JSON,
+            {"daemon_json": {"log-level": "info", "selinux-enabled": False}},
+            {
+                "daemon.json": {
+                    "old": SUSE_JSON,
+                    "new": {"log-level": "info", "selinux-enabled": False},
+                }
+            },
+            "",
+        ),
+        (
+            "",
+            SUSE_JSON,
+            {"daemon_json": {"log-level": "info", "selinux-enabled": None}},
+            {"daemon.json": {"old": SUSE_JSON, "new": {"log-level": "info"}}},
+            "",
+        ),
+        # In DOCKER_OPTS, where it is; an insecure value is not kept.
+        (
+            "--no-new-privileges --icc=true --debug",
+            {},
+            {"options": {"log-level": "info"}},
+            {
+                "DOCKER_OPTS": {
+                    "old": "--no-new-privileges --icc=true --debug",
+                    "new": "--no-new-privileges --log-level=info",
+                    "kept": {"no-new-privileges": True},
+                }
+            },
+            " exclusive keeps no-new-privileges",
+        ),
+        (
+            "",
+            {"icc": False, "no-new-privileges": True, "debug": True},
+            {"daemon_json": {"debug": True}},
+            # Both kept, nothing else to remove: nothing changes.
+            {},
+            "",
+        ),
+    ],
+)
+def test_exclusive_keeps_the_security_settings_the_pillar_does_not_name(
+    modules, tree, hand_set, daemon_json_file, wanted, changes, note
+):
+    planned = _plan(
+        modules,
+        tree,
+        hand_set=hand_set,
+        daemon_json_file=daemon_json_file,
+        exclusive=True,
+        **wanted,
+    )
+    assert planned["changes"] == changes
+    assert note in planned["comment"]
+    if changes:
+        done = modules.docker_daemon.apply(planned)
+        assert done["result"] is True, done
+        assert done["changes"] == changes
+        after = modules.docker_daemon.options(root=str(tree.root))["effective"]
+        for change in changes.values():
+            for key, value in change.get("kept", {}).items():
+                assert after[key] == value
+        again = modules.docker_daemon.plan(root=str(tree.root), exclusive=True, **wanted)
+        assert again["changes"] == {}

@@ -223,7 +223,12 @@ def test_the_prod_highstate_installs_docker_with_zypper_and_systemd_starts_it(bo
     assert info["DockerRootDir"] == f"/var/lib/docker/{start}.{start}"
     assert count == "65536"
     assert info["LiveRestoreEnabled"] is True
-    assert info["LoggingDriver"] == "json-file"
+    # CIS 2.13: container logs go to the journal, which the host collects.
+    assert info["LoggingDriver"] == "journald"
+    booted.run("docker", "import", guests.BUSYBOX_IMAGE, "busybox:guest")
+    booted.run("docker", "run", "--rm", "--name=logger", "busybox:guest", "echo", "to the journal")
+    journal = booted.run("journalctl", "CONTAINER_NAME=logger", "-o", "cat", "--no-pager")
+    assert "to the journal" in journal.stdout.splitlines()
     argv = booted.run("cat", f"/proc/{_main_pid(booted)}/cmdline").stdout.split("\0")
     opts = booted.run("bash", "-c", ". /etc/sysconfig/docker; echo $DOCKER_OPTS").stdout.split()
     assert argv[: 3 + len(opts)] == [

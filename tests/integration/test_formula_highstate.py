@@ -264,8 +264,14 @@ def test_the_prod_root_is_hardened(runs, roots, btrfs_data_root):
     assert daemon_json["userland-proxy"] is False
     assert daemon_json["no-new-privileges"] is True
     assert "log-level" in daemon_json
-    # exclusive: SUSE's shipped log-opts are replaced by the profile's
-    assert daemon_json["log-opts"] == {"max-size": "10m", "max-file": "5"}
+    # CIS 2.13: the journal. exclusive: SUSE's json-file options are gone, its
+    # selinux-enabled is kept.
+    assert daemon_json["log-driver"] == "journald"
+    assert "log-opts" not in daemon_json
+    assert daemon_json["selinux-enabled"] is True
+    daemon_state = applied["docker-host-daemon-configured"]
+    assert daemon_state["changes"]["daemon.json"]["kept"] == {"selinux-enabled": True}
+    assert "exclusive keeps selinux-enabled" in daemon_state["comment"]
     group = [line for line in (root / "etc/group").read_text().splitlines() if "docker" in line]
     assert group[0].endswith(":operator")
     assert any("permissions" in state_id for state_id in applied)
@@ -339,24 +345,30 @@ def test_the_prod_configuration_runs_a_hardened_dockerd(runs, roots, btrfs_data_
             client.api.import_image_from_data(
                 _busybox_rootfs(), repository="sdh/busybox", tag="proof"
             )
+            # The profile's journald needs a journal, which this machine has not
+            # (no systemd): these containers log to files; the booted SLES-like
+            # host proves the journal (test_booted_host.py).
+            files = docker.types.LogConfig(type="json-file")
             status = client.containers.run(
                 "sdh/busybox:proof",
                 ["/bin/busybox", "grep", "NoNewPrivs", "/proc/self/status"],
                 network_mode="none",
                 remove=True,
+                log_config=files,
             )
             uid_map = client.containers.run(
                 "sdh/busybox:proof",
                 ["/bin/busybox", "cat", "/proc/self/uid_map"],
                 network_mode="none",
                 remove=True,
+                log_config=files,
             )
         finally:
             client.close()
         subordinate = remapped.subordinate_ids()
     assert info["Driver"] == "btrfs"
     assert info["LiveRestoreEnabled"] is True
-    assert info["LoggingDriver"] == "json-file"
+    assert info["LoggingDriver"] == "journald"
     assert bridge["com.docker.network.bridge.enable_icc"] == "false"
     assert status.split() == [b"NoNewPrivs:", b"1"]
     if userns:
