@@ -1288,22 +1288,73 @@ def _wanted(storage_driver, data_root, options, daemon_json, current, root=None)
     return in_opts, in_json
 
 
-def check_settings(options=None, daemon_json=None):
+def check_settings(options=None, daemon_json=None, tls=None, insecure_tcp_api=False):
     """
     Return what dockerd would refuse in ``options`` (flags for DOCKER_OPTS,
     by name) and ``daemon_json`` (its keys), whatever the host: a name it
     does not know, a value of the wrong kind or form, a directive given in
-    both. One message per problem; an empty list when there is none. The
-    ``docker_host`` pillar check asks this before any state runs, and
-    ``plan`` refuses the same.
+    both; and a ``tcp://`` host without TLS client verification (from these
+    settings or ``tls``) unless ``insecure_tcp_api``. One message per
+    problem; an empty list when there is none. The ``docker_host`` pillar
+    check asks this before any state runs, and ``plan`` refuses the same.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' docker_daemon.check_settings options='{"log-level": "loud"}'
+        salt '*' docker_daemon.check_settings options='{"host": ["tcp://0.0.0.0:2375"]}'
     """
-    return _settings(options, daemon_json)[0]
+    problems, in_opts, in_json = _settings(options, daemon_json)
+    given = {**in_json, **in_opts}
+    if tls is not None:
+        named = sorted(key for key in TLS_KEYS if given.get(key) is not None)
+        if named:
+            problems.append(f"tls and {', '.join(named)} both configure TLS: give it once, in tls")
+        given.update({key: True for key in TLS_KEYS})
+    where = "options:host" if in_opts.get("hosts") else "daemon_json:hosts"
+    plain = _plain_tcp_problem(given, insecure_tcp_api)
+    if plain:
+        problems.append(f"{where} {plain}")
+    return problems
+
+
+# The settings that make dockerd verify its TCP clients (dockerd --tlsverify).
+TLS_KEYS = ("tlsverify", "tlscacert", "tlscert", "tlskey")
+
+
+def tcp_hosts(hosts):
+    """
+    Return those of dockerd's ``hosts`` (a list, or one address) that listen
+    on TCP: all but ``unix://`` and ``fd://`` (``-H :2375`` is TCP too).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.tcp_hosts '["unix:///run/docker.sock", "tcp://0.0.0.0:2376"]'
+    """
+    items = hosts if isinstance(hosts, list) else [hosts] if hosts else []
+    return [
+        host
+        for host in items
+        if isinstance(host, str) and host and not host.startswith(("unix://", "fd://"))
+    ]
+
+
+def _plain_tcp_problem(settings, insecure):
+    """Why ``settings`` open the API to anyone who reaches a TCP port, or None."""
+    tcp = tcp_hosts(settings.get("hosts"))
+    if not tcp or insecure:
+        return None
+    if settings.get("tlsverify") is True and all(settings.get(key) for key in TLS_KEYS[1:]):
+        return None
+    return (
+        f"{', '.join(tcp)} opens the Docker API over TCP without TLS client verification: "
+        "root on this host for anyone who can reach the port (CIS Docker Benchmark 2.7). "
+        "Give docker_host:daemon:tls (the CA, the server's certificate and key), or set "
+        "docker_host:daemon:insecure_tcp_api: true to accept it"
+    )
 
 
 def _settings(options, daemon_json):
@@ -1505,6 +1556,8 @@ def plan(
     root=None,
     socket_group=None,
     package=None,
+    tls=None,
+    insecure_tcp_api=False,
 ):
     """
     Read DOCKER_OPTS and daemon.json and return what must change for the
@@ -1516,6 +1569,11 @@ def plan(
     installed before them (the formula's ``docker``). While it is not
     installed and /etc/sysconfig/docker does not exist, the files' changes
     cannot be known: the plan is ``pending`` (no changes), and says so.
+
+    ``tls`` (``{ca, cert, key}``: PEM text or paths on the minion) gives
+    dockerd ``tlsverify`` and its files (``docker_tls.plan``; the changes
+    name them by fingerprint, under ``TLS files``). A ``tcp://`` host
+    without TLS client verification is refused unless ``insecure_tcp_api``.
 
     Nothing is planned that dockerd would refuse: an unknown option or key,
     a value of the wrong kind, a directive left in both files, a storage
@@ -1548,6 +1606,19 @@ def plan(
             f"{package} package, which is not installed yet: their changes are known once it "
             "is, and the run that installs it reports them",
         }
+    tls_plan = None
+    if tls is not None:
+        named = sorted(
+            key
+            for key in TLS_KEYS
+            if (options or {}).get(key) is not None or (daemon_json or {}).get(key) is not None
+        )
+        if named:
+            raise SaltInvocationError(
+                f"tls and {', '.join(named)} both configure TLS: give it once, in tls"
+            )
+        tls_plan = __salt__["docker_tls.plan"](tls, root=root)
+        daemon_json = {**(daemon_json or {}), **tls_plan["settings"]}
     options = _with_socket_group(options, socket_group, current)
     if storage_driver is not None:
         # None: the facts judge the data-root the files configure now.
@@ -1567,8 +1638,13 @@ def plan(
         current["effective"], new_effective, in_opts, in_json, root
     )
     driver_warning = driver_warning or effective_warning
+    plain = _plain_tcp_problem(new_effective, insecure_tcp_api)
+    if plain:
+        raise CommandExecutionError(f"hosts {plain}")
 
     changes = {}
+    if tls_plan and tls_plan["changes"]:
+        changes["TLS files"] = tls_plan["changes"]
     if (new_opts or "") != (current["docker_opts"] or ""):
         changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
     if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
@@ -1592,6 +1668,7 @@ def plan(
     return {
         "root": root,
         "changes": changes,
+        **({"tls_files": tls_plan["files"]} if tls_plan and tls_plan["files"] else {}),
         "order": [label for label in order if label in changes],
         "effective": new_effective,
         "warning": warning,
@@ -1692,15 +1769,16 @@ def _write(label, change, root):
         )
 
 
-def apply(planned):
+def apply(planned, tls=None):
     """
     Carry out a plan from ``plan``: the only writer of DOCKER_OPTS and
     daemon.json for a planned configuration. A file that no longer holds
     what the plan found is not written over: plan again. The files are
     written in the plan's order; when one cannot be written, the one written
     before it is put back, so that the two files always agree, and the
-    error says so. Then the configuration is read back. Return ``{"result", "changes",
-    "comment"}``.
+    error says so. TLS files come first, from ``tls`` (the same settings the
+    plan was made with: their text is never part of a plan). Then the
+    configuration is read back. Return ``{"result", "changes", "comment"}``.
 
     CLI Example:
 
@@ -1723,6 +1801,14 @@ def apply(planned):
             "Nothing was written"
         )
 
+    if "TLS files" in changes:
+        # Before the configuration that names them: a restart never finds
+        # tlsverify without its files.
+        if tls is None:
+            raise SaltInvocationError("the plan writes TLS files: give apply the same tls")
+        __salt__["docker_tls.apply"](
+            {"root": root, "changes": changes["TLS files"], "files": planned["tls_files"]}, tls
+        )
     if "subordinate ids" in changes:
         # Before the configuration that needs them: a restart never finds
         # userns-remap without them.

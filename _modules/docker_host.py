@@ -414,6 +414,30 @@ def _check_daemon_files(report, root, engine_version):
             + (f"; this engine is {engine_version}" if gone else ""),
             f"write {removed['use']} instead",
         )
+    _check_api(report, options["effective"])
+
+
+def _check_api(report, effective):
+    """CIS Docker Benchmark 2.7: a TCP listener only with TLS client verification."""
+    tcp = __salt__["docker_daemon.tcp_hosts"](effective.get("hosts"))
+    if not tcp:
+        report.add("network.api", "ok", "the API listens on local sockets only")
+        return
+    paths = [effective.get(key) for key in ("tlscacert", "tlscert", "tlskey")]
+    if effective.get("tlsverify") is True and all(paths):
+        report.add(
+            "network.api",
+            "ok",
+            f"the API listens on {', '.join(tcp)} with TLS client verification",
+        )
+        return
+    report.add(
+        "network.api",
+        "fail",
+        f"the API listens on {', '.join(tcp)} without TLS client verification: root on this "
+        "host for anyone who can reach the port (CIS Docker Benchmark 2.7)",
+        "give docker_host:daemon:tls (CA, server certificate and key), or remove the tcp:// host",
+    )
 
 
 def _check_network(report, facts, root):

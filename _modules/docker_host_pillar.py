@@ -284,7 +284,23 @@ SCHEMA = {
             ("boolean",),
             False,
             "Own the daemon's whole configuration: options and keys not given are removed "
-            "from both files.",
+            "from both files. Security settings the files hold (SUSE's ``selinux-enabled: "
+            "true``, ``no-new-privileges: true``, ``icc: false``) stay unless named here.",
+        ),
+        "tls": _Key(
+            ("mapping", "null"),
+            None,
+            "TLS for a remote API: ``{ca, cert, key}``, each PEM text (written to "
+            "``/etc/docker/tls``, root-owned, the key 0600) or the absolute path of a file on "
+            "the minion. Gives dockerd ``tlsverify`` with ``tlscacert``, ``tlscert``, "
+            "``tlskey``: only clients with a certificate of the CA get in. Shown by "
+            "fingerprint only.",
+        ),
+        "insecure_tcp_api": _Key(
+            ("boolean",),
+            False,
+            "Allow a ``tcp://`` host without TLS client verification: root on this host for "
+            "anyone who can reach the port (CIS Docker Benchmark 2.7). Refused otherwise.",
         ),
     },
     "users": {
@@ -601,10 +617,19 @@ def _check_together(data, problems):
     daemon, users = data.get("daemon") or {}, data.get("users") or {}
     # What the daemon state would refuse whatever the host, refused here, before
     # any state has changed anything.
+    if daemon.get("tls") is not None:
+        # docker_tls owns what the TLS settings may be.
+        problems.extend(
+            f"docker_host:daemon:{problem}"
+            for problem in __salt__["docker_tls.check"](daemon["tls"])
+        )
     problems.extend(
         f"docker_host:daemon:{problem}"
         for problem in __salt__["docker_daemon.check_settings"](
-            daemon.get("options"), daemon.get("daemon_json")
+            daemon.get("options"),
+            daemon.get("daemon_json"),
+            tls=daemon.get("tls"),
+            insecure_tcp_api=daemon.get("insecure_tcp_api", False),
         )
     )
     if users.get("manage", True):

@@ -70,6 +70,8 @@ def daemon_configured(
     root=None,
     socket_group=None,
     package=None,
+    tls=None,
+    insecure_tcp_api=False,
 ):
     """
     Configure the Docker daemon through DOCKER_OPTS and daemon.json.
@@ -113,6 +115,16 @@ def daemon_configured(
         formula names ``docker``). With test=True before its install, the
         files' changes cannot be known: the state says so, with no changes.
 
+    tls
+        TLS for a remote API: ``{ca, cert, key}``, each PEM text (written to
+        ``/etc/docker/tls``, root-owned, the key 0600) or the absolute path of
+        a file on the minion. dockerd gets ``tlsverify`` and the three files;
+        ``changes`` name the files by fingerprint, never by content.
+
+    insecure_tcp_api
+        Accept a ``tcp://`` host without TLS client verification, which is
+        otherwise refused (anyone who reaches the port is root on the host).
+
     ``storage_driver`` and ``data_root`` go to DOCKER_OPTS, where SUSE keeps
     them, unless daemon.json already holds them. A directive this state
     writes to one file is removed from the other, since dockerd refuses to
@@ -129,8 +141,10 @@ def daemon_configured(
             root=root,
             socket_group=socket_group,
             package=package,
+            tls=tls,
+            insecure_tcp_api=insecure_tcp_api,
         ),
-        __salt__["docker_daemon.apply"],
+        lambda planned: __salt__["docker_daemon.apply"](planned, tls=tls),
     )
 
 

@@ -20,6 +20,8 @@ def run():
                 {"options": daemon["options"]},
                 {"daemon_json": daemon["daemon_json"]},
                 {"exclusive": daemon["exclusive"]},
+                {"tls": daemon["tls"]},
+                {"insecure_tcp_api": daemon["insecure_tcp_api"]},
                 {"root": formula["root"]},
                 {"socket_group": users["group"] if users["manage"] else None},
                 # The package creates both files: installed first, in this run.

@@ -164,7 +164,7 @@ def refusal(base, args, config_file, prefix=(), timeout=30):
 
 @contextlib.contextmanager
 def private_dockerd(
-    base, storage_driver="vfs", data_root=None, args=None, config_file=None, prefix=()
+    base, storage_driver="vfs", data_root=None, args=None, config_file=None, prefix=(), network=None
 ):
     """Start dockerd under ``base``; yield its URL; stop it and unmount what it left.
 
@@ -174,7 +174,8 @@ def private_dockerd(
     Never the system's daemon: no bridge, no iptables rules, nothing in /run;
     with ``prefix`` (from ``network_namespace``: nsenter, not ``ip netns exec``,
     which would hide the cgroup mounts) it gets its bridge and iptables in
-    that namespace.
+    that namespace. ``network=False`` keeps it off the network whatever the
+    prefix (a prefix that is no network namespace).
     """
     if not shutil.which("dockerd"):
         raise RuntimeError("dockerd is not installed (make test installs docker.io)")
@@ -192,7 +193,7 @@ def private_dockerd(
             *prefix,
             "dockerd",
             *args,
-            *private_args(base, exec_root, network=bool(prefix)),
+            *private_args(base, exec_root, network=bool(prefix) if network is None else network),
             f"--config-file={config_file}",
         ]
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -78,9 +78,12 @@ def test_hand_set_options_stay_unless_exclusive(states, modules, host_root):
     )
     assert ret.result is True
     assert ret.changes["DOCKER_OPTS"]["new"] == "--storage-driver=overlay2"
+    # SUSE's selinux-enabled: true is a security setting: exclusive keeps it.
     assert json.loads((host_root.root / "etc/docker/daemon.json").read_text()) == {
-        "log-level": "warn"
+        "selinux-enabled": True,
+        "log-level": "warn",
     }
+    assert ret.changes["daemon.json"]["kept"] == {"selinux-enabled": True}
 
 
 @pytest.mark.parametrize(

@@ -604,3 +604,37 @@ def test_the_outputter_says_all_is_well_in_one_line(loaders):
     report = {"result": "ok", "counts": {"ok": 2, "warn": 0, "fail": 0}, "items": items}
     text = salt.loader.outputters(loaders.opts)["docker_host_check"]({"local": report})
     assert text == "local:\n    OK: all 2 checks pass"
+
+
+@pytest.mark.parametrize(
+    "daemon_json, status, reason",
+    [
+        ({}, "ok", "the API listens on local sockets only"),
+        (
+            {"hosts": ["unix:///run/docker.sock", "tcp://0.0.0.0:2375"]},
+            "fail",
+            "the API listens on tcp://0.0.0.0:2375 without TLS client verification: root on "
+            "this host for anyone who can reach the port (CIS Docker Benchmark 2.7)",
+        ),
+        (
+            {
+                "hosts": ["tcp://0.0.0.0:2376"],
+                "tlsverify": True,
+                "tlscacert": "/etc/docker/tls/ca.pem",
+                "tlscert": "/etc/docker/tls/server-cert.pem",
+                "tlskey": "/etc/docker/tls/server-key.pem",
+            },
+            "ok",
+            "the API listens on tcp://0.0.0.0:2376 with TLS client verification",
+        ),
+    ],
+)
+def test_a_plain_tcp_listener_fails_the_check(tmp_path, live_check, daemon_json, status, reason):
+    tree = hosttrees.sles15_with_firewalld(tmp_path)
+    tree.daemon_json(daemon_json)
+    item = _by_id(live_check(tree)(daemon=False))["network.api"]
+    assert (item["status"], item["reason"]) == (status, reason)
+    report = live_check(tree)(daemon=False)
+    if status == "fail":
+        assert report["result"] == "fail"
+        assert item["fix"].startswith("give docker_host:daemon:tls")

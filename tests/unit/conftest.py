@@ -56,5 +56,6 @@ def load_schema():
         "docker_images.normalize": _load("_modules/docker_images.py").normalize,
         "docker_daemon.check_settings": daemon.check_settings,
         "docker_daemon.normalize_key": daemon.normalize_key,
+        "docker_tls.check": _load("_modules/docker_tls.py").check,
     }
     return module

@@ -480,3 +480,69 @@ def test_a_key_in_the_wrong_place_is_sent_where_it_belongs(schema, data, problem
 def test_values_dockerd_refuses_are_refused_with_the_pillar_key(schema, daemon, problem):
     found = schema.problems_in({"daemon": daemon})
     assert len(found) == 1 and found[0].startswith(problem), found
+
+
+_PEM = {
+    "ca": "-----BEGIN CERTIFICATE-----\nZGVy\n-----END CERTIFICATE-----\n",
+    "cert": "-----BEGIN CERTIFICATE-----\nZGVy\n-----END CERTIFICATE-----\n",
+    "key": "-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("daemon", "problems"),
+    [
+        (
+            {"options": {"host": ["tcp://0.0.0.0:2375"]}},
+            [
+                "docker_host:daemon:options:host tcp://0.0.0.0:2375 opens the Docker API over "
+                "TCP without TLS client verification: root on this host for anyone who can "
+                "reach the port (CIS Docker Benchmark 2.7). Give docker_host:daemon:tls (the "
+                "CA, the server's certificate and key), or set "
+                "docker_host:daemon:insecure_tcp_api: true to accept it"
+            ],
+        ),
+        (
+            {"daemon_json": {"hosts": [":2375", "unix:///run/docker.sock"]}},
+            ["docker_host:daemon:daemon_json:hosts :2375 opens the Docker API over TCP"],
+        ),
+        # TLS without client verification lets anyone in too.
+        (
+            {"daemon_json": {"hosts": ["tcp://0.0.0.0:2376"], "tls": True}},
+            ["docker_host:daemon:daemon_json:hosts tcp://0.0.0.0:2376 opens the Docker API"],
+        ),
+        ({"options": {"host": ["tcp://0.0.0.0:2375"]}, "insecure_tcp_api": True}, []),
+        ({"options": {"host": ["tcp://0.0.0.0:2376"]}, "tls": _PEM}, []),
+        ({"options": {"host": ["unix:///run/docker.sock", "fd://"]}}, []),
+        (
+            {
+                "daemon_json": {
+                    "hosts": ["tcp://0.0.0.0:2376"],
+                    "tlsverify": True,
+                    "tlscacert": "/etc/pki/ca.pem",
+                    "tlscert": "/etc/pki/cert.pem",
+                    "tlskey": "/etc/pki/key.pem",
+                }
+            },
+            [],
+        ),
+        (
+            {"tls": _PEM, "daemon_json": {"tlscert": "/etc/pki/cert.pem"}},
+            ["docker_host:daemon:tls and tlscert both configure TLS: give it once, in tls"],
+        ),
+        (
+            {"tls": {"ca": _PEM["ca"], "cert": _PEM["cert"]}},
+            ["docker_host:daemon:tls:key is missing: give PEM text or the path of a file"],
+        ),
+        (
+            {"insecure_tcp_api": "yes"},
+            ["docker_host:daemon:insecure_tcp_api must be true or false, not a string ('yes')"],
+        ),
+    ],
+)
+def test_a_tcp_api_needs_tls_client_verification(schema, daemon, problems):
+    found = schema.problems_in({"daemon": daemon})
+    assert len(found) == len(problems), found
+    for problem, wanted in zip(found, problems, strict=True):
+        assert problem.startswith(wanted), found
+    assert not any("a2V5" in problem for problem in found)

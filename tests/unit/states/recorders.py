@@ -15,8 +15,9 @@ def plan_and_apply(plan, applied=None):
             raise plan
         return plan
 
-    def applier(planned):
-        calls.append(("apply", planned))
+    def applier(planned, **settings):
+        # The daemon's apply also takes the TLS settings the plan was made with.
+        calls.append(("apply", planned, settings) if settings.get("tls") else ("apply", planned))
         if isinstance(applied, Exception):
             raise applied
         return applied

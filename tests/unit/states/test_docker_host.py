@@ -72,6 +72,8 @@ def test_a_real_run_applies_the_plan_it_made_and_returns_what_apply_says(state):
             "root": "/srv/image",
             "socket_group": None,
             "package": None,
+            "tls": None,
+            "insecure_tcp_api": False,
         },
     )
     assert calls[1] == ("apply", PLAN)
