@@ -248,6 +248,13 @@ SCHEMA = {
             "A version to pin, as the package manager spells it.",
             check=_version,
         ),
+        "hold": _Key(
+            ("boolean", "null"),
+            None,
+            "``true``: a zypper lock holds the package (at ``version`` when given, else at "
+            "every version), so that an unattended ``zypper up`` does not move the engine; "
+            "``false``: no lock; null: as it is.",
+        ),
     },
     "daemon": {
         "manage": _Key(
@@ -615,6 +622,13 @@ def _check_together(data, problems):
     """What only shows when keys are read together: one socket group named in two
     places, one image listed twice."""
     daemon, users = data.get("daemon") or {}, data.get("users") or {}
+    package = data.get("package") or {}
+    if package.get("hold") and str(package.get("version") or "")[:1] in tuple("<>=~!"):
+        problems.append(
+            f"docker_host:package:hold holds one version, and docker_host:package:version is "
+            f"{package['version']!r}: give a version such as 24.0.7_ce, or no version to "
+            "hold the installed one"
+        )
     # What the daemon state would refuse whatever the host, refused here, before
     # any state has changed anything.
     if daemon.get("tls") is not None:

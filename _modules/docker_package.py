@@ -1,17 +1,21 @@
 """
-Whether a package is installed, on this host or in an image root: asked of
-Salt's ``pkg.version`` (rpm on SUSE), for the plans that leave to the docker
-package what it creates at install (the docker group, /etc/sysconfig/docker,
-/etc/docker/daemon.json).
+The docker package: whether it is installed, on this host or in an image
+root (asked of Salt's ``pkg.version``, rpm on SUSE), for the plans that
+leave to the package what it creates at install (the docker group,
+/etc/sysconfig/docker, /etc/docker/daemon.json); and its lock, so that an
+unattended ``zypper up`` does not move the engine (``hold_plan`` /
+``hold_apply``, through Salt's ``pkg.list_locks``, ``pkg.hold`` and
+``pkg.unhold``: zypper's locks in ``/etc/zypp/locks``, under ``root`` too).
 
 CLI Example:
 
 .. code-block:: bash
 
     salt '*' docker_package.installed docker
+    salt '*' docker_package.hold_plan docker version=24.0.7_ce hold=True
 """
 
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "docker_package"
 
@@ -46,3 +50,98 @@ def installed(name, root=None):
         return bool(__salt__["pkg.version"](name, **options))
     except (CommandExecutionError, TypeError, KeyError):
         return False
+
+
+def _lock(name, root):
+    """The lock of ``name``: ``None``, or its version (``""`` for a lock of every
+    version), as zypper keeps it."""
+    options = {"root": root} if root else {}
+    locks = __salt__["pkg.list_locks"](**options)
+    if name not in locks or locks[name].get("type", "package") != "package":
+        return None
+    return locks[name].get("version", "").lstrip("= ").strip()
+
+
+def _described(lock):
+    if lock is None:
+        return "not held"
+    return f"held at {lock}" if lock else "held (every version)"
+
+
+def hold_plan(name, version=None, hold=True, root=None):
+    """
+    Return what must change for the package ``name`` to be held (``hold``
+    true: at ``version`` when given, else at every version) or not held
+    (``hold`` false), under ``root`` when given; change nothing. The plan's
+    ``changes`` are ``{name: {"old": "not held", "new": "held at 24.0.7_ce"}}``.
+    Only zypper keeps locks here: another package manager is refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_package.hold_plan docker version=24.0.7_ce
+        salt '*' docker_package.hold_plan docker hold=False root=/srv/image-root
+    """
+    if not isinstance(hold, bool):
+        raise SaltInvocationError(f"hold must be true or false, not {hold!r}")
+    if "pkg.list_locks" not in __salt__:
+        raise CommandExecutionError(
+            "package:hold needs zypper's locks (SUSE): this minion's package manager has none"
+        )
+    if version is not None and str(version)[:1] in "<>=~!":
+        raise SaltInvocationError(
+            f"package:hold holds one version: give package:version as a version, not {version!r}"
+        )
+    current = _lock(name, root)
+    wanted = ("" if version is None else str(version)) if hold else None
+    changes = {}
+    if current != wanted:
+        changes[name] = {"old": _described(current), "new": _described(wanted)}
+    return {
+        "root": root,
+        "name": name,
+        "current": current,
+        "wanted": wanted,
+        "changes": changes,
+        "comment": f"{name} would be {_described(wanted)}."
+        if changes
+        else f"{name} is {_described(current)}, as specified.",
+    }
+
+
+def hold_apply(planned):
+    """
+    Carry out a plan from ``hold_plan``: remove the lock that differs, add the
+    wanted one (``pkg.unhold``, ``pkg.hold``), read it back. Return ``{"result",
+    "changes", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_package.hold_plan docker | jq -c .local)
+        salt-call docker_package.hold_apply "$plan"
+    """
+    name, root, changes = planned["name"], planned["root"], planned["changes"]
+    if not changes:
+        return {"result": True, "changes": {}, "comment": planned["comment"]}
+    options = {"root": root} if root else {}
+    if _lock(name, root) != planned["current"]:
+        raise CommandExecutionError(
+            f"the lock of {name} changed after the plan was made: plan again"
+        )
+    if planned["current"] is not None:
+        __salt__["pkg.unhold"](pkgs=[name], **options)
+    if planned["wanted"] is not None:
+        target = {name: planned["wanted"]} if planned["wanted"] else name
+        __salt__["pkg.hold"](pkgs=[target], **options)
+    after = _lock(name, root)
+    if after != planned["wanted"]:
+        return {
+            "result": False,
+            "changes": changes,
+            "comment": f"{name} should be {_described(planned['wanted'])}, but zypper's locks "
+            f"say {_described(after)}",
+        }
+    return {"result": True, "changes": changes, "comment": f"{name} is {_described(after)}."}

@@ -21,6 +21,8 @@ Packages the package manager pulls in as dependencies appear in the real run's
         - version: 24.0.7_ce
 """
 
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
 __virtualname__ = "docker_host_package"
 
 
@@ -65,4 +67,32 @@ def installed(name, version=None, root=None):
             change["new"] = candidate
         # pkg.version answers {} on zypper for a package that is not installed.
         change["old"] = __salt__["pkg.version"](package, **options) or ""
+    return ret
+
+
+def held(name, version=None, hold=True, root=None):
+    """
+    The package ``name`` is held by a zypper lock (``hold`` true: at
+    ``version`` when given, else at every version), or not held (``hold``
+    false), under ``root`` if given, so that an unattended ``zypper up`` does
+    not move it. ``docker_package.hold_plan`` says what changes; test=True
+    returns exactly that.
+
+    .. code-block:: yaml
+
+        docker-host-package-held:
+          docker_host_package.held:
+            - name: docker
+            - version: 24.0.7_ce
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        planned = __salt__["docker_package.hold_plan"](name, version=version, hold=hold, root=root)
+        ret.update(changes=planned["changes"], comment=planned["comment"])
+        if planned["changes"] and __opts__["test"]:
+            ret["result"] = None
+        elif planned["changes"]:
+            ret.update(__salt__["docker_package.hold_apply"](planned))
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, changes={}, comment=f"{err}. Nothing was changed.")
     return ret

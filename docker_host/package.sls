@@ -1,7 +1,8 @@
 #!py
 """The docker package, through pkg.installed (docker_host_package.installed
-adds the version to test=True's prediction). On SUSE, zypper installs into
-an image root too (pkg.installed's root)."""
+adds the version to test=True's prediction), and its zypper lock when
+package:hold is set. On SUSE, zypper installs into an image root too
+(pkg.installed's root)."""
 
 
 def run():
@@ -19,4 +20,19 @@ def run():
             args.append({"root": formula["root"]})
         args.append({"require": formula["requires"]["package"]})
         states["docker-host-package-installed"] = {"docker_host_package.installed": args}
+    package = formula["docker_host"]["package"]
+    if package["hold"] is not None:
+        # After the install: zypper refuses to install a locked package.
+        requires = list(formula["requires"]["package"])
+        if formula["requisite"]["package"]:
+            requires.append(formula["requisite"]["package"])
+        states["docker-host-package-held"] = {
+            "docker_host_package.held": [
+                {"name": package["name"]},
+                {"version": package["version"]},
+                {"hold": package["hold"]},
+                {"root": formula["root"]},
+                {"require": requires},
+            ]
+        }
     return states

@@ -296,6 +296,56 @@ def test_only_the_daemons_configuration_restarts_it(booted, master):
     assert _docker_info(booted)["LiveRestoreEnabled"] is True
 
 
+def test_a_held_engine_stays_where_it_is_when_zypper_updates(booted, master):
+    """package:hold: a zypper lock keeps an unattended ``zypper up`` from moving
+    the engine. A newer docker (an empty rpm of version 99, built in the guest)
+    comes in a second repository: without the lock zypper would take it."""
+    installed = booted.run("rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", "docker").stdout
+    spec = " ".join(
+        f"'{line}'"
+        for line in ("Name: docker", "Version: 99.0", "Release: 0", "Summary: newer",
+                     "License: none", "BuildArch: noarch", "%description", "newer", "%files")
+    )  # fmt: skip
+    built = booted.run("sh", "-c", f"""
+        mkdir -p /tmp/newer/SPECS && printf '%s\\n' {spec} > /tmp/newer/SPECS/docker.spec &&
+        rpmbuild --quiet -bb --define '_topdir /tmp/newer' /tmp/newer/SPECS/docker.spec &&
+        mkdir -p /srv/docker-newer && cp /tmp/newer/RPMS/noarch/*.rpm /srv/docker-newer/ &&
+        createrepo_c --quiet /srv/docker-newer &&
+        zypper --non-interactive addrepo --no-gpgcheck file:///srv/docker-newer docker-newer &&
+        zypper --non-interactive refresh
+    """, check=False)  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    update = ["zypper", "--non-interactive", "update", "--dry-run", "docker"]
+    try:
+        assert "docker" in booted.run(*update).stdout.split("will be upgraded:")[-1]
+        held = {"docker_host": {"package": {"version": installed, "hold": True}}}
+        changes = _converge(master, held)
+        assert changes == {
+            "docker-host-package-held": {
+                "docker": {"old": "not held", "new": f"held at {installed}"}
+            }
+        }
+        assert "docker" in booted.run("zypper", "--non-interactive", "locks").stdout
+        booted.run("zypper", "--non-interactive", "update", "docker", check=False)
+        assert booted.run("rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", "docker").stdout == (
+            installed
+        )
+        # Released: zypper would take the newer one again.
+        released = {"docker_host": {"package": {"hold": False}}}
+        changes = _converge(master, released)
+        assert changes == {
+            "docker-host-package-held": {
+                "docker": {"old": f"held at {installed}", "new": "not held"}
+            }
+        }
+        assert "docker" in booted.run(*update).stdout.split("will be upgraded:")[-1]
+    finally:
+        booted.run("sh", "-c", """
+            zypper --non-interactive removerepo docker-newer; rm -rf /srv/docker-newer
+            zypper --non-interactive removelock docker || true
+        """)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def outside(booted, tmp_path_factory):
     """A web server in the namespace at the other end of the guest's link: the

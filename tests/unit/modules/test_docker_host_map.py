@@ -75,7 +75,7 @@ def test_each_layer_lies_over_the_last(map_mod):
     )
     # A distribution no map names gets the defaults.
     data = _data(map_mod, {}, DEBIAN)["docker_host"]
-    assert data["package"] == {"install": True, "name": "docker", "version": None}
+    assert data["package"] == {"install": True, "name": "docker", "version": None, "hold": None}
 
 
 def test_every_os_map_is_a_layer_of_its_own(map_mod, tmp_path):

@@ -67,3 +67,31 @@ def test_the_real_run_and_a_settled_prediction_pass_through(state):
     state.__states__["pkg.installed"] = lambda name, **kwargs: settled
     state.__opts__ = {"test": True}
     assert state.installed("docker") is settled
+
+
+@pytest.mark.parametrize("test", [True, False])
+def test_held_predicts_what_it_applies(test):
+    from tests.unit.modules.test_docker_package import Zypper
+
+    state = _load("_states/docker_host_package.py")
+    package = _load("_modules/docker_package.py")
+    zypper = Zypper()
+    package.__salt__ = {
+        "pkg.list_locks": zypper.list_locks,
+        "pkg.hold": zypper.hold,
+        "pkg.unhold": zypper.unhold,
+    }
+    state.__salt__ = {
+        "docker_package.hold_plan": package.hold_plan,
+        "docker_package.hold_apply": package.hold_apply,
+    }
+    state.__opts__ = {"test": test}
+    ret = state.held("docker", version="24.0.7_ce")
+    assert ret["changes"] == {"docker": {"old": "not held", "new": "held at 24.0.7_ce"}}
+    assert ret["result"] is (None if test else True)
+    assert zypper.locks == (
+        {} if test else {"docker": {"type": "package", "version": "= 24.0.7_ce"}}
+    )
+    refused = state.held("docker", version=">=24")
+    assert refused["result"] is False and refused["changes"] == {}
+    assert refused["comment"].endswith(". Nothing was changed.")
