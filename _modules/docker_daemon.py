@@ -1453,24 +1453,38 @@ def _check_supported(keys, problems):
 PROXIES_SINCE = 23
 
 
+def engine_reads_proxies(root=None):
+    """
+    Whether the target's engine reads daemon.json's ``proxies`` (Engine 23 and
+    later): this host's dockerd (its ``--help``), or the engine an image
+    root's package installs. ``None`` when it cannot be known.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.engine_reads_proxies
+        salt '*' docker_daemon.engine_reads_proxies root=/srv/image-root
+    """
+    image = __salt__["sysconfig.image_root"](root)
+    if image is None:
+        supported = supported_keys()
+        return None if supported is None else "http-proxy" in supported
+    major = engine_major(installed_engine(image)["version"])
+    return None if major is None else major >= PROXIES_SINCE
+
+
 def _check_proxies_supported(image, problems):
     """Refuse daemon.json's proxies for an engine older than Engine 23, which
     refuses the key: such an engine reads its proxy from its environment only."""
-    if image is None:
-        supported = supported_keys()
-        version = engine_version() or "unknown"
-        older = supported is not None and "http-proxy" not in supported
-    else:
-        version = installed_engine(image)["version"]
-        major = engine_major(version)
-        older = major is not None and major < PROXIES_SINCE
-    if older:
+    if engine_reads_proxies(image) is False:
+        version = engine_version() if image is None else installed_engine(image)["version"]
         where = "this host's dockerd" if image is None else "the image's engine"
         problems.append(
             f"daemon_json:proxies is read by Engine {PROXIES_SINCE} and later, and "
-            f"{where} is {version}, which refuses it: give the daemon's proxy in its "
-            "environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY in a systemd drop-in for "
-            "docker.service)"
+            f"{where} is {version or 'unknown'}, which refuses it: give the daemon's proxy in "
+            "docker_host:proxy, which puts it where the engine reads it (a systemd drop-in "
+            "for docker.service)"
         )
 
 
@@ -1558,6 +1572,7 @@ def plan(
     package=None,
     tls=None,
     insecure_tcp_api=False,
+    proxy=None,
 ):
     """
     Read DOCKER_OPTS and daemon.json and return what must change for the
@@ -1574,6 +1589,11 @@ def plan(
     dockerd ``tlsverify`` and its files (``docker_tls.plan``; the changes
     name them by fingerprint, under ``TLS files``). A ``tcp://`` host
     without TLS client verification is refused unless ``insecure_tcp_api``.
+
+    ``proxy`` (``system``: SUSE's /etc/sysconfig/proxy; a mapping of
+    ``http_proxy``, ``https_proxy``, ``no_proxy``; ``none``) goes where the
+    target engine reads it (``docker_proxy.plan``): daemon.json's
+    ``proxies`` from Engine 23, else a systemd drop-in for docker.service.
 
     Nothing is planned that dockerd would refuse: an unknown option or key,
     a value of the wrong kind, a directive left in both files, a storage
@@ -1619,6 +1639,20 @@ def plan(
             )
         tls_plan = __salt__["docker_tls.plan"](tls, root=root)
         daemon_json = {**(daemon_json or {}), **tls_plan["settings"]}
+    proxy_plan = None
+    if proxy is not None:
+        if (daemon_json or {}).get("proxies") is not None or any(
+            (options or {}).get(flag) is not None for flag in PROXY_FLAGS
+        ):
+            raise SaltInvocationError(
+                "proxy and daemon_json:proxies (or a proxy option) both configure the "
+                "daemon's proxy: give it once, in docker_host:proxy"
+            )
+        reads = engine_reads_proxies(root)
+        proxy_plan = __salt__["docker_proxy.plan"](proxy, reads is True, root=root)
+        # daemon.json's proxies are the proxy's when the engine reads them; an
+        # older engine refuses the key, so it goes.
+        daemon_json = {**(daemon_json or {}), "proxies": proxy_plan["proxies"]}
     options = _with_socket_group(options, socket_group, current)
     if storage_driver is not None:
         # None: the facts judge the data-root the files configure now.
@@ -1645,6 +1679,8 @@ def plan(
     changes = {}
     if tls_plan and tls_plan["changes"]:
         changes["TLS files"] = tls_plan["changes"]
+    if proxy_plan:
+        changes.update(proxy_plan["changes"])
     if (new_opts or "") != (current["docker_opts"] or ""):
         changes["DOCKER_OPTS"] = {"old": current["docker_opts"], "new": new_opts}
     if new_json != current["daemon_json"] and not (current["daemon_json"] is None and not new_json):
@@ -1669,6 +1705,7 @@ def plan(
         "root": root,
         "changes": changes,
         **({"tls_files": tls_plan["files"]} if tls_plan and tls_plan["files"] else {}),
+        **({"proxy": proxy_plan} if proxy_plan and proxy_plan["changes"] else {}),
         "order": [label for label in order if label in changes],
         "effective": new_effective,
         "warning": warning,
@@ -1809,6 +1846,8 @@ def apply(planned, tls=None):
         __salt__["docker_tls.apply"](
             {"root": root, "changes": changes["TLS files"], "files": planned["tls_files"]}, tls
         )
+    if "proxy" in planned:
+        __salt__["docker_proxy.apply"](planned["proxy"])
     if "subordinate ids" in changes:
         # Before the configuration that needs them: a restart never finds
         # userns-remap without them.

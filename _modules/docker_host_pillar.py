@@ -232,6 +232,16 @@ SCHEMA = {
         "enabled inside the root and never started.",
         check=_root,
     ),
+    "proxy": _Key(
+        ("string", "mapping", "null"),
+        None,
+        "The Docker daemon's proxy: ``system`` (SUSE's ``/etc/sysconfig/proxy``: its "
+        "``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY`` when ``PROXY_ENABLED`` is yes), "
+        "``{http_proxy, https_proxy, no_proxy}``, or ``none``; null: as it is. Written where "
+        "the engine reads it (daemon.json's ``proxies`` from Engine 23, else a systemd "
+        "drop-in for docker.service) by the daemon state; the service restarts when it "
+        "changes.",
+    ),
     "package": {
         "install": _Key(
             ("boolean",),
@@ -631,6 +641,16 @@ def _check_together(data, problems):
         )
     # What the daemon state would refuse whatever the host, refused here, before
     # any state has changed anything.
+    if data.get("proxy") is not None and not daemon.get("manage", True):
+        problems.append(
+            "docker_host:proxy is applied by the daemon's state, and docker_host:daemon:manage "
+            "is false: manage the daemon, or leave proxy null"
+        )
+    if data.get("proxy") is not None:
+        # docker_proxy owns what the proxy setting may be.
+        problems.extend(
+            f"docker_host:{problem}" for problem in __salt__["docker_proxy.check"](data["proxy"])
+        )
     if daemon.get("tls") is not None:
         # docker_tls owns what the TLS settings may be.
         problems.extend(

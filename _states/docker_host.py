@@ -72,6 +72,7 @@ def daemon_configured(
     package=None,
     tls=None,
     insecure_tcp_api=False,
+    proxy=None,
 ):
     """
     Configure the Docker daemon through DOCKER_OPTS and daemon.json.
@@ -125,6 +126,13 @@ def daemon_configured(
         Accept a ``tcp://`` host without TLS client verification, which is
         otherwise refused (anyone who reaches the port is root on the host).
 
+    proxy
+        The daemon's proxy: ``system`` (SUSE's ``/etc/sysconfig/proxy``, when
+        ``PROXY_ENABLED="yes"``), ``{http_proxy, https_proxy, no_proxy}``, or
+        ``none``. Written where the engine reads it: daemon.json's ``proxies``
+        from Engine 23, else the drop-in
+        ``/etc/systemd/system/docker.service.d/90-docker-host-proxy.conf``.
+
     ``storage_driver`` and ``data_root`` go to DOCKER_OPTS, where SUSE keeps
     them, unless daemon.json already holds them. A directive this state
     writes to one file is removed from the other, since dockerd refuses to
@@ -143,6 +151,7 @@ def daemon_configured(
             package=package,
             tls=tls,
             insecure_tcp_api=insecure_tcp_api,
+            proxy=proxy,
         ),
         lambda planned: __salt__["docker_daemon.apply"](planned, tls=tls),
     )

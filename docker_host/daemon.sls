@@ -22,6 +22,7 @@ def run():
                 {"exclusive": daemon["exclusive"]},
                 {"tls": daemon["tls"]},
                 {"insecure_tcp_api": daemon["insecure_tcp_api"]},
+                {"proxy": docker_host["proxy"]},
                 {"root": formula["root"]},
                 {"socket_group": users["group"] if users["manage"] else None},
                 # The package creates both files: installed first, in this run.

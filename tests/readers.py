@@ -141,6 +141,46 @@ UNIT
         shutil.rmtree(base, ignore_errors=True)
 
 
+def systemd_environment(drop_in):
+    """Return the environment systemd gives a service with the drop-in file
+    ``drop_in`` (its ``Environment=`` lines): what it sets beyond what the
+    same service gets without it. SUSE's docker.service gets its proxy this way."""
+    prepare = r"""
+drop_in=$1 python=$2
+program="import json, os, sys; open(sys.argv[1], 'w').write(json.dumps(dict(os.environ)))"
+mkdir -p "$base/config/systemd/user/env.service.d"
+cp "$drop_in" "$base/config/systemd/user/env.service.d/"
+for name in env bare; do
+cat > "$base/config/systemd/user/$name.service" <<UNIT
+[Service]
+Type=oneshot
+ExecStart=$python -c "$program" $base/$name.json
+UNIT
+done
+"""
+    result, base = _with_user_manager(
+        "systemd-env-",
+        prepare,
+        "systemctl --user start env.service bare.service",
+        os.path.abspath(drop_in),
+        sys.executable,
+    )
+    try:
+        seen, bare = pathlib.Path(base, "env.json"), pathlib.Path(base, "bare.json")
+        if result.returncode != 0 or not seen.exists() or not bare.exists():
+            raise _failure(result, base, "systemctl start")
+        environment, without = json.loads(seen.read_text()), json.loads(bare.read_text())
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    # Each start has its own ids.
+    changing = {"INVOCATION_ID", "SYSTEMD_EXEC_PID", "JOURNAL_STREAM"}
+    return {
+        name: value
+        for name, value in environment.items()
+        if without.get(name) != value and name not in changing
+    }
+
+
 def systemd_unavailable():
     """Return why a real systemd cannot read files here, or None."""
     if os.geteuid() != 0:

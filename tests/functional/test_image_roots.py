@@ -292,3 +292,37 @@ def test_daemon_json_proxies_are_judged_by_the_images_engine(
     else:
         planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
         assert planned["changes"]["daemon.json"] == {"old": None, "new": proxy}
+
+
+@pytest.mark.parametrize("version", ["20.10.17_ce", "24.0.7_ce"], ids=["rpm-20", "rpm-24"])
+def test_the_proxy_goes_where_the_images_engine_reads_it(modules, image, tmp_path, version):
+    """Engine 23 and later read daemon.json's proxies; older ones only their
+    environment, which the drop-in for docker.service gives them."""
+    image.write(f"/boot/config-{RELEASE}", _config())
+    _install_rpm(image, tmp_path, "docker", version)
+    proxy = {"https_proxy": "http://proxy.example.com:3128", "no_proxy": "localhost"}
+    planned = modules.docker_daemon.plan(root=str(image.root), proxy=proxy)
+    drop_in = "/etc/systemd/system/docker.service.d/90-docker-host-proxy.conf"
+    if version.startswith("24"):
+        assert planned["changes"] == {
+            "daemon.json": {
+                "old": None,
+                "new": {
+                    "proxies": {
+                        "https-proxy": "http://proxy.example.com:3128",
+                        "no-proxy": "localhost",
+                    }
+                },
+            }
+        }
+    else:
+        assert planned["changes"] == {
+            drop_in: {
+                "old": None,
+                "new": {"HTTPS_PROXY": "http://proxy.example.com:3128", "NO_PROXY": "localhost"},
+            }
+        }
+    done = modules.docker_daemon.apply(planned)
+    assert done["result"] is True, done
+    assert modules.docker_daemon.plan(root=str(image.root), proxy=proxy)["changes"] == {}
+    assert (image.root / drop_in.lstrip("/")).exists() is not version.startswith("24")

@@ -296,6 +296,31 @@ def test_only_the_daemons_configuration_restarts_it(booted, master):
     assert _docker_info(booted)["LiveRestoreEnabled"] is True
 
 
+def test_the_proxy_reaches_dockerd_through_the_drop_in_and_a_restart(booted, master):
+    """Engine 20.10 reads its proxy from its environment: the drop-in for
+    docker.service, which systemd reads again (Salt's restart reloads units
+    that changed) before it restarts dockerd. docker info then shows it."""
+    url = f"http://{guests.OUTSIDE_ADDRESS}:3128"
+    proxied = {"docker_host": {"proxy": {"http_proxy": url, "https_proxy": url}}}
+    changes = _converge(master, proxied)
+    drop_in = "/etc/systemd/system/docker.service.d/90-docker-host-proxy.conf"
+    assert changes["docker-host-daemon-configured"] == {
+        drop_in: {"old": None, "new": {"HTTP_PROXY": url, "HTTPS_PROXY": url}}
+    }
+    assert changes["docker-host-service-running"] == {"docker": True}
+    info = _docker_info(booted)
+    assert (info["HttpProxy"], info["HttpsProxy"]) == (url, url)
+    # none: the drop-in goes, and so does the daemon's proxy.
+    changes = _converge(master, {"docker_host": {"proxy": "none"}})
+    assert changes["docker-host-daemon-configured"] == {
+        drop_in: {"old": {"HTTP_PROXY": url, "HTTPS_PROXY": url}, "new": None}
+    }
+    assert booted.run("test", "-e", drop_in, check=False).returncode == 1
+    info = _docker_info(booted)
+    assert (info["HttpProxy"], info["HttpsProxy"]) == ("", "")
+    booted.run("systemctl", "reset-failed", "docker")
+
+
 def test_a_held_engine_stays_where_it_is_when_zypper_updates(booted, master):
     """package:hold: a zypper lock keeps an unattended ``zypper up`` from moving
     the engine. A newer docker (an empty rpm of version 99, built in the guest)

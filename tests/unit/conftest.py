@@ -41,6 +41,7 @@ def values_salt():
         "docker_daemon_values.log_drivers_with_fixed_options": (
             values.log_drivers_with_fixed_options
         ),
+        "docker_daemon_values.proxy_url_problem": values.proxy_url_problem,
     }
 
 
@@ -51,11 +52,14 @@ def load_schema():
     spells a tag."""
     module = _load("_modules/docker_host_pillar.py")
     daemon = load_daemon()
+    proxy = _load("_modules/docker_proxy.py")
+    proxy.__salt__ = values_salt()
     module.__salt__ = {
         "docker_group.invalid_names": _load("_modules/docker_group.py").invalid_names,
         "docker_images.normalize": _load("_modules/docker_images.py").normalize,
         "docker_daemon.check_settings": daemon.check_settings,
         "docker_daemon.normalize_key": daemon.normalize_key,
         "docker_tls.check": _load("_modules/docker_tls.py").check,
+        "docker_proxy.check": proxy.check,
     }
     return module

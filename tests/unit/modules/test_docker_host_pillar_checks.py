@@ -28,7 +28,7 @@ def schema():
             {"fw": {}},
             [
                 "docker_host:fw is not a key of docker_host: valid keys: daemon, forwarding, "
-                "images, package, permissions, root, service, users"
+                "images, package, permissions, proxy, root, service, users"
             ],
         ),
         (
@@ -546,3 +546,35 @@ def test_a_tcp_api_needs_tls_client_verification(schema, daemon, problems):
     for problem, wanted in zip(found, problems, strict=True):
         assert problem.startswith(wanted), found
     assert not any("a2V5" in problem for problem in found)
+
+
+@pytest.mark.parametrize(
+    ("data", "problems"),
+    [
+        ({"proxy": "system"}, []),
+        ({"proxy": {"https_proxy": "http://proxy.example.com:3128"}}, []),
+        (
+            {"proxy": "yes"},
+            [
+                "docker_host:proxy must be system, none or a mapping of http_proxy, "
+                "https_proxy, no_proxy, not 'yes'"
+            ],
+        ),
+        (
+            {"proxy": {"http_proxy": "http://u:pw@proxy:3128/x y"}},
+            [
+                "docker_host:proxy:http_proxy: 'http://u:****@proxy:3128/x y' holds a quote, "
+                "backslash, space, % or $, which a systemd drop-in would not keep as written"
+            ],
+        ),
+        (
+            {"proxy": "system", "daemon": {"manage": False}},
+            [
+                "docker_host:proxy is applied by the daemon's state, and "
+                "docker_host:daemon:manage is false: manage the daemon, or leave proxy null"
+            ],
+        ),
+    ],
+)
+def test_the_proxy_setting_is_checked_with_its_pillar_key(schema, data, problems):
+    assert schema.problems_in(data) == problems

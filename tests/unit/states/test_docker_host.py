@@ -74,6 +74,7 @@ def test_a_real_run_applies_the_plan_it_made_and_returns_what_apply_says(state):
             "package": None,
             "tls": None,
             "insecure_tcp_api": False,
+            "proxy": None,
         },
     )
     assert calls[1] == ("apply", PLAN)
