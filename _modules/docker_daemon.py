@@ -1697,8 +1697,9 @@ def plan(
     # that dockerd never finds it in both, even between the two writes.
     moves_to_opts = set(flags) & set(current["daemon_json"] or {})
     order = ["daemon.json", "DOCKER_OPTS"] if moves_to_opts else ["DOCKER_OPTS", "daemon.json"]
+    note = _kept_note(kept) if changes else ""
     if changes:
-        comment = f"{' and '.join(changes)} would change." + _kept_note(kept) + warning
+        comment = f"{' and '.join(changes)} would change." + note + warning
     else:
         comment = "The Docker daemon's configuration is already as specified." + driver_warning
     return {
@@ -1708,7 +1709,7 @@ def plan(
         **({"proxy": proxy_plan} if proxy_plan and proxy_plan["changes"] else {}),
         "order": [label for label in order if label in changes],
         "effective": new_effective,
-        "warning": warning,
+        "warning": note + warning,
         "comment": comment,
     }
 

@@ -166,8 +166,8 @@ def test_options_this_engine_does_not_know_are_refused_with_its_version(modules,
     )
     assert _live_refusal(modules, daemon_json={"proxies": {"http-proxy": "http://p:3128"}}) == (
         "daemon_json:proxies is read by Engine 23 and later, and this host's dockerd is "
-        f"{engine}, which refuses it: give the daemon's proxy in its environment (HTTP_PROXY, "
-        "HTTPS_PROXY, NO_PROXY in a systemd drop-in for docker.service)"
+        f"{engine}, which refuses it: give the daemon's proxy in docker_host:proxy, which puts "
+        "it where the engine reads it (a systemd drop-in for docker.service)"
     )
     # Removing what the engine would not know asks nothing of it.
     removed = _plan(modules, tree, daemon_json={"http-proxy": None, "proxies": None})

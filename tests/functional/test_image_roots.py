@@ -286,8 +286,8 @@ def test_daemon_json_proxies_are_judged_by_the_images_engine(
     if refused:
         assert _refusal(modules, image, daemon_json=proxy) == (
             "daemon_json:proxies is read by Engine 23 and later, and the image's engine is "
-            f"{version}, which refuses it: give the daemon's proxy in its environment "
-            "(HTTP_PROXY, HTTPS_PROXY, NO_PROXY in a systemd drop-in for docker.service)"
+            f"{version}, which refuses it: give the daemon's proxy in docker_host:proxy, "
+            "which puts it where the engine reads it (a systemd drop-in for docker.service)"
         )
     else:
         planned = modules.docker_daemon.plan(root=str(image.root), daemon_json=proxy)
