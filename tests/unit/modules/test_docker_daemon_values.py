@@ -148,3 +148,69 @@ def test_the_drivers_whose_options_are_judged(values):
 def test_proxy_urls(values, key, url, why):
     found = values.proxy_url_problem(key, url)
     assert (found is None) if why is None else why in (found or ""), found
+
+
+@pytest.mark.parametrize(
+    "key, value, refused",
+    [
+        ("insecure-registries", ["r.example.com:65535"], False),
+        ("insecure-registries", ["r.example.com:65536"], True),
+        ("insecure-registries", ["HTTPS://r.example.com:5000"], False),
+        ("insecure-registries", ["[fd00::1]x"], True),
+        ("insecure-registries", ["[fd00::1"], True),
+        (
+            "insecure-registries",
+            ["a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61],
+            False,
+        ),
+        (
+            "insecure-registries",
+            ["a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62],
+            True,
+        ),
+        ("metrics-addr", "[::1]:9323", False),
+        ("metrics-addr", "127.0.0.1:65536", True),
+        ("registry-mirrors", ["https://m.example.com?x=1"], True),
+        ("registry-mirrors", ["https://m.example.com#top"], True),
+        ("max-concurrent-downloads", 0, False),
+        ("max-concurrent-downloads", "0", False),
+        ("mtu", "-5", True),
+        ("default-address-pools", [{"base": "10.10.0.0/16", "size": 16}], False),
+        ("default-address-pools", [{"base": "10.10.0.0/16", "size": 32}], False),
+        ("default-address-pools", ["base=10.10.0.0/16,size=33"], True),
+        ("labels", ["k=v=1", "k=v=2"], True),
+        ("labels", "tier=a", False),
+        ("runtimes", ["=/usr/bin/crun"], True),
+        ("runtimes", ["crun="], True),
+        ("default-ulimits", ["nofile=1024"], False),
+        ("bip", "10.20.0.1/31", False),
+        ("proxies", {"https-proxy": "https://p.example.com:3128"}, False),
+        ("proxies", {"https-proxy": "socks5h://p.example.com:1080"}, False),
+        ("proxies", {"https-proxy": "ftp://p.example.com"}, True),
+    ],
+)
+def test_the_edges_of_what_dockerd_takes(values, key, value, refused):
+    assert (values.problem(key, value) is not None) is refused, values.problem(key, value)
+
+
+def test_messages_name_every_choice(values):
+    assert values.problem("default-ulimits", ["nofiles=1"]) == (
+        "'nofiles' is not a ulimit (core, cpu, data, fsize, locks, memlock, msgqueue, nice, "
+        "nofile, nproc, rss, rtprio, rttime, sigpending, stack)"
+    )
+    assert values.problem("registry-mirrors", ["ftp://m.example.com://x"]) == (
+        "'ftp://m.example.com://x' is not an http:// or https:// URL, and dockerd takes no "
+        "other mirror: write https://m.example.com://x"
+    )
+    assert values.problem("proxies", {"http": "x", "ftp": "y"}) == (
+        "takes http-proxy, https-proxy, no-proxy, not ftp, http"
+    )
+    assert values.log_opts_problem("local", {"tag": "a", "env": "b"}) == (
+        "log-opts: the local log driver has no option env, tag; it takes compress, "
+        "max-buffer-size, max-file, max-size, mode"
+    )
+    assert values.log_opts_problem("syslog", {"syslog-facility": "23"}) is None
+    assert values.log_opts_problem(None, {"mode": "blocking"}) is None
+    assert "(auth, authpriv, cron, daemon, ftp, kern, local0" in values.log_opts_problem(
+        "syslog", {"syslog-facility": "x"}
+    )

@@ -130,3 +130,28 @@ def test_an_older_engine_gets_a_drop_in_every_engine_reads(proxy, tmp_path):
 def test_a_bad_setting_is_refused_before_anything_is_read(proxy, tmp_path):
     with pytest.raises(SaltInvocationError):
         proxy.plan({"http_proxy": "nope"}, False, root=str(tmp_path))
+
+
+def test_a_drop_in_that_reads_back_otherwise_fails(proxy, tmp_path):
+    planned = proxy.plan({"https_proxy": "http://p.example.com:3128"}, False, root=str(tmp_path))
+    proxy.__salt__["docker_host_files.write_atomic"] = lambda *args, **kwargs: True
+    done = proxy.apply(planned)
+    assert done["result"] is False
+    assert done["comment"] == f"{DROP_IN} reads back otherwise"
+    assert done["changes"] == planned["changes"]
+    assert proxy.apply({**planned, "changes": {}}) == {
+        "result": True,
+        "changes": {},
+        "comment": "The proxy's drop-in is as specified.",
+    }
+
+
+def test_the_drop_in_says_whose_it_is_and_keeps_the_variables_order(proxy, tmp_path):
+    given = {"no_proxy": "localhost", "https_proxy": "http://p:3128", "http_proxy": "http://p:3128"}
+    planned = proxy.plan(given, False, root=str(tmp_path))
+    assert planned["drop_in"] == (
+        "# The Docker daemon's proxy, written by the docker_host formula\n"
+        "# (docker_host:proxy). Changes here are undone at its next run.\n"
+        "[Service]\n"
+        'Environment="HTTP_PROXY=http://p:3128" "HTTPS_PROXY=http://p:3128" "NO_PROXY=localhost"\n'
+    )

@@ -135,3 +135,22 @@ def test_paths_are_used_where_they_are_and_must_exist(tls, tmp_path):
     assert str(wrong.value) == "/pki/key.pem holds a CERTIFICATE, not a private key (tls:key)"
     with pytest.raises(SaltInvocationError):
         tls.plan({"ca": CERT}, root=str(tmp_path))
+
+
+def test_pem_without_a_final_newline_is_written_with_one_and_a_failed_write_is_said(tls, tmp_path):
+    given = {"ca": CERT.rstrip("\n"), "cert": CERT, "key": KEY.rstrip("\n")}
+    planned = tls.plan(given, root=str(tmp_path))
+    assert tls.apply(planned, given)["result"] is True
+    assert (tmp_path / "etc/docker/tls/ca.pem").read_text() == CERT
+    assert (tmp_path / "etc/docker/tls/server-key.pem").read_text() == KEY
+    assert tls.plan(given, root=str(tmp_path))["changes"] == {}
+    # A writer that writes nothing: reading back says so.
+    other = {"ca": OTHER, "cert": CERT, "key": KEY}
+    planned = tls.plan(other, root=str(tmp_path))
+    tls.__salt__["docker_host_files.write_atomic"] = lambda *args, **kwargs: False
+    done = tls.apply(planned, other)
+    assert done == {
+        "result": False,
+        "changes": planned["changes"],
+        "comment": "Wrote /etc/docker/tls/ca.pem, but reading back shows other files",
+    }
