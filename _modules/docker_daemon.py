@@ -28,6 +28,7 @@ Why it is written by hand: no library knows dockerd's flags, their
 ``daemon.json`` names and systemd's splitting together.
 """
 
+import contextlib
 import difflib
 import json
 import os
@@ -645,9 +646,10 @@ def set_docker_opts(options, exclusive=False, root=None, test=False):
         new = _plan_docker_opts(current, wanted, exclusive=exclusive)
         # Written only if DOCKER_OPTS still holds what the new value was made from:
         # a parallel writer's options are never lost, this call plans again.
-        result = __salt__["sysconfig.set"](
-            SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test, expect=current
-        )
+        with _recording({SYSCONFIG: ["DOCKER_OPTS"]}, root, test):
+            result = __salt__["sysconfig.set"](
+                SYSCONFIG, "DOCKER_OPTS", new, root=root, test=test, expect=current
+            )
         if not result.pop("conflict"):
             return result
     raise _kept_changing("DOCKER_OPTS", _path(SYSCONFIG, root))
@@ -728,6 +730,14 @@ def set_daemon_json(settings, exclusive=False, root=None, test=False):
 _ANY = object()
 
 
+def _recording(files, root, test=False):
+    """What a write of the daemon's files does is recorded, so that
+    ``docker_host.clean`` can take it back (``docker_host_record``)."""
+    if test:
+        return contextlib.nullcontext()
+    return __salt__["docker_host_record.recording"]("daemon", files, root=root)
+
+
 def _change_daemon_json(root, change, test=False, expect=_ANY):
     """Read daemon.json, make ``change(current)`` of it, write it only if the file
     still holds what was read (else start over); with ``expect``, only if it holds
@@ -746,9 +756,11 @@ def _change_daemon_json(root, change, test=False, expect=_ANY):
         if not changed or test:
             return result
         # CIS Docker Benchmark 3.17/3.18: root:root, and never looser than 0644.
-        if __salt__["docker_host_files.write_atomic"](
-            path, _json_text(new), mode=0o644, expect=False if text is None else text, root=root
-        ):
+        with _recording({DAEMON_JSON: []}, root):
+            wrote = __salt__["docker_host_files.write_atomic"](
+                path, _json_text(new), mode=0o644, expect=False if text is None else text, root=root
+            )
+        if wrote:
             return result
     raise _kept_changing("daemon.json", path)
 
@@ -1799,9 +1811,12 @@ def _write(label, change, root):
     (text), only if it still holds ``change["old"]``."""
     if label == "daemon.json":
         _change_daemon_json(root, lambda _: change["new"] or {}, expect=change["old"])
-    elif __salt__["sysconfig.set"](
-        SYSCONFIG, "DOCKER_OPTS", change["new"] or "", root=root, expect=change["old"] or ""
-    )["conflict"]:
+        return
+    with _recording({SYSCONFIG: ["DOCKER_OPTS"]}, root):
+        conflict = __salt__["sysconfig.set"](
+            SYSCONFIG, "DOCKER_OPTS", change["new"] or "", root=root, expect=change["old"] or ""
+        )["conflict"]
+    if conflict:
         raise CommandExecutionError(
             "DOCKER_OPTS changed after the plan was made: plan again. Nothing was written"
         )
@@ -1877,3 +1892,58 @@ def apply(planned, tls=None):
             "another program may have changed the files.",
         }
     return {"result": True, "changes": changes, "comment": f"{where} changed." + planned["warning"]}
+
+
+# --------------------------------------------------------------------------
+# Taking the configuration back down
+# --------------------------------------------------------------------------
+
+
+def clean_plan(root=None):
+    """
+    Return what taking back this extension's changes to the daemon's
+    configuration would change (the ``daemon`` part of ``docker_host.clean``):
+    DOCKER_OPTS, daemon.json, the TLS files and the proxy's drop-in, each as
+    it was before this extension first wrote it, while it still holds what it
+    wrote (``docker_host_record.plan_restore``). What was changed by hand
+    since is in ``left``. The subordinate ids of ``userns-remap`` stay. Change
+    nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_daemon.clean_plan
+        salt '*' docker_daemon.clean_plan root=/srv/image-root
+    """
+    planned = __salt__["docker_host_record.plan_restore"]("daemon", root=root)
+    planned["comment"] = (
+        f"{', '.join(planned['changes'])} would be put back as before suse-docker-host."
+        if planned["changes"]
+        else "The daemon's files hold none of suse-docker-host's changes."
+    )
+    return planned
+
+
+def clean_apply(planned):
+    """
+    Carry out a plan from ``clean_plan``; on a running systemd, reload its
+    units when the proxy's drop-in went back, as a restart needs. Return
+    ``{"result", "changes", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_daemon.clean_plan | jq -c .local)
+        salt-call docker_daemon.clean_apply "$plan"
+    """
+    done = __salt__["docker_host_record.apply_restore"](planned)
+    if (
+        any("/docker.service.d/" in path for path in planned["changes"])
+        and __salt__["sysconfig.image_root"](planned["root"]) is None
+        and os.path.isdir("/run/systemd/system")
+        and "service.systemctl_reload" in __salt__
+    ):
+        __salt__["service.systemctl_reload"]()
+    return done

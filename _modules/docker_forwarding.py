@@ -633,24 +633,34 @@ def _found(changes):
     return {key: change["old"] or "" for key, change in changes.items()}
 
 
+def _recording(path, variables, root):
+    """What a write of forwarding's files does is recorded, so that
+    ``docker_host.clean`` can take it back (``docker_host_record``)."""
+    return __salt__["docker_host_record.recording"]("forwarding", {path: variables}, root=root)
+
+
 def _write_legacy(planned):
-    if __salt__["sysconfig.update"](
-        LEGACY_FILE,
-        planned["legacy"],
-        root=planned["root"],
-        expect=_found(planned["changes"]["legacy"]),
-    )["conflicts"]:
+    with _recording(LEGACY_FILE, list(planned["legacy"]), planned["root"]):
+        conflicts = __salt__["sysconfig.update"](
+            LEGACY_FILE,
+            planned["legacy"],
+            root=planned["root"],
+            expect=_found(planned["changes"]["legacy"]),
+        )["conflicts"]
+    if conflicts:
         raise _changed_after_plan(LEGACY_FILE)
 
 
 def _write_susefirewall2(planned):
-    if __salt__["sysconfig.update"](
-        SUSEFIREWALL2_FILE,
-        planned["susefirewall2"],
-        root=planned["root"],
-        types={"FW_ROUTE": "string"},
-        expect=_found(planned["changes"]["firewall"]),
-    )["conflicts"]:
+    with _recording(SUSEFIREWALL2_FILE, list(planned["susefirewall2"]), planned["root"]):
+        conflicts = __salt__["sysconfig.update"](
+            SUSEFIREWALL2_FILE,
+            planned["susefirewall2"],
+            root=planned["root"],
+            types={"FW_ROUTE": "string"},
+            expect=_found(planned["changes"]["firewall"]),
+        )["conflicts"]
+    if conflicts:
         raise _changed_after_plan(SUSEFIREWALL2_FILE)
 
 
@@ -672,13 +682,15 @@ def _write_persistent(planned):
     while it holds what the plan read."""
     path = _path(PERSISTENT_FILE, planned["root"])
     old = planned["changes"]["persistent"]["old"]
-    if not __salt__["docker_host_files.write_atomic"](
-        path,
-        planned["persistent"],
-        mode=0o644,
-        root=planned["root"],
-        expect=False if old is None else old,
-    ):
+    with _recording(PERSISTENT_FILE, [], planned["root"]):
+        wrote = __salt__["docker_host_files.write_atomic"](
+            path,
+            planned["persistent"],
+            mode=0o644,
+            root=planned["root"],
+            expect=False if old is None else old,
+        )
+    if not wrote:
         raise _changed_after_plan(PERSISTENT_FILE)
 
 
@@ -777,3 +789,44 @@ def apply(planned):
         "changes": changes,
         "comment": " ".join([f"{', '.join(changes)} changed.", *planned["notes"]]),
     }
+
+
+def clean_plan(root=None):
+    """
+    Return what taking back this extension's forwarding files would change
+    (the ``forwarding`` part of ``docker_host.clean``): its sysctl.d file
+    goes, ``IP_FORWARD`` and SuSEfirewall2's ``FW_ROUTE`` and
+    ``FW_MASQUERADE`` get their earlier values, each while it still holds
+    what was written (``docker_host_record.plan_restore``). The running
+    kernel and firewalld are left as they are: containers that run keep their
+    network until the next boot. Change nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_forwarding.clean_plan
+    """
+    planned = __salt__["docker_host_record.plan_restore"]("forwarding", root=root)
+    planned["comment"] = (
+        f"{', '.join(planned['changes'])} would be put back as before suse-docker-host; "
+        "the running kernel keeps forwarding until the next boot."
+        if planned["changes"]
+        else "Forwarding's files hold none of suse-docker-host's changes."
+    )
+    return planned
+
+
+def clean_apply(planned):
+    """
+    Carry out a plan from ``clean_plan``. Return ``{"result", "changes",
+    "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_forwarding.clean_plan | jq -c .local)
+        salt-call docker_forwarding.clean_apply "$plan"
+    """
+    return __salt__["docker_host_record.apply_restore"](planned)

@@ -257,6 +257,120 @@ def _relogin_note(planned, after):
     )
 
 
+def _record(planned, now):
+    """Record what this apply did to the group, so that ``docker_host.clean`` can
+    take back just that: whether it created the group, and over every apply, the
+    members it added and those it removed (a member added by hand in between is
+    never one of them)."""
+    group, root = planned["group"], planned["root"]
+    read = _members_read(planned) or []
+    added = {user for user in now if user not in read}
+    removed = {user for user in read if user not in now}
+    if not added and not removed and "group" not in planned["changes"]:
+        return
+    key = f"group:{group}"
+    entry = __salt__["docker_host_record.get"](key, root=root) or {
+        "concern": "users",
+        "created": False,
+        "added": [],
+        "removed": [],
+    }
+    entry["created"] = entry["created"] or "group" in planned["changes"]
+    # A member this extension removed and adds again, or added and removes
+    # again, is as it was before: it leaves the record.
+    was_added, was_removed = set(entry["added"]), set(entry["removed"])
+    entry["added"] = sorted((was_added - removed) | (added - was_removed))
+    entry["removed"] = sorted((was_removed - added) | (removed - was_added))
+    idle = not entry["created"] and not entry["added"] and not entry["removed"]
+    __salt__["docker_host_record.put"](key, None if idle else entry, root=root)
+
+
+def clean_plan(group="docker", root=None):
+    """
+    Return what taking back this extension's changes to ``group`` would change
+    (the ``users`` part of ``docker_host.clean``): the members it added leave
+    the group, the members it removed come back (those that still exist), and
+    a group it created is deleted once it has no members left. A member added
+    or removed by hand is left as it is. Change nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_group.clean_plan
+        salt '*' docker_group.clean_plan docker root=/srv/image-root
+    """
+    entry = __salt__["docker_host_record.get"](f"group:{group}", root=root)
+    plan = {"root": root, "group": group, "changes": {}, "members": None, "delete": False}
+    current = _members_now(group, root)
+    if entry is None or current is None:
+        plan["comment"] = f"suse-docker-host changed nothing of the group {group} here."
+        return plan
+    leave = [user for user in entry["added"] if user in current]
+    back = [
+        user
+        for user in entry["removed"]
+        if user not in current and not missing_users([user], root=root)
+    ]
+    members = sorted((set(current) - set(leave)) | set(back))
+    changes = {}
+    if leave:
+        changes["removed"] = leave
+    if back:
+        changes["added"] = back
+    plan["delete"] = entry["created"] and not members
+    if plan["delete"]:
+        changes["group"] = {"old": group, "new": None}
+    plan.update(changes=changes, members=members, read=current)
+    gone = sorted(set(entry["removed"]) - set(back) - set(current))
+    said = (
+        f"{group}: {', '.join(f'{key} {value}' for key, value in changes.items())}."
+        if changes
+        else f"The group {group} holds none of suse-docker-host's changes."
+    )
+    if gone:
+        said += f" Not put back, as they no longer exist: {', '.join(gone)}."
+    plan["comment"] = said
+    return plan
+
+
+def clean_apply(planned):
+    """
+    Carry out a plan from ``clean_plan`` (under the lock of ``/etc/group``, and
+    only while the group still has the members the plan read), then forget the
+    group's record. Return ``{"result", "changes", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_group.clean_plan | jq -c .local)
+        salt-call docker_group.clean_apply "$plan"
+    """
+    group, root, changes = planned["group"], planned["root"], planned["changes"]
+    group_file = __salt__["sysconfig.resolve"]("/etc/group", root=root)
+    with __salt__["docker_host_files.locked"](group_file, root=root):
+        if _members_now(group, root) != planned["read"]:
+            raise CommandExecutionError(
+                f"group {group} changed after the plan was made: plan again. Nothing was written"
+            )
+        if "added" in changes or "removed" in changes:
+            __salt__["group.members"](group, ",".join(planned["members"]), root=root)
+        if planned["delete"] and not __salt__["group.delete"](group, root=root):
+            raise CommandExecutionError(f"groupdel could not delete {group}")
+        __salt__["docker_host_record.put"](f"group:{group}", None, root=root)
+    now = _members_now(group, root)
+    wanted = None if planned["delete"] else planned["members"]
+    if now != wanted:
+        return {
+            "result": False,
+            "changes": changes,
+            "comment": f"{group} should now be {wanted if wanted is not None else 'gone'}, "
+            f"but reads back as {now if now is not None else 'gone'}",
+        }
+    return {"result": True, "changes": changes, "comment": planned["comment"]}
+
+
 def _made(changes, read, now):
     """The changes really made, when the members read back are not the planned ones:
     the group and the socket's group as planned, the members as they now differ from
@@ -304,6 +418,7 @@ def apply(planned):
             raise CommandExecutionError(f"groupadd could not create {group}")
         if "added" in changes or "removed" in changes:
             __salt__["group.members"](group, ",".join(members), root=root)
+        _record(planned, _members_now(group, root) or [])
     if "socket group" in changes:
         __salt__["docker_daemon.set_socket_group"](group, root=root)
     after = __salt__["group.info"](group, root=root) or {}

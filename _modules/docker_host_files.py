@@ -397,6 +397,88 @@ def write_atomic(path, text, mode=0o644, uid=0, gid=0, expect=None, root=None):
         ) from err
 
 
+def remove(path, expect=None, root=None):
+    """
+    Remove the file ``path`` (where it is on this host, as for ``replace``),
+    under the lock its directory's writers take, and only while it holds
+    ``expect`` (its text) when that is given: a file changed since it was read
+    is kept, and ``False`` returned. A file that is already gone counts as
+    removed. The directory is synced after the removal.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.remove /etc/sysctl.d/90-docker-host-forwarding.conf
+    """
+    directory, base = os.path.split(path)
+    try:
+        dir_fd = _open_directory(directory, __salt__["sysconfig.image_root"](root))
+    except FileNotFoundError:
+        return expect is None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot remove {path}: {err.strerror}") from err
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        if expect is not None and _read_text_in(dir_fd, base, path) != expect:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(base, dir_fd=dir_fd)
+        os.fsync(dir_fd)
+    except OSError as err:
+        raise CommandExecutionError(f"cannot remove {path}: {err.strerror}") from err
+    finally:
+        os.close(dir_fd)
+    return True
+
+
+def remove_empty_directory(path, root=None):
+    """
+    Remove the directory ``path`` when it is empty; one that holds anything, or
+    is gone, is left. Return whether it was removed.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.remove_empty_directory /etc/docker/tls
+    """
+    parent, base = os.path.split(path.rstrip("/"))
+    try:
+        dir_fd = _open_directory(parent, __salt__["sysconfig.image_root"](root))
+    except OSError:
+        return False
+    try:
+        os.rmdir(base, dir_fd=dir_fd)
+        os.fsync(dir_fd)
+    except OSError:
+        return False  # not empty, gone, or not a directory: left as it is
+    finally:
+        os.close(dir_fd)
+    return True
+
+
+def missing_directories(path, root=None):
+    """
+    Return the directories above ``path`` (an absolute path on the target) that
+    do not exist yet, the outermost first: those a write of ``path`` makes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_host_files.missing_directories /etc/docker/tls/ca.pem
+    """
+    missing = []
+    directory = os.path.dirname(path)
+    while directory != "/" and not os.path.isdir(
+        __salt__["sysconfig.resolve"](directory, root=root)
+    ):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    return missing[::-1]
+
+
 def _live(root):
     return __salt__["sysconfig.image_root"](root) is None
 

@@ -137,6 +137,11 @@ def hold_apply(planned):
         target = {name: planned["wanted"]} if planned["wanted"] else name
         __salt__["pkg.hold"](pkgs=[target], **options)
     after = _lock(name, root)
+    if not planned.get("cleaning"):
+        # Recorded, so that docker_host.clean can put the earlier lock back.
+        __salt__["docker_host_record.note_value"](
+            "package", f"lock:{name}", planned["current"], after, root=root
+        )
     if after != planned["wanted"]:
         return {
             "result": False,
@@ -145,3 +150,59 @@ def hold_apply(planned):
             f"say {_described(after)}",
         }
     return {"result": True, "changes": changes, "comment": f"{name} is {_described(after)}."}
+
+
+def clean_plan(name="docker", root=None):
+    """
+    Return what taking back this extension's lock of the package ``name`` would
+    change (the ``package`` part of ``docker_host.clean``): the lock it set
+    goes back to what zypper had before (no lock, or the earlier one), while
+    it is still the lock it set. A lock changed by hand since is left, and
+    named. Change nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' docker_package.clean_plan
+        salt '*' docker_package.clean_plan docker root=/srv/image-root
+    """
+    key = f"lock:{name}"
+    entry = __salt__["docker_host_record.get"](key, root=root)
+    plan = {"root": root, "name": name, "changes": {}, "left": [], "cleaning": True}
+    if entry is None:
+        plan["comment"] = f"suse-docker-host set no lock of {name} here."
+        return plan
+    if "pkg.list_locks" not in __salt__:
+        raise CommandExecutionError(f"{name}'s lock cannot be read: this minion has no zypper")
+    current = _lock(name, root)
+    plan.update(current=current, wanted=entry["before"])
+    if current == entry["before"]:
+        plan["comment"] = f"{name} is {_described(current)}, as before suse-docker-host."
+        plan["forget"] = True
+    elif current != entry["after"] or entry["between"]:
+        plan["left"] = [f"the lock of {name} ({_described(current)}, changed by hand since)"]
+        plan["comment"] = f"The lock of {name} was changed by hand since: left as it is."
+    else:
+        plan["changes"] = {name: {"old": _described(current), "new": _described(entry["before"])}}
+        plan["comment"] = f"{name} would be {_described(entry['before'])}, as before."
+    return plan
+
+
+def clean_apply(planned):
+    """
+    Carry out a plan from ``clean_plan`` (through ``hold_apply``), then forget
+    the lock's record. Return ``{"result", "changes", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        plan=$(salt-call --out=json docker_package.clean_plan | jq -c .local)
+        salt-call docker_package.clean_apply "$plan"
+    """
+    done = hold_apply(planned) if planned["changes"] else {"result": True, "changes": {}}
+    if done["result"]:
+        __salt__["docker_host_record.put"](f"lock:{planned['name']}", None, root=planned["root"])
+        done["comment"] = planned["comment"].replace("would be", "is")
+    return done

@@ -25,7 +25,6 @@ but what goes in it, and whether it goes there or to daemon.json, depends
 on the engine and on SUSE's file: that is this module's rule.
 """
 
-import contextlib
 import os
 import re
 
@@ -228,11 +227,14 @@ def apply(planned):
     if not changes:
         return {"result": True, "changes": {}, "comment": "The proxy's drop-in is as specified."}
     path = __salt__["sysconfig.resolve"](DROP_IN, root=root)
-    if planned["drop_in"] is None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-    else:
-        __salt__["docker_host_files.write_atomic"](path, planned["drop_in"], mode=0o644, root=root)
+    # Recorded, so that docker_host.clean can take the drop-in back.
+    with __salt__["docker_host_record.recording"]("daemon", {DROP_IN: []}, root=root):
+        if planned["drop_in"] is None:
+            __salt__["docker_host_files.remove"](path, root=root)
+        else:
+            __salt__["docker_host_files.write_atomic"](
+                path, planned["drop_in"], mode=0o644, root=root
+            )
     if __salt__["docker_host_files.read_text"](path) != planned["drop_in"]:
         return {"result": False, "changes": changes, "comment": f"{DROP_IN} reads back otherwise"}
     if (

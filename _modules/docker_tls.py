@@ -188,7 +188,9 @@ def apply(planned, tls):
         text = tls[item["name"]]
         text = text if text.endswith("\n") else text + "\n"
         where = __salt__["sysconfig.resolve"](item["path"], root=root)
-        __salt__["docker_host_files.write_atomic"](where, text, mode=item["mode"], root=root)
+        # Recorded, so that docker_host.clean can take the file back.
+        with __salt__["docker_host_record.recording"]("daemon", {item["path"]: []}, root=root):
+            __salt__["docker_host_files.write_atomic"](where, text, mode=item["mode"], root=root)
         # A file that already held the text is not rewritten: its owner and a
         # looser mode left by hand are put right here.
         os.chown(where, 0, 0)

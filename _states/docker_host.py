@@ -284,6 +284,70 @@ def users(
 
 
 # --------------------------------------------------------------------------
+# Taking it back down
+# --------------------------------------------------------------------------
+
+# Each concern's clean is planned and carried out by the module that owns it.
+_CLEAN = {
+    "daemon": ("docker_daemon.clean_plan", "docker_daemon.clean_apply"),
+    "users": ("docker_group.clean_plan", "docker_group.clean_apply"),
+    "forwarding": ("docker_forwarding.clean_plan", "docker_forwarding.clean_apply"),
+    "package": ("docker_package.clean_plan", "docker_package.clean_apply"),
+}
+
+
+def cleaned(name, concern, root=None, group="docker", package="docker"):
+    """
+    Take back what this extension changed for one concern, as its record
+    (``docker_host_record``) holds it, and only while each item still holds
+    what was written: an item changed by hand since is left as it is and
+    named, and the state fails so that it is seen.
+
+    name
+        A label for the state; not used otherwise.
+
+    concern
+        ``daemon`` (DOCKER_OPTS, daemon.json, TLS files, the proxy's drop-in),
+        ``users`` (the members added or removed, a group created),
+        ``forwarding`` (its sysctl.d file, ``IP_FORWARD``, ``FW_ROUTE``,
+        ``FW_MASQUERADE``) or ``package`` (the zypper lock).
+
+    root
+        Clean this alternative root directory (an image root) instead of ``/``.
+
+    group, package
+        The docker group's and package's names, for ``users`` and ``package``.
+    """
+    if concern not in _CLEAN:
+        return {
+            "name": name,
+            "result": False,
+            "changes": {},
+            "comment": f"concern must be one of {', '.join(_CLEAN)}, not {concern!r}. "
+            "Nothing was changed.",
+        }
+    plan_function, apply_function = _CLEAN[concern]
+    arguments = {"users": {"group": group}, "package": {"name": package}}.get(concern, {})
+    left = []
+
+    def plan():
+        planned = __salt__[plan_function](root=root, **arguments)
+        left.extend(planned.get("left", []))
+        return planned
+
+    ret = _plan_and_apply(name, plan, __salt__[apply_function])
+    if left and ret["result"] is not False:
+        ret["result"] = False
+        ret["comment"] = (
+            f"{ret['comment']} Left as they are, changed by hand since suse-docker-host "
+            f"wrote them: {'; '.join(left)}. Put each back as it was written to have it "
+            "cleaned, or keep it as it is and forget it (salt-call "
+            "docker_host_record.forget <path>)."
+        ).strip()
+    return ret
+
+
+# --------------------------------------------------------------------------
 # Base images
 # --------------------------------------------------------------------------
 

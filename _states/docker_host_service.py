@@ -13,6 +13,12 @@ that the real run then reports.
 unit's ``[Install]`` section asks for without a running systemd: Salt's
 ``service`` states work on the running system only.
 
+``dead`` and ``disabled_in_root`` are their opposites, for
+``docker_host.clean``: stopped and not started at boot. ``dead`` reads and
+changes the service through Salt's ``service`` module; its changes, with
+test=True and in the real run alike, are ``running`` and ``enabled``, each
+``{"old", "new"}``.
+
 .. code-block:: yaml
 
     docker-host-service-running:
@@ -119,4 +125,80 @@ def enabled_in_root(name, root):
     ret.update(
         changes=change, comment=f"{unit} was enabled in {root}; it starts when the image boots."
     )
+    return ret
+
+
+def dead(name):
+    """
+    The service ``name`` is stopped and does not start at boot (Salt's
+    ``service.stop`` and ``service.disable``), read back afterwards. A service
+    that is not installed is left alone.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if not __salt__["service.available"](name):
+        ret["comment"] = f"The service {name} is not installed: nothing to stop."
+        return ret
+    now = {
+        "running": bool(__salt__["service.status"](name)),
+        "enabled": bool(__salt__["service.enabled"](name)),
+    }
+    changes = {what: {"old": True, "new": False} for what, value in now.items() if value}
+    if not changes:
+        ret["comment"] = f"The service {name} is stopped and disabled, as specified."
+        return ret
+    said = " and ".join({"running": "stopped", "enabled": "disabled"}[what] for what in changes)
+    if __opts__["test"]:
+        ret.update(result=None, changes=changes, comment=f"The service {name} would be {said}.")
+        return ret
+    if now["running"]:
+        __salt__["service.stop"](name)
+    if now["enabled"]:
+        __salt__["service.disable"](name)
+    after = {
+        "running": bool(__salt__["service.status"](name)),
+        "enabled": bool(__salt__["service.enabled"](name)),
+    }
+    still = [what for what, value in after.items() if value]
+    if still:
+        ret.update(
+            result=False,
+            changes={what: change for what, change in changes.items() if what not in still},
+            comment=f"The service {name} is still {' and '.join(still)} after the change",
+        )
+        return ret
+    ret.update(changes=changes, comment=f"The service {name} was {said}.")
+    return ret
+
+
+def disabled_in_root(name, root):
+    """
+    The unit ``name`` is not enabled in the image root ``root`` (``systemctl
+    --root disable``). A unit that is not installed there is left alone.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    unit = name if "." in name else f"{name}.service"
+    if (
+        not isinstance(root, str)
+        or not os.path.isabs(root)
+        or __salt__["sysconfig.image_root"](root) is None
+    ):
+        ret.update(
+            result=False, comment=f"root must be an image root's absolute path, not {root!r}"
+        )
+        return ret
+    current = _systemctl(root, "is-enabled", unit)["stdout"].strip()
+    if current != "enabled":
+        ret["comment"] = f"{unit} is {current or 'not installed'} in {root}: nothing to disable."
+        return ret
+    change = {"enabled": {"old": True, "new": False}}
+    if __opts__["test"]:
+        ret.update(result=None, changes=change, comment=f"{unit} would be disabled in {root}.")
+        return ret
+    done = _systemctl(root, "disable", unit)
+    if done["retcode"] != 0:
+        ret.update(
+            result=False, comment=f"cannot disable {unit} in {root}: {done['stderr'].strip()}"
+        )
+        return ret
+    ret.update(changes=change, comment=f"{unit} was disabled in {root}.")
     return ret

@@ -168,3 +168,27 @@ def loop_btrfs(tmp_path):
         yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], check=True)
+
+
+LIVE_RECORD = pathlib.Path("/var/lib/suse-docker-host")
+
+
+@pytest.fixture(autouse=True)
+def _live_record_restored(request):
+    """A destructive test that changes this machine through the extension also
+    leaves the extension's record of the change (docker_host_record); the test
+    puts the files back, and this puts the record back as it was."""
+    if request.node.get_closest_marker("destructive_test") is None:
+        yield
+        return
+    saved = {path: path.read_bytes() for path in LIVE_RECORD.glob("*")}
+    existed = LIVE_RECORD.is_dir()
+    yield
+    if not existed:
+        shutil.rmtree(LIVE_RECORD, ignore_errors=True)
+        return
+    for path in LIVE_RECORD.glob("*"):
+        if path not in saved:
+            path.unlink()
+    for path, content in saved.items():
+        path.write_bytes(content)

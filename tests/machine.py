@@ -20,6 +20,7 @@ FILES = (
     "/etc/sysconfig",
     "/etc/docker",
     "/etc/systemd/system",
+    "/var/lib/suse-docker-host",
     "/proc/sys/net/ipv4/ip_forward",
     "/proc/sys/net/ipv6/conf/all/forwarding",
 )

@@ -25,16 +25,22 @@ WORKER = textwrap.dedent(
             exec(compile(handle.read(), path, "exec"), module.__dict__)
         return module
     files, sysconfig, daemon = load("docker_host_files"), load("sysconfig"), load("docker_daemon")
+    record = load("docker_host_record")
     functions = {
         "docker_host_files.replace": files.replace,
         "docker_host_files.read_text": files.read_text,
         "docker_host_files.write_atomic": files.write_atomic,
+        "docker_host_files.missing_directories": files.missing_directories,
+        "docker_host_files.remove": files.remove,
+        "docker_host_files.remove_empty_directory": files.remove_empty_directory,
+        "docker_host_record.recording": record.recording,
+        "sysconfig.items": sysconfig.items,
         "sysconfig.get": sysconfig.get,
         "sysconfig.set": sysconfig.set_,
         "sysconfig.resolve": sysconfig.resolve,
         "sysconfig.image_root": sysconfig.image_root,
     }
-    for module in (files, sysconfig, daemon):
+    for module in (files, sysconfig, daemon, record):
         module.__salt__ = functions
     root, where, key, count = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     write = daemon.set_docker_opts if where == "DOCKER_OPTS" else daemon.set_daemon_json
@@ -76,6 +82,19 @@ def test_ten_parallel_writers_keep_every_option(modules, tmp_path, where):
     assert {key: kept.get(key) for key in KEYS} == dict.fromkeys(
         KEYS, str(WRITES) if where == "DOCKER_OPTS" else WRITES
     )
+    # Each writer recorded its writes (docker_host_record): taking them back
+    # gives the file's first text, or, where the writers' records crossed,
+    # names the file and leaves it; never another text.
+    path = "/etc/sysconfig/docker" if where == "DOCKER_OPTS" else "/etc/docker/daemon.json"
+    plan = modules.docker_host_record.plan_restore("daemon", root=str(tree.root))
+    if path in plan["changes"]:
+        assert modules.docker_host_record.apply_restore(plan)["result"] is True
+        first = (hosttrees.SUSE_FIXTURES / "docker/sysconfig.docker").read_text()
+        assert (tree.root / path.lstrip("/")).read_text() == (
+            first if where == "DOCKER_OPTS" else "{}\n"
+        )
+    else:
+        assert plan["left"] in ([path], [f"{path} DOCKER_OPTS"])
 
 
 @pytest.mark.parametrize("where", ["DOCKER_OPTS", "daemon.json"])

@@ -522,3 +522,45 @@ def test_the_check_on_the_configured_host_passes_and_says_what_it_has(booted, ma
     assert items["daemon.storage_driver"]["reason"] == "running storage driver btrfs"
     assert items["network.ip_forward"]["status"] == "ok"
     assert items["docker.installed"]["status"] == "ok"
+
+
+def _rpm_changed(booted):
+    """The docker rpm's files whose content differs from the package's, as
+    ``rpm -V`` reports them (a 5 in the digest column)."""
+    verified = booted.run("rpm", "-V", "docker", check=False).stdout.splitlines()
+    return sorted(line.split()[-1] for line in verified if line[2:3] == "5")
+
+
+def test_the_clean_takes_the_host_back_to_the_package_as_shipped(booted, master):
+    """docker_host.clean after the formula's runs (the last test here: it stops
+    Docker): systemd stops and disables docker.service, rpm finds the package's
+    configuration files as it shipped them again, the sysctl.d file and the
+    record are gone, and the docker group has the members it had before.
+    test=True predicts exactly the changes the real run makes; a second run
+    makes none."""
+    assert "/etc/docker/daemon.json" in _rpm_changed(booted)  # what the formula wrote
+    clean = ["state.apply", "docker_host.clean"]
+    predicted = master.salt(*clean, "test=True")
+    applied = master.salt(*clean)
+    assert isinstance(applied, dict), applied
+    by_id = {key.split("_|-")[1]: value for key, value in applied.items()}
+    for key, state in applied.items():
+        assert state["result"] is True, (key, state)
+        assert predicted[key]["changes"] == state["changes"], key
+    assert by_id["docker-host-service-clean"]["changes"] == {
+        "running": {"old": True, "new": False},
+        "enabled": {"old": True, "new": False},
+    }
+    assert {"/etc/sysconfig/docker", "/etc/docker/daemon.json"} <= set(
+        by_id["docker-host-daemon-clean"]["changes"]
+    )
+    assert by_id["docker-host-users-clean"]["changes"] == {"removed": ["operator"]}
+    assert booted.run("systemctl", "is-active", "docker", check=False).stdout.strip() == "inactive"
+    assert booted.run("systemctl", "is-enabled", "docker", check=False).stdout.strip() == "disabled"
+    assert _rpm_changed(booted) == []
+    for gone in ("/etc/sysctl.d/90-docker-host-forwarding.conf", "/var/lib/suse-docker-host"):
+        assert booted.run("test", "-e", gone, check=False).returncode == 1, gone
+    # deploy, added and removed again by the formula's runs, is no change.
+    assert booted.run("getent", "group", "docker").stdout.strip().endswith(":")
+    again = master.salt(*clean)
+    assert all(state["result"] is True and not state["changes"] for state in again.values()), again

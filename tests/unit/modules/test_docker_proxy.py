@@ -3,6 +3,8 @@ explicit URLs, and where the proxy goes for the target's engine. A real
 dockerd pulls through a proxy with what it writes in
 tests/integration/test_proxy_proof.py."""
 
+import contextlib
+
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -25,6 +27,10 @@ def proxy(sysconfig_mod):
         "sysconfig.image_root": sysconfig.image_root,
         "docker_host_files.read_text": files.read_text,
         "docker_host_files.write_atomic": files.write_atomic,
+        "docker_host_files.remove": files.remove,
+        # What the writes record is tested through the loader
+        # (tests/functional/test_host_record.py).
+        "docker_host_record.recording": lambda *args, **kwargs: contextlib.nullcontext(),
     }
     return module
 
