@@ -84,7 +84,11 @@ def data(tplroot="docker_host", saltenv="base"):
         layers = [__salt__["docker_host_pillar.defaults"]()]
         layers += [_os_layer(tplroot, saltenv, name, grains.get(grain)) for name, grain in OS_MAPS]
         problems = __salt__["docker_host_pillar.problems_in"](pillar)
-        kept[key] = _derive(tplroot, layers, pillar, problems)
+        beacon = (__pillar__.get("beacons") or {}).get("docker_host")
+        # The drift beacon's configuration is checked with the rest: Salt
+        # itself only logs a beacon it refuses.
+        drift = [] if beacon is None else __salt__["docker_host_drift.problems"](_plain(beacon))
+        kept[key] = _derive(tplroot, layers, pillar, problems, drift)
     return kept[key]
 
 
@@ -151,16 +155,20 @@ def _os_layer(tplroot, saltenv, name, value):
     return table.get(value) or {} if value is not None else {}
 
 
-def _derive(tplroot, layers, pillar, pillar_problems):
-    """The map from its layers (defaults first), pillar ``docker_host:`` and
-    the problems the schema found in it; see ``data``."""
+def _derive(tplroot, layers, pillar, pillar_problems, drift_problems=()):
+    """The map from its layers (defaults first), pillar ``docker_host:``, the
+    problems the schema found in it and those of pillar ``beacons:docker_host``
+    (setup problems: the pillar state names them); see ``data``."""
     docker_host = layers[0]
     for layer in [*layers[1:], {} if pillar_problems else pillar]:
         docker_host = __salt__["slsutil.merge"](docker_host, layer)
     docker_host = _plain(docker_host)
     # '' and '/' both mean the running system.
     root = docker_host["root"] if docker_host["root"] not in ("", "/") else None
-    setup_problems = [] if pillar_problems else _setup_problems(docker_host, root)
+    setup_problems = [
+        *drift_problems,
+        *([] if pillar_problems else _setup_problems(docker_host, root)),
+    ]
     valid = not pillar_problems and not setup_problems
     requisite = _requisites(tplroot, docker_host, root) if valid else dict.fromkeys(_CONCERNS)
     requisite["pillar"] = {"docker_host_pillar": "docker-host-pillar-valid"}

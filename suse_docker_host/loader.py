@@ -2,8 +2,8 @@
 Hand the extension's loader directories to Salt.
 
 Salt calls :func:`get_loader_dirs` through the ``salt.loader`` entry point
-(see ``setup.cfg``), so a ``pip install`` makes the execution, state, grain
-and output modules available to ``salt-call`` and ``salt-minion`` with no sync step.
+(see ``setup.cfg``), so a ``pip install`` makes the execution, state, grain,
+output, beacon and runner modules available to ``salt-call`` and ``salt-minion`` with no sync step.
 """
 
 from pathlib import Path
@@ -22,4 +22,7 @@ def _kind_dir(kind: str) -> list[str]:
 
 def get_loader_dirs() -> dict[str, list[str]]:
     """Return the loader directories, keyed by Salt's loader type."""
-    return {kind: _kind_dir(kind) for kind in ("modules", "states", "grains", "output")}
+    return {
+        kind: _kind_dir(kind)
+        for kind in ("modules", "states", "grains", "output", "beacons", "runners")
+    }
