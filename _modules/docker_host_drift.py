@@ -72,6 +72,12 @@ KEYS = {
     "service",
     "sls",
     "root",
+    # Salt's own options of every beacon, and the name Salt adds.
+    "disable_during_state_run",
+    "run_once",
+    "beacon_module",
+    "enabled",
+    "_beacon_name",
 }
 
 # Between intervals: each concern's last verdict, each file's digest by its
@@ -121,7 +127,8 @@ def problems(config):
         return [f"{where} must be a list of mappings (- interval: 10), not {config!r}"]
     given = as_mapping(config)
     found = [
-        f"{where}:{key} is not a key of the docker_host beacon (known: {', '.join(sorted(KEYS))})"
+        f"{where}:{key} is not a key of the docker_host beacon (known: "
+        f"{', '.join(sorted(key for key in KEYS if not key.startswith('_')))})"
         for key in sorted(set(given) - KEYS)
     ]
     interval = given.get("interval", 10)

@@ -272,13 +272,15 @@ def _noted(entry, concern, was, now):
             "between": False,
             "variables": {},
         }
-    elif entry["after"] != _sha(was["text"]):
+    elif entry["after"] not in (_sha(was["text"]), _sha(now["text"])):
+        # Changed by hand since the last write, and this write did not undo
+        # that change: the earlier text is no longer the whole story.
         entry["between"] = True
     for name, value in was["variables"].items():
         known = entry["variables"].get(name)
         if known is None:
             entry["variables"][name] = {"before": value, "hand": entry["between"]}
-        elif known["after"] != value:
+        elif known["after"] not in (value, now["variables"].get(name)):
             known["hand"] = True
     entry["after"] = _sha(now["text"])
     for name, value in now["variables"].items():

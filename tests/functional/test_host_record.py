@@ -225,3 +225,20 @@ def test_a_member_added_then_removed_by_the_formula_is_as_before(modules, image)
     assert modules.docker_group.clean_apply(plan)["result"] is True
     assert modules.group.info("docker", root=root)["members"] == ["bob"]
     assert modules.docker_host_record.get("group:docker", root=root) is None
+
+
+def test_a_hand_edit_that_a_later_write_undoes_is_no_edit_in_between(modules, image):
+    """The formula's next run puts the file back as it last wrote it (drift
+    healed): the hand edit is gone, and the file still goes back whole."""
+    root = str(image)
+    shipped = (image / "etc/docker/daemon.json").read_text()
+    modules.docker_daemon.set_daemon_json({"debug": True}, root=root)
+    written = (image / "etc/docker/daemon.json").read_text()
+    by_hand = written.replace('"debug": true', '"debug": false')
+    (image / "etc/docker/daemon.json").write_text(by_hand)
+    modules.docker_daemon.set_daemon_json({"debug": True}, root=root)  # healed
+    assert (image / "etc/docker/daemon.json").read_text() == written
+    assert _record(image)[f"file:{DAEMON_JSON}"]["between"] is False
+    plan = modules.docker_host_record.plan_restore("daemon", root=root)
+    assert modules.docker_host_record.apply_restore(plan)["result"] is True
+    assert (image / "etc/docker/daemon.json").read_text() == shipped
