@@ -1,7 +1,7 @@
 """
 The ``docker_host`` beacon: drift of a Docker host from what the docker_host
-formula configured, as an event when a concern's verdict changes, never at
-every interval.
+formula configured, as an event when a concern's verdict changes (and again
+after ``repeat`` seconds while a drift lasts), never at every interval.
 
 - ``salt/beacon/<minion>/docker_host/drift/<concern>``: something differs.
   The event's data: ``concern``, ``differs`` (each difference in words) and

@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 
 __virtualname__ = "docker_host_drift"
 
@@ -72,6 +73,7 @@ KEYS = {
     "service",
     "sls",
     "root",
+    "repeat",
     # Salt's own options of every beacon, and the name Salt adds.
     "disable_during_state_run",
     "run_once",
@@ -131,9 +133,10 @@ def problems(config):
         f"{', '.join(sorted(key for key in KEYS if not key.startswith('_')))})"
         for key in sorted(set(given) - KEYS)
     ]
-    interval = given.get("interval", 10)
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
-        found.append(f"{where}:interval must be a number of seconds above 0, not {interval!r}")
+    for key, default in (("interval", 10), ("repeat", 300)):
+        value = given.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            found.append(f"{where}:{key} must be a number of seconds above 0, not {value!r}")
     concerns = given.get("concerns", list(CONCERNS))
     if not isinstance(concerns, list) or not concerns or not set(concerns) <= set(CONCERNS):
         found.append(
@@ -168,6 +171,7 @@ def _wanted(config):
         "sls": "docker_host",
         "root": "/",
         "concerns": list(CONCERNS),
+        "repeat": 300,
     }
     return {
         **derived,
@@ -354,9 +358,12 @@ def changes(config=None):
     Return the events for the concerns whose verdict changed since this was
     last called in this process (the beacon calls it at each interval): for
     each, ``tag`` (``drift/<concern>`` or ``converged/<concern>``),
-    ``concern``, ``differs`` and ``sls``, the formula's SLS that repairs it.
-    A concern that is as configured the first time it is looked at gives no
-    event.
+    ``concern``, ``differs``, ``sls`` (the formula's SLS that repairs it) and
+    ``repeat``. A concern that is as configured the first time it is looked
+    at gives no event. A drift that lasts ``repeat`` seconds (default 300)
+    with the same differences is reported again, with ``repeat`` true: a
+    repair that was undone while it ran (a setting that flaps) is then
+    tried again.
 
     CLI Example:
 
@@ -366,17 +373,21 @@ def changes(config=None):
     """
     config = _wanted(as_mapping(config or {}))
     events = []
+    now = time.monotonic()
     for concern, differs in verdicts(config).items():
         key = (config["root"], concern)
-        if _VERDICTS.get(key, []) == differs:
+        known, said = _VERDICTS.get(key, ([], now))
+        repeat = bool(differs) and known == differs and now - said >= config["repeat"]
+        if known == differs and not repeat:
             continue
-        _VERDICTS[key] = differs
+        _VERDICTS[key] = (differs, now)
         events.append(
             {
                 "tag": f"{'drift' if differs else 'converged'}/{concern}",
                 "concern": concern,
                 "differs": differs,
                 "sls": f"{config['sls']}.{REPAIRS[concern]}",
+                "repeat": repeat,
             }
         )
     return events

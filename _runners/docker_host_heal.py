@@ -20,6 +20,7 @@ a minion cannot make the master apply anything else.
 
 import threading
 import time
+import uuid
 
 import salt.cache
 import salt.client
@@ -42,7 +43,7 @@ def _refused(minion, concern, why):
     return {"minion": minion, "concern": concern, "repaired": False, "comment": why}
 
 
-def repair(minion, concern, sls, cooldown=None, formula="docker_host"):
+def repair(minion, concern, sls, cooldown=None, formula="docker_host", repeat=False):
     """
     Apply ``sls`` (the repair of ``concern``) on ``minion``, asynchronously,
     at most once per ``cooldown`` seconds for this minion and concern
@@ -52,8 +53,9 @@ def repair(minion, concern, sls, cooldown=None, formula="docker_host"):
     other event meanwhile is refused. After the state, the minion's
     ``docker_host_drift.verdicts`` says whether the concern is as configured;
     when it changed back meanwhile, the SLS is applied again a cooldown later,
-    up to three times. A state that fails is not tried again: the next drift
-    event does. Return ``{"minion", "concern", "repaired", "comment"}``.
+    up to three times. A state that fails is not tried again for the same
+    drift (``repeat``: the beacon reports a drift that lasts): only a new
+    drift event tries again. Return ``{"minion", "concern", "repaired", "comment"}``.
 
     CLI Example:
 
@@ -71,25 +73,22 @@ def repair(minion, concern, sls, cooldown=None, formula="docker_host"):
         return _refused(minion, concern, f"cooldown must be seconds, not {cooldown!r}")
     cache = salt.cache.factory(__opts__)
     key = f"{minion}-{concern}"
-    with _TURN:
-        last = cache.fetch(BANK, key) or {}
-        now = time.time()
-        wait = cooldown - (now - last.get("at", 0))
-        if wait > 0 and last.get("due"):
+    if repeat and (cache.fetch(BANK, key) or {}).get("failed"):
+        # The beacon reports a drift that lasts; its repair failed: no loop.
+        return _refused(
+            minion,
+            concern,
+            f"{sls} failed on {minion} for this drift: not applied again until the drift changes",
+        )
+    client = salt.client.get_local_client(__opts__["conf_file"])
+    timeout = __opts__.get("docker_host_heal_timeout", 300)
+    for attempt in range(1, ATTEMPTS + 1):
+        if not _turn(cache, key, cooldown, sls):
             return _refused(
                 minion,
                 concern,
                 f"{sls} is due on {minion} already, at the end of the cooldown of {cooldown} s",
             )
-        # Taken now, or at the end of the cooldown: one repair per cooldown, and
-        # a drift that outlasts it is still repaired.
-        cache.store(BANK, key, {**last, "due": wait > 0})
-    if wait > 0:
-        time.sleep(wait)
-    client = salt.client.get_local_client(__opts__["conf_file"])
-    timeout = __opts__.get("docker_host_heal_timeout", 300)
-    for attempt in range(1, ATTEMPTS + 1):
-        cache.store(BANK, key, {"at": time.time(), "sls": sls, "due": False})
         # queue: after a state run already going on the minion, not refused by it.
         applied = client.cmd(
             minion, "state.apply", [sls], timeout=timeout, kwarg={"queue": True}
@@ -98,6 +97,7 @@ def repair(minion, concern, sls, cooldown=None, formula="docker_host"):
         if failed:
             # Not repairable by the formula now (a user deleted, say): one try,
             # no loop; the next drift event tries again.
+            cache.store(BANK, key, {**(cache.fetch(BANK, key) or {}), "failed": True})
             return _refused(minion, concern, f"{sls} failed on {minion}: {failed}")
         left = _still_drifting(client, minion, concern, timeout)
         if not left:
@@ -108,16 +108,32 @@ def repair(minion, concern, sls, cooldown=None, formula="docker_host"):
                 "attempts": attempt,
                 "comment": f"{sls} applied on {minion}; {concern} is as configured.",
             }
-        if attempt < ATTEMPTS:
-            # Changed again while the state ran (a setting that flaps): once
-            # more, a cooldown later.
-            time.sleep(cooldown)
+        # Changed again while the state ran (a setting that flaps): once more,
+        # when the cooldown allows.
     return _refused(
         minion,
         concern,
         f"{concern} on {minion} still differs after {ATTEMPTS} repairs a cooldown apart: "
         f"{'; '.join(left)}",
     )
+
+
+def _turn(cache, key, cooldown, sls):
+    """Wait for this repair's turn, one apply per cooldown for the key: ``True``
+    when it may apply now (its time is stored), ``False`` when another repair
+    is already waiting for the end of the cooldown."""
+    mine = uuid.uuid4().hex
+    while True:
+        with _TURN:
+            last = cache.fetch(BANK, key) or {}
+            wait = cooldown - (time.time() - last.get("at", 0))
+            if wait <= 0:
+                cache.store(BANK, key, {"at": time.time(), "sls": sls, "due": None})
+                return True
+            if last.get("due") not in (None, mine):
+                return False
+            cache.store(BANK, key, {**last, "due": mine})
+        time.sleep(wait)
 
 
 def _failed(applied):

@@ -9,3 +9,4 @@ docker-host-heal-{{ event['concern'] }}:
       - minion: {{ data['id'] | json }}
       - concern: {{ event['concern'] | json }}
       - sls: {{ event['sls'] | json }}
+      - repeat: {{ event.get('repeat', False) | json }}

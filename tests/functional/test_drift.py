@@ -7,6 +7,7 @@ made to drift the way hosts drift, and comes back."""
 
 import os
 import subprocess
+import time
 
 import pytest
 import salt.loader
@@ -134,7 +135,13 @@ def test_each_drift_fires_one_event_naming_it_and_the_sls_that_repairs_it(
     drift(host)
     events = modules.docker_host_drift.changes(config)
     assert events == [
-        {"tag": f"drift/{concern}", "concern": concern, "differs": differs, "sls": sls}
+        {
+            "tag": f"drift/{concern}",
+            "concern": concern,
+            "differs": differs,
+            "sls": sls,
+            "repeat": False,
+        }
     ]
     # Not again at the next interval while nothing else changes.
     assert modules.docker_host_drift.changes(config) == []
@@ -153,8 +160,23 @@ def test_back_as_configured_fires_converged_once(modules, host):
             "concern": "forwarding",
             "differs": [],
             "sls": "docker_host.forwarding",
+            "repeat": False,
         }
     ]
+    assert modules.docker_host_drift.changes(config) == []
+
+
+def test_a_drift_that_lasts_is_reported_again_after_repeat_seconds(modules, host):
+    """A repair undone while it ran leaves the verdict as it was: no change,
+    no event. After ``repeat`` seconds the drift is reported again."""
+    config = _config(host, repeat=0.2)
+    modules.docker_host_drift.changes(config)
+    (host / "proc/sys/net/ipv4/ip_forward").write_text("0\n")
+    assert [e["repeat"] for e in modules.docker_host_drift.changes(config)] == [False]
+    assert modules.docker_host_drift.changes(config) == []
+    time.sleep(0.25)
+    again = modules.docker_host_drift.changes(config)
+    assert [(e["tag"], e["repeat"]) for e in again] == [("drift/forwarding", True)]
     assert modules.docker_host_drift.changes(config) == []
 
 
@@ -201,6 +223,7 @@ def test_it_runs_no_programs(modules, host, monkeypatch):
     [
         ({"interval": 10}, "beacons:docker_host must be a list of mappings"),
         ([{"interval": 0}], "beacons:docker_host:interval must be a number of seconds above 0"),
+        ([{"repeat": "1h"}], "beacons:docker_host:repeat must be a number of seconds above 0"),
         ([{"concerns": ["images"]}], "beacons:docker_host:concerns must be a list of some of"),
         ([{"concerns": []}], "beacons:docker_host:concerns must be a list of some of"),
         ([{"ipv4": "yes"}], "beacons:docker_host:ipv4 must be true or false, not 'yes'"),

@@ -41,6 +41,8 @@ pytestmark = [
 MINION = "prod-sles15"
 # The reactor's cooldown (docker_host_heal_cooldown), short for the test.
 COOLDOWN = 15
+# The beacon's repeat: longer than the test watches a repair that failed.
+REPEAT = 30
 # The master is Salt 3006.0 too, as where SUSE's Salt Bundle serves as the
 # master: a 3006.0 minion cannot sign in to a 3008.4 master ("bad load").
 SALT_BIN = guests.SALT_LINES_DIR / guests.GUEST_SALT[0] / "bin"
@@ -651,7 +653,16 @@ def test_drift_is_noticed_by_the_beacon_and_healed_by_the_reactor(booted, master
     shipped = top.read_text()
     (master.pillar / "drift.sls").write_text(
         json.dumps(
-            {"beacons": {"docker_host": [{"interval": 1}, {"disable_during_state_run": True}]}}
+            {
+                "beacons": {
+                    "docker_host": [
+                        {"interval": 1},
+                        {"disable_during_state_run": True},
+                        # A drift that outlasts a repair is reported again.
+                        {"repeat": REPEAT},
+                    ]
+                }
+            }
         )
     )
     top.write_text(shipped + "  'prod-sles15':\n    - drift\n")
@@ -713,7 +724,9 @@ def test_drift_is_noticed_by_the_beacon_and_healed_by_the_reactor(booted, master
                    "sysctl -qw net.ipv4.ip_forward=0")  # fmt: skip
         flapped = time.monotonic() - start
         _until(
-            lambda: read("cat", "/proc/sys/net/ipv4/ip_forward") == "1", 120, "flapping repaired"
+            lambda: read("cat", "/proc/sys/net/ipv4/ip_forward") == "1",
+            REPEAT + COOLDOWN + 60,
+            "flapping repaired",
         )
         times["forwarding, flapping"] = time.monotonic() - start
         time.sleep(COOLDOWN + 5)
@@ -750,6 +763,10 @@ def test_drift_is_noticed_by_the_beacon_and_healed_by_the_reactor(booted, master
             60,
             "the beacon is gone",
         )
+        # Its last looks and their repairs end before the host is put back.
+        time.sleep(3)
+        _until(lambda: not events.runners_pending(), 300, "the heal runner returned")
+        _until(lambda: master.salt("saltutil.running") == [], 300, "the repairs ended")
         events.stop()
         booted.run("sh", "-c", "id operator || useradd --create-home --no-user-group "
                    "--gid users operator")  # fmt: skip

@@ -152,3 +152,17 @@ def test_a_state_that_fails_is_not_tried_again(heal, clock):
     assert done["repaired"] is False
     assert "docker_host.users failed on web1: s: done" in done["comment"]
     assert len(heal.client.jobs) == 1 and slept == []
+
+
+def test_a_lasting_drift_whose_repair_failed_is_not_applied_again(heal, clock):
+    now, _ = clock
+    heal.client.fail = True
+    heal.repair("web1", "users", "docker_host.users", cooldown=60)
+    now[0] += 300
+    again = heal.repair("web1", "users", "docker_host.users", cooldown=60, repeat=True)
+    assert again["repaired"] is False
+    assert "not applied again until the drift changes" in again["comment"]
+    assert len(heal.client.jobs) == 1
+    # A new drift event (not a repeat) tries again.
+    heal.repair("web1", "users", "docker_host.users", cooldown=60)
+    assert len(heal.client.jobs) == 2
